@@ -1,0 +1,46 @@
+"""Shared fixtures: the repo on sys.path, the digits dataset, a small trained model, the shared MNIST folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root."""
+    return REPO
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """scikit-learn's 8×8 digits as an ImageDataset."""
+    from vae_core.data import load_dataset
+
+    return load_dataset("digits")
+
+
+@pytest.fixture(scope="session")
+def small_model(digits):
+    """An MLP VAE (z = 4) trained for a few epochs on digits, in eval mode."""
+    from vae_core.config import VAEConfig
+    from vae_core.training import TrainSettings, fit
+
+    cfg = VAEConfig(input_shape=digits.image_shape, arch="mlp", latent_dim=4, hidden=(64, 32))
+    return fit(cfg, digits, TrainSettings(epochs=8, seed=0)).model
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The real MNIST test set beside the repo (skips when it is not there)."""
+    if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"shared MNIST files not found at {SHARED_MNIST}")
+    return SHARED_MNIST

@@ -1,0 +1,254 @@
+"""Command line: `python -m vae_core {train,evaluate,sample,encode,project,interpolate,info} ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import DEFAULT_MODEL_PATH
+from .checkpoint import CheckpointError, atomic_write_bytes, load_checkpoint
+from .config import ARCHITECTURES, ConfigError, VAEConfig
+from .data import DATASET_SPECS_HELP, DatasetError, load_dataset, split_indices
+from .generate import INTERPOLATIONS, decode_to_uint8, interpolate, sample_latents
+from .images import fit_scale, gif_bytes, image_grid, png_bytes, upscale
+from .latents import encode
+from .metrics import evaluate
+from .training import TrainSettings, fit
+
+
+def _train(args: argparse.Namespace) -> int:
+    """Train a model and save it as a checkpoint."""
+    from tqdm import tqdm
+
+    dataset = load_dataset(args.dataset)
+    for note in dataset.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if args.augment_shift is None:  # small shifts regularise MNIST-sized images; 8×8 digits are too coarse
+        args.augment_shift = 1 if min(dataset.image_shape[1:]) >= 28 else 0
+    config = VAEConfig(input_shape=dataset.image_shape, arch=args.arch, latent_dim=args.latent_dim,
+                       beta=args.beta, likelihood=args.likelihood)
+    settings = TrainSettings(epochs=args.epochs, time_budget_s=args.time_budget, batch_size=args.batch_size,
+                             lr=args.lr, kl_warmup_epochs=args.kl_warmup, patience=args.patience,
+                             seed=args.seed, augment_shift=args.augment_shift, device=args.device)
+    if args.epochs is None and args.time_budget is None:
+        settings.epochs = 50
+    bar = tqdm(total=1000, unit="‰", desc=f"train {config.arch} z={config.latent_dim}", disable=args.quiet,
+               bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
+
+    def on_progress(p) -> None:
+        bar.n = int(p.fraction * 1000)
+        if p.kind == "epoch":
+            bar.set_postfix_str(f"epoch {p.epoch} loss {p.loss:.1f} val −ELBO {p.val_neg_elbo:.2f} (best {p.best_val_neg_elbo:.2f})")
+        elif p.step % 20 == 0:
+            bar.refresh()
+
+    result = fit(config, dataset, settings, progress=on_progress, checkpoint_path=args.out)
+    bar.n = 1000
+    bar.close()
+    s = result.summary
+    print(json.dumps({"out": str(args.out), "val_neg_elbo": round(s["val_neg_elbo"], 3), "epochs_run": s["epochs_run"],
+                      "best_epoch": s["best_epoch"], "train_time_s": s["train_time_s"], "status": s["status"]}))
+    return 0
+
+
+def _images_for_split(dataset, split: str, val_fraction: float) -> np.ndarray:
+    """The images of one split: all, the training part, or the held-out last fraction."""
+    if split == "all":
+        return dataset.images
+    train_idx, val_idx = split_indices(len(dataset.images), val_fraction)
+    return dataset.images[val_idx if split == "val" else train_idx]
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    """Print −ELBO, reconstruction, KL (and IW-NLL) on a dataset split."""
+    ckpt = load_checkpoint(args.checkpoint)
+    dataset = load_dataset(args.dataset)
+    _check_shape(ckpt.config, dataset)
+    images = _images_for_split(dataset, args.split, args.val_fraction)
+    result = evaluate(ckpt.model, images, iw_samples=args.iw_samples, seed=args.seed)
+    result["split"] = args.split
+    result["dataset"] = dataset.name
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{dataset.name}, split {args.split}, n={result['n']}")
+        print(f"  −ELBO {result['neg_elbo']:.2f} nats = recon {result['recon']:.2f} + KL {result['kl']:.2f}")
+        print(f"  active units {result['active_units']}/{result['latent_dim']}")
+        if "iw_nll" in result:
+            print(f"  IW-NLL (k={args.iw_samples}) {result['iw_nll']:.2f} nats")
+    return 0
+
+
+def _check_shape(config: VAEConfig, dataset) -> None:
+    """Refuse a dataset whose image shape differs from the model's."""
+    if tuple(dataset.image_shape) != tuple(config.input_shape):
+        raise DatasetError(f"{dataset.name} has images of shape {dataset.image_shape}, the model expects "
+                           f"{config.input_shape}; train a model on this dataset first")
+
+
+def _write_image(path: Path, grid: np.ndarray) -> None:
+    """Write a PNG atomically."""
+    atomic_write_bytes(path, png_bytes(grid))
+
+
+def _sample(args: argparse.Namespace) -> int:
+    """Decode a grid of prior samples to a PNG."""
+    ckpt = load_checkpoint(args.checkpoint)
+    z = sample_latents(args.n, ckpt.config.latent_dim, args.temperature, args.seed)
+    imgs = decode_to_uint8(ckpt.model, z)
+    scale = args.scale or fit_scale(imgs.shape[1], 56)
+    grid = upscale(image_grid(imgs, args.cols or int(np.ceil(np.sqrt(len(imgs))))), scale)
+    _write_image(Path(args.out), grid)
+    print(json.dumps({"out": args.out, "n": len(imgs), "shape": list(grid.shape)}))
+    return 0
+
+
+def _encode(args: argparse.Namespace) -> int:
+    """Write μ, log σ² and labels of a dataset to an .npz."""
+    ckpt = load_checkpoint(args.checkpoint)
+    dataset = load_dataset(args.dataset)
+    _check_shape(ckpt.config, dataset)
+    mu, logvar = encode(ckpt.model, dataset.images)
+    import io
+    buf = io.BytesIO()
+    arrays = {"latent_means": mu, "latent_logvars": logvar}
+    if dataset.labels is not None:
+        arrays["labels"] = dataset.labels
+    np.savez_compressed(buf, **arrays)
+    atomic_write_bytes(args.out, buf.getvalue())
+    print(json.dumps({"out": args.out, "n": len(mu), "latent_dim": int(mu.shape[1])}))
+    return 0
+
+
+def _project(args: argparse.Namespace) -> int:
+    """Encode a dataset and write its 2-D projection (PCA or t-SNE) to a CSV."""
+    from .projection import project
+
+    ckpt = load_checkpoint(args.checkpoint)
+    dataset = load_dataset(args.dataset)
+    _check_shape(ckpt.config, dataset)
+    mu, _ = encode(ckpt.model, dataset.images)
+    coords = project(mu, args.method, seed=args.seed)
+    labels = dataset.labels if dataset.labels is not None else np.full(len(mu), -1)
+    lines = ["index,x,y,label"] + [f"{i},{x:.5f},{y:.5f},{int(lab)}" for i, ((x, y), lab) in enumerate(zip(coords, labels))]
+    atomic_write_bytes(args.out, ("\n".join(lines) + "\n").encode())
+    print(json.dumps({"out": args.out, "n": len(coords), "method": args.method}))
+    return 0
+
+
+def _interpolate(args: argparse.Namespace) -> int:
+    """Decode the path between two dataset images to a GIF (or a PNG strip)."""
+    ckpt = load_checkpoint(args.checkpoint)
+    dataset = load_dataset(args.dataset)
+    _check_shape(ckpt.config, dataset)
+    n = len(dataset.images)
+    for idx in (args.start, args.end):
+        if not 0 <= idx < n:
+            raise DatasetError(f"index {idx} is outside the dataset (0..{n - 1})")
+    mu, _ = encode(ckpt.model, dataset.images[[args.start, args.end]])
+    path = interpolate(mu[0], mu[1], args.steps, args.method)
+    frames = decode_to_uint8(ckpt.model, path)
+    scale = fit_scale(frames.shape[1], 112)
+    if args.out.endswith(".gif"):
+        atomic_write_bytes(args.out, gif_bytes(frames, scale=scale))
+    else:
+        _write_image(Path(args.out), upscale(image_grid(frames, len(frames)), scale))
+    print(json.dumps({"out": args.out, "steps": len(frames), "method": args.method}))
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    """Print a checkpoint's config and training summary."""
+    ckpt = load_checkpoint(args.checkpoint)
+    print(json.dumps({"config": json.loads(ckpt.config.to_json()), "summary": ckpt.summary}, indent=2))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argparse tree for every subcommand."""
+    p = argparse.ArgumentParser(prog="python -m vae_core", description="Latent Explorer's VAE library: train, evaluate, sample.",
+                                epilog=DATASET_SPECS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+    raw = argparse.RawDescriptionHelpFormatter
+
+    t = sub.add_parser("train", help="train a VAE and save a .safetensors checkpoint", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    t.add_argument("--dataset", required=True, help="dataset spec (see below)")
+    t.add_argument("--arch", choices=ARCHITECTURES, default=VAEConfig.arch, help="encoder/decoder family (default: %(default)s)")
+    t.add_argument("--latent-dim", type=int, default=16)
+    t.add_argument("--epochs", type=int, default=None, help="max epochs (default 50 when no --time-budget)")
+    t.add_argument("--time-budget", type=float, default=None, help="wall-clock seconds; training stops when spent")
+    t.add_argument("--beta", type=float, default=1.0, help="weight on the KL term (1 = VAE, >1 = β-VAE)")
+    t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
+    t.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
+    t.add_argument("--lr", type=float, default=TrainSettings.lr)
+    t.add_argument("--kl-warmup", type=float, default=0.0, help="epochs over which β ramps up from 0")
+    t.add_argument("--patience", type=int, default=TrainSettings.patience, help="early-stopping patience in epochs")
+    t.add_argument("--augment-shift", type=int, default=None, help="random shifts of up to N pixels (default: 1 for sides ≥ 28, else 0)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when present)")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--out", required=True, help="output FILE.safetensors")
+    t.set_defaults(func=_train)
+
+    e = sub.add_parser("evaluate", help="−ELBO, reconstruction, KL on a dataset split", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    e.add_argument("checkpoint")
+    e.add_argument("--dataset", required=True)
+    e.add_argument("--split", choices=("val", "train", "all"), default="val")
+    e.add_argument("--val-fraction", type=float, default=0.2)
+    e.add_argument("--iw-samples", type=int, default=0, help="also estimate −log p(x) with K importance samples")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+    e.set_defaults(func=_evaluate)
+
+    s = sub.add_parser("sample", help="decode z ~ N(0, T²I) into a PNG grid")
+    s.add_argument("checkpoint", nargs="?", default=str(DEFAULT_MODEL_PATH))
+    s.add_argument("-n", type=int, default=64)
+    s.add_argument("--temperature", type=float, default=1.0)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--cols", type=int, default=None)
+    s.add_argument("--scale", type=int, default=None, help="nearest-neighbour upscale factor")
+    s.add_argument("--out", required=True, help="output PNG")
+    s.set_defaults(func=_sample)
+
+    en = sub.add_parser("encode", help="write latent means/log-variances of a dataset to .npz", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    en.add_argument("checkpoint")
+    en.add_argument("--dataset", required=True)
+    en.add_argument("--out", required=True)
+    en.set_defaults(func=_encode)
+
+    pr = sub.add_parser("project", help="2-D projection (PCA or t-SNE) of the latent means to CSV", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    pr.add_argument("checkpoint")
+    pr.add_argument("--dataset", required=True)
+    pr.add_argument("--method", choices=("pca", "tsne"), default="pca")
+    pr.add_argument("--seed", type=int, default=0)
+    pr.add_argument("--out", required=True)
+    pr.set_defaults(func=_project)
+
+    it = sub.add_parser("interpolate", help="decode the latent path between two images to GIF/PNG", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    it.add_argument("checkpoint")
+    it.add_argument("--dataset", required=True)
+    it.add_argument("--start", type=int, required=True, help="index of the first image")
+    it.add_argument("--end", type=int, required=True, help="index of the last image")
+    it.add_argument("--steps", type=int, default=10)
+    it.add_argument("--method", choices=INTERPOLATIONS, default="spherical")
+    it.add_argument("--out", required=True, help="output .gif (animated) or .png (strip)")
+    it.set_defaults(func=_interpolate)
+
+    i = sub.add_parser("info", help="print a checkpoint's config and training summary")
+    i.add_argument("checkpoint", nargs="?", default=str(DEFAULT_MODEL_PATH))
+    i.set_defaults(func=_info)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; user errors print one clear line and exit with status 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (CheckpointError, DatasetError, ConfigError, ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

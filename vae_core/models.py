@@ -1,0 +1,222 @@
+"""The VAE: encoder/decoder pairs (MLP, conv, residual conv), the ELBO and the reparameterisation trick."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .config import VAEConfig
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+@dataclass
+class VAEOutput:
+    """One forward pass: per-batch mean loss, its two terms, and the posterior parameters."""
+
+    loss: torch.Tensor  # scalar: mean over the batch of recon + β·KL
+    recon: torch.Tensor  # scalar: mean −log p(x|z) per image, nats
+    kl: torch.Tensor  # scalar: mean KL(q(z|x) || N(0, I)) per image, nats
+    mu: torch.Tensor  # (B, D)
+    logvar: torch.Tensor  # (B, D)
+    x_logits: torch.Tensor  # (B, C, H, W) decoder output before the sigmoid
+
+
+def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """z = μ + σ ⊙ ε with ε ~ N(0, I): a sample that gradients can flow through."""
+    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(μ, σ²) || N(0, 1)) for each latent dimension, shape (B, D)."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def _conv_sizes(side: int, stages: int) -> list[int]:
+    """Spatial side after each stride-2 (k=4, p=1) conv: side, side//2, ..."""
+    sizes = [side]
+    for _ in range(stages):
+        sizes.append(max(1, sizes[-1] // 2))
+    return sizes
+
+
+class ResBlock(nn.Module):
+    """x + conv(act(conv(act(x)))): a 3×3 residual block that keeps shape."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Residual update."""
+        return x + self.conv2(F.silu(self.conv1(F.silu(x))))
+
+
+class MLPEncoder(nn.Module):
+    """Flatten → hidden layers → (μ, log σ²)."""
+
+    def __init__(self, cfg: VAEConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = cfg.n_pixels
+        for h in cfg.hidden:
+            layers += [nn.Linear(width, h), nn.SiLU()]
+            if cfg.dropout > 0:
+                layers.append(nn.Dropout(cfg.dropout))
+            width = h
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(width, 2 * cfg.latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, C, H, W) → μ, log σ², each (B, D)."""
+        mu, logvar = self.head(self.body(x)).chunk(2, dim=1)
+        return mu, logvar
+
+
+class MLPDecoder(nn.Module):
+    """z → hidden layers (mirrored) → pixel logits."""
+
+    def __init__(self, cfg: VAEConfig) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = cfg.latent_dim
+        for h in reversed(cfg.hidden):
+            layers += [nn.Linear(width, h), nn.SiLU()]
+            width = h
+        layers.append(nn.Linear(width, cfg.n_pixels))
+        self.body = nn.Sequential(*layers)
+        self.shape = cfg.input_shape
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, D) → logits (B, C, H, W)."""
+        return self.body(z).view(-1, *self.shape)
+
+
+class ConvEncoder(nn.Module):
+    """Stride-2 convolutions (optionally with residual blocks) → linear → (μ, log σ²)."""
+
+    def __init__(self, cfg: VAEConfig, residual: bool) -> None:
+        super().__init__()
+        c, h, w = cfg.input_shape
+        layers: list[nn.Module] = []
+        in_ch = c
+        for out_ch in cfg.channels:
+            layers += [nn.Conv2d(in_ch, out_ch, 4, stride=2, padding=1), nn.SiLU()]
+            if residual:
+                layers.append(ResBlock(out_ch))
+            in_ch = out_ch
+        self.body = nn.Sequential(*layers, nn.Flatten())
+        hs, ws = _conv_sizes(h, len(cfg.channels))[-1], _conv_sizes(w, len(cfg.channels))[-1]
+        flat = in_ch * hs * ws
+        hidden = cfg.hidden[-1]
+        self.fc = nn.Sequential(nn.Linear(flat, hidden), nn.SiLU())
+        self.dropout = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
+        self.head = nn.Linear(hidden, 2 * cfg.latent_dim)
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(B, C, H, W) → μ, log σ², each (B, D)."""
+        mu, logvar = self.head(self.dropout(self.fc(self.body(x)))).chunk(2, dim=1)
+        return mu, logvar
+
+
+class ConvDecoder(nn.Module):
+    """Linear → small feature map → transposed convolutions back to exactly (C, H, W)."""
+
+    def __init__(self, cfg: VAEConfig, residual: bool) -> None:
+        super().__init__()
+        c, h, w = cfg.input_shape
+        stages = len(cfg.channels)
+        h_sizes, w_sizes = _conv_sizes(h, stages), _conv_sizes(w, stages)
+        chans = list(reversed(cfg.channels))
+        self.start = (chans[0], h_sizes[-1], w_sizes[-1])
+        hidden = cfg.hidden[-1]
+        self.fc = nn.Sequential(
+            nn.Linear(cfg.latent_dim, hidden), nn.SiLU(),
+            nn.Linear(hidden, chans[0] * h_sizes[-1] * w_sizes[-1]), nn.SiLU(),
+        )
+        layers: list[nn.Module] = []
+        for i in range(stages):
+            in_ch = chans[i]
+            out_ch = chans[i + 1] if i + 1 < stages else chans[-1]
+            if residual:
+                layers.append(ResBlock(in_ch))
+            # ConvTranspose2d(k=4, s=2, p=1) maps n → 2n + output_padding; pick padding to hit the encoder's size.
+            target_h, target_w = h_sizes[stages - i - 1], w_sizes[stages - i - 1]
+            src_h, src_w = h_sizes[stages - i], w_sizes[stages - i]
+            pad = (target_h - 2 * src_h, target_w - 2 * src_w)
+            layers += [nn.ConvTranspose2d(in_ch, out_ch, 4, stride=2, padding=1, output_padding=pad), nn.SiLU()]
+        layers.append(nn.Conv2d(chans[-1], c, 3, padding=1))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """(B, D) → logits (B, C, H, W)."""
+        return self.body(self.fc(z).view(-1, *self.start))
+
+
+class VAE(nn.Module):
+    """A variational autoencoder with a N(0, I) prior, built from one VAEConfig."""
+
+    def __init__(self, config: VAEConfig) -> None:
+        super().__init__()
+        self.config = config
+        if config.arch == "mlp":
+            self.encoder: nn.Module = MLPEncoder(config)
+            self.decoder: nn.Module = MLPDecoder(config)
+        else:
+            residual = config.arch == "resconv"
+            self.encoder = ConvEncoder(config, residual)
+            self.decoder = ConvDecoder(config, residual)
+
+    @property
+    def device(self) -> torch.device:
+        """The device the weights live on."""
+        return next(self.parameters()).device
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Posterior parameters μ, log σ² for images x in [0, 1], each (B, D)."""
+        mu, logvar = self.encoder(x)
+        return mu, logvar.clamp(-30.0, 20.0)
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        """Decoder output before the sigmoid, (B, C, H, W)."""
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        """Mean image in [0, 1] for each latent z, (B, C, H, W)."""
+        return torch.sigmoid(self.decoder(z))
+
+    def recon_nll(self, x_logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """−log p(x|z) per image in nats, summed over pixels, shape (B,)."""
+        if self.config.likelihood == "bernoulli":
+            nll = F.binary_cross_entropy_with_logits(x_logits, x, reduction="none")
+        else:
+            sigma = self.config.gaussian_sigma
+            mean = torch.sigmoid(x_logits)
+            nll = 0.5 * ((x - mean) / sigma) ** 2 + math.log(sigma) + 0.5 * LOG_2PI
+        return nll.flatten(1).sum(1)
+
+    def forward(self, x: torch.Tensor, beta: float | None = None) -> VAEOutput:
+        """One stochastic ELBO evaluation: loss = recon + β·KL, averaged over the batch."""
+        mu, logvar = self.encode(x)
+        z = reparameterise(mu, logvar)
+        x_logits = self.decode_logits(z)
+        recon = self.recon_nll(x_logits, x).mean()
+        kl = kl_per_dim(mu, logvar).sum(1).mean()
+        b = self.config.beta if beta is None else beta
+        return VAEOutput(loss=recon + b * kl, recon=recon, kl=kl, mu=mu, logvar=logvar, x_logits=x_logits)
+
+
+def build_vae(config: VAEConfig) -> VAE:
+    """A freshly initialised VAE for this config."""
+    return VAE(config)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable scalars."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

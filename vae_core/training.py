@@ -1,0 +1,248 @@
+"""Training a VAE: Adam, epochs and/or a time budget, KL warm-up, early stopping that keeps the best weights."""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from .config import VAEConfig
+from .device import pick_device
+from .metrics import evaluate
+from .models import VAE, build_vae
+
+MAX_EPOCHS = 10_000
+MAX_TIME_BUDGET_S = 24 * 3600
+
+
+@dataclass
+class TrainSettings:
+    """How to train: every field has a default that works for digits and MNIST."""
+
+    epochs: int | None = 50  # upper bound on passes over the training split (None: time budget only)
+    time_budget_s: float | None = None  # wall-clock limit in seconds (None: epochs only)
+    batch_size: int = 128
+    lr: float = 2e-3  # Adam learning rate at the start; cosine-decayed to lr_min over the run
+    lr_min: float = 1e-4
+    kl_warmup_epochs: float = 0.0  # β ramps linearly from 0 to config.beta over this many epochs
+    patience: int | None = 15  # early stop after this many epochs without a better validation −ELBO
+    val_fraction: float = 0.2  # the last fraction of images (file order) is held out
+    seed: int = 0  # reproduces a run (same data, same settings, same number of steps)
+    augment_shift: int = 0  # random translations of up to this many pixels (a regulariser)
+    device: str | None = None  # None: CUDA when present, else CPU
+
+    def validated(self) -> "TrainSettings":
+        """A copy with every field checked; raises ValueError with a readable message."""
+        s = copy.copy(self)
+        if s.epochs is None and s.time_budget_s is None:
+            raise ValueError("give a number of epochs, a time budget, or both")
+        if s.epochs is not None and not 1 <= int(s.epochs) <= MAX_EPOCHS:
+            raise ValueError(f"epochs must be 1..{MAX_EPOCHS}, got {s.epochs}")
+        if s.time_budget_s is not None and not 0 < float(s.time_budget_s) <= MAX_TIME_BUDGET_S:
+            raise ValueError(f"time budget must be 0..{MAX_TIME_BUDGET_S} s, got {s.time_budget_s}")
+        if not 1 <= int(s.batch_size) <= 4096:
+            raise ValueError(f"batch size must be 1..4096, got {s.batch_size}")
+        if not (0 < float(s.lr) <= 1.0 and 0 <= float(s.lr_min) <= float(s.lr)):
+            raise ValueError(f"need 0 < lr ≤ 1 and 0 ≤ lr_min ≤ lr, got lr={s.lr}, lr_min={s.lr_min}")
+        if not 0.0 < float(s.val_fraction) < 1.0:
+            raise ValueError(f"val_fraction must be between 0 and 1, got {s.val_fraction}")
+        if not 0 <= int(s.augment_shift) <= 8:
+            raise ValueError(f"augment_shift must be 0..8 pixels, got {s.augment_shift}")
+        return s
+
+
+@dataclass
+class TrainProgress:
+    """What the progress callback receives, per step ("step") and per epoch ("epoch")."""
+
+    kind: str  # "step" or "epoch"
+    epoch: int  # 1-based epoch being run / just finished
+    step: int  # optimiser steps so far
+    fraction: float  # 0..1 of the run done (by epochs or time, whichever is further)
+    elapsed_s: float
+    eta_s: float
+    loss: float  # training loss of the last step (or mean over the epoch)
+    recon: float
+    kl: float
+    val_neg_elbo: float | None = None  # set on "epoch" events
+    val_recon: float | None = None
+    val_kl: float | None = None
+    best_val_neg_elbo: float | None = None
+
+
+@dataclass
+class TrainResult:
+    """A trained model (best validation weights, eval mode), its summary and the per-epoch history."""
+
+    model: VAE
+    summary: dict
+    history: list[dict] = field(default_factory=list)
+
+
+def _shift_batch(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
+    """Translate each image by a random integer offset in [-max_shift, max_shift] (zero fill)."""
+    b, _, h, w = x.shape
+    dx = torch.randint(-max_shift, max_shift + 1, (b,), generator=gen)
+    dy = torch.randint(-max_shift, max_shift + 1, (b,), generator=gen)
+    padded = F.pad(x, (max_shift, max_shift, max_shift, max_shift))
+    rows = (torch.arange(h).unsqueeze(0) + max_shift - dy.unsqueeze(1)).to(x.device)  # (B, H)
+    cols = (torch.arange(w).unsqueeze(0) + max_shift - dx.unsqueeze(1)).to(x.device)  # (B, W)
+    idx_b = torch.arange(b, device=x.device)[:, None, None]
+    out = padded.permute(0, 2, 3, 1)[idx_b, rows[:, :, None], cols[:, None, :]]  # (B, H, W, C)
+    return out.permute(0, 3, 1, 2).contiguous()
+
+
+def _cosine_lr(settings: TrainSettings, fraction: float) -> float:
+    """Learning rate after `fraction` of the run: cosine from lr down to lr_min."""
+    f = min(1.0, max(0.0, fraction))
+    return settings.lr_min + 0.5 * (settings.lr - settings.lr_min) * (1 + math.cos(math.pi * f))
+
+
+def fit(
+    config: VAEConfig,
+    dataset,
+    settings: TrainSettings | None = None,
+    progress: Callable[[TrainProgress], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    checkpoint_path: str | Path | None = None,
+) -> TrainResult:
+    """Train a new VAE on `dataset` (an ImageDataset); the returned model holds the best validation weights.
+
+    `should_stop()` is polled every step (a stop button); `checkpoint_path`, when given, is rewritten
+    atomically with the best weights whenever validation improves, so a killed run leaves a usable file.
+    """
+    from .checkpoint import save_checkpoint  # late import: checkpoint imports training's summary helpers
+    from .data import split_indices
+
+    s = (settings or TrainSettings()).validated()
+    images = np.asarray(dataset.images, dtype=np.float32)
+    if tuple(images.shape[1:]) != tuple(config.input_shape):
+        raise ValueError(f"dataset images are {images.shape[1:]}, the model expects {config.input_shape}")
+    train_idx, val_idx = split_indices(len(images), s.val_fraction)
+    if len(train_idx) < 1 or len(val_idx) < 1:
+        raise ValueError(f"need at least 2 images to train with a validation split, got {len(images)}")
+    device = pick_device(s.device)
+    torch.manual_seed(s.seed)
+    np_gen = np.random.default_rng(s.seed)
+    aug_gen = torch.Generator().manual_seed(s.seed + 1)
+    model = build_vae(config).to(device)
+    opt = torch.optim.Adam(model.parameters(), lr=s.lr)
+    x_train = torch.from_numpy(images[train_idx]).to(device)
+    x_val = images[val_idx]
+    steps_per_epoch = max(1, math.ceil(len(train_idx) / s.batch_size))
+
+    best_state, best_val, best_epoch, stale = None, math.inf, 0, 0
+    history: list[dict] = []
+    step, stopped = 0, "completed"
+    t0 = time.perf_counter()
+    max_epochs = int(s.epochs) if s.epochs is not None else MAX_EPOCHS
+
+    def run_fraction(epoch_progress: float) -> float:
+        by_epochs = epoch_progress / max_epochs if s.epochs is not None else 0.0
+        by_time = (time.perf_counter() - t0) / s.time_budget_s if s.time_budget_s else 0.0
+        return min(1.0, max(by_epochs, by_time))
+
+    def eta(frac: float) -> float:
+        elapsed = time.perf_counter() - t0
+        return elapsed * (1 - frac) / frac if frac > 1e-6 else math.inf
+
+    epoch = 0
+    for epoch in range(1, max_epochs + 1):
+        model.train()
+        order = torch.from_numpy(np_gen.permutation(len(train_idx)))
+        sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
+        seen = 0
+        out_of_time = False
+        for b in range(steps_per_epoch):
+            frac = run_fraction(epoch - 1 + b / steps_per_epoch)
+            for group in opt.param_groups:
+                group["lr"] = _cosine_lr(s, frac)
+            x = x_train[order[b * s.batch_size:(b + 1) * s.batch_size].to(device)]
+            if s.augment_shift > 0:
+                x = _shift_batch(x, s.augment_shift, aug_gen)
+            warm = min(1.0, (epoch - 1 + b / steps_per_epoch) / s.kl_warmup_epochs) if s.kl_warmup_epochs > 0 else 1.0
+            out = model(x, beta=config.beta * warm)
+            opt.zero_grad(set_to_none=True)
+            out.loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 100.0)
+            opt.step()
+            step += 1
+            n = len(x)
+            seen += n
+            sums["loss"] += out.loss.item() * n
+            sums["recon"] += out.recon.item() * n
+            sums["kl"] += out.kl.item() * n
+            if progress is not None:
+                f = run_fraction(epoch - 1 + (b + 1) / steps_per_epoch)
+                progress(TrainProgress("step", epoch, step, f, time.perf_counter() - t0, eta(f),
+                                       out.loss.item(), out.recon.item(), out.kl.item()))
+            if should_stop is not None and should_stop():
+                stopped = "stopped by user"
+                break
+            if s.time_budget_s and time.perf_counter() - t0 >= s.time_budget_s:
+                out_of_time = True
+                break
+        metrics = evaluate(model, x_val, seed=s.seed)
+        val = metrics["neg_elbo"]
+        record = {
+            "epoch": epoch, "step": step, "elapsed_s": time.perf_counter() - t0,
+            "train_loss": sums["loss"] / max(seen, 1), "train_recon": sums["recon"] / max(seen, 1),
+            "train_kl": sums["kl"] / max(seen, 1), "val_neg_elbo": val, "val_recon": metrics["recon"],
+            "val_kl": metrics["kl"],
+        }
+        history.append(record)
+        if val < best_val:
+            best_val, best_epoch, stale = val, epoch, 0
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            if checkpoint_path is not None:
+                save_checkpoint(model, checkpoint_path, _summary(dataset, s, history, best_epoch, best_val, metrics, step, t0, "in progress"))
+        else:
+            stale += 1
+        if progress is not None:
+            f = run_fraction(epoch)
+            progress(TrainProgress("epoch", epoch, step, f, time.perf_counter() - t0, eta(f),
+                                   record["train_loss"], record["train_recon"], record["train_kl"],
+                                   val, metrics["recon"], metrics["kl"], best_val))
+        if stopped != "completed":
+            break
+        if out_of_time:
+            stopped = "time budget reached"
+            break
+        if s.patience is not None and stale >= s.patience:
+            stopped = f"early stop: no improvement for {s.patience} epochs"
+            break
+    model.load_state_dict(best_state)
+    model.to("cpu").eval()
+    best_metrics = next(h for h in history if h["epoch"] == best_epoch)
+    summary = _summary(dataset, s, history, best_epoch, best_val,
+                       {"recon": best_metrics["val_recon"], "kl": best_metrics["val_kl"]}, step, t0, stopped)
+    if checkpoint_path is not None:
+        save_checkpoint(model, checkpoint_path, summary)
+    return TrainResult(model=model, summary=summary, history=history)
+
+
+def _summary(dataset, s: TrainSettings, history: list[dict], best_epoch: int, best_val: float,
+             metrics: dict, step: int, t0: float, status: str) -> dict:
+    """The training summary stored in the checkpoint beside the config."""
+    return {
+        "dataset_spec": getattr(dataset, "spec", ""),
+        "dataset_name": getattr(dataset, "name", ""),
+        "n_images": int(len(dataset.images)),
+        "class_names": list(getattr(dataset, "class_names", []) or []),
+        "epochs_run": len(history),
+        "best_epoch": best_epoch,
+        "steps": step,
+        "train_time_s": round(time.perf_counter() - t0, 2),
+        "val_neg_elbo": float(best_val),
+        "val_recon": float(metrics["recon"]),
+        "val_kl": float(metrics["kl"]),
+        "status": status,
+        "settings": {k: v for k, v in asdict(s).items() if k != "device"},
+    }
