@@ -33,6 +33,7 @@ bench: $(STAMP)
 # Rebuild the shipped default model exactly as the README says.
 default-model: $(STAMP)
 	$(PY) -m vae_core train --dataset digits --arch mlp --latent-dim 8 --epochs 300 --patience 40 --seed 0 --quiet --out assets/models/digits_default.safetensors
+	$(PY) -m vae_core train --dataset digits --arch mlp --latent-dim 8 --beta 0 --epochs 300 --patience 40 --seed 0 --quiet --out assets/models/digits_ae.safetensors
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -46,6 +46,9 @@ def atomic_write_bytes(path: str | Path, payload: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual permissions
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
@@ -74,7 +77,9 @@ def save_checkpoint(model: VAE, path: str | Path, summary: dict | None = None) -
 
 
 def _sniff(payload: bytes) -> str | None:
-    """Name what a non-safetensors payload looks like, for the error message."""
+    """Name what a non-safetensors payload looks like, for the error message (None: it may be safetensors)."""
+    if len(payload) >= 9 and payload[8:9] == b"{":
+        return None  # an 8-byte length then a JSON header: safetensors framing, checked next
     if payload[:2] == b"PK":
         return "a ZIP archive, as written by torch.save (a pickled .pt/.pth checkpoint)"
     if payload[:1] == b"\x80" and len(payload) > 1 and payload[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):

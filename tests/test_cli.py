@@ -1,0 +1,97 @@
+"""The command line end to end on digits, and its refusals (exit status 2, one clear line, nothing run)."""
+
+from __future__ import annotations
+
+import io
+import json
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+SUBCOMMANDS = ["train", "evaluate", "sample", "encode", "project", "interpolate", "info"]
+
+
+def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    work = tmp_path_factory.mktemp("cli")
+    res = run_cli("train", "--dataset", "digits", "--arch", "mlp", "--latent-dim", "4", "--epochs", "4", "--quiet",
+                  "--out", "digits.safetensors", cwd=work)
+    assert res.returncode == 0, res.stderr
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    assert summary["epochs_run"] == 4
+    return work
+
+
+def test_help_for_every_subcommand(tmp_path):
+    for cmd in SUBCOMMANDS:
+        res = run_cli(cmd, "--help", cwd=tmp_path)
+        assert res.returncode == 0 and "usage" in res.stdout
+
+
+def test_evaluate_prints_one_json_object(trained):
+    res = run_cli("evaluate", "digits.safetensors", "--dataset", "digits", "--split", "val", "--json", "--iw-samples", "5", cwd=trained)
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)
+    assert result["n"] == 359  # the last 20 % of 1,797 images
+    assert result["neg_elbo"] == pytest.approx(result["recon"] + result["kl"])
+    assert result["iw_nll"] < result["neg_elbo"]
+
+
+def test_sample_writes_a_png_grid(trained):
+    res = run_cli("sample", "digits.safetensors", "-n", "16", "--seed", "1", "--out", "grid.png", cwd=trained)
+    assert res.returncode == 0, res.stderr
+    img = Image.open(trained / "grid.png")
+    assert img.format == "PNG" and min(img.size) >= 4 * 8
+    assert np.asarray(img).std() > 0
+
+
+def test_encode_project_interpolate_info(trained):
+    assert run_cli("encode", "digits.safetensors", "--dataset", "digits", "--out", "z.npz", cwd=trained).returncode == 0
+    with np.load(trained / "z.npz", allow_pickle=False) as z:
+        assert z["latent_means"].shape == (1797, 4) and z["labels"].shape == (1797,)
+    assert run_cli("project", "digits.safetensors", "--dataset", "digits", "--method", "pca", "--out", "map.csv", cwd=trained).returncode == 0
+    rows = (trained / "map.csv").read_text().strip().splitlines()
+    assert rows[0] == "index,x,y,label" and len(rows) == 1798
+    res = run_cli("interpolate", "digits.safetensors", "--dataset", "digits", "--start", "0", "--end", "1", "--steps", "6", "--out", "path.gif", cwd=trained)
+    assert res.returncode == 0, res.stderr
+    gif = Image.open(trained / "path.gif")
+    assert gif.format == "GIF" and gif.n_frames >= 6
+    info = json.loads(run_cli("info", "digits.safetensors", cwd=trained).stdout)
+    assert info["config"]["latent_dim"] == 4 and info["summary"]["dataset_spec"] == "digits"
+
+
+class _Evil:
+    def __init__(self, target: str) -> None:
+        self.target = target
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+def test_cli_refuses_a_pickle_and_never_runs_it(tmp_path):
+    marker = tmp_path / "pwned.txt"
+    (tmp_path / "evil.safetensors").write_bytes(pickle.dumps(_Evil(str(marker))))
+    for args in (["info", "evil.safetensors"], ["sample", "evil.safetensors", "--out", "g.png"],
+                 ["evaluate", "evil.safetensors", "--dataset", "digits"]):
+        res = run_cli(*args, cwd=tmp_path)
+        assert res.returncode == 2
+        assert "never unpickles" in res.stderr and "Traceback" not in res.stderr
+    assert not marker.exists()
+
+
+def test_cli_reports_bad_input_in_one_line(trained):
+    res = run_cli("evaluate", "digits.safetensors", "--dataset", "nosuch:thing", cwd=trained)
+    assert res.returncode == 2 and res.stderr.startswith("error:") and "Traceback" not in res.stderr
+    res = run_cli("interpolate", "digits.safetensors", "--dataset", "digits", "--start", "0", "--end", "99999", "--out", "x.gif", cwd=trained)
+    assert res.returncode == 2 and "outside the dataset" in res.stderr
