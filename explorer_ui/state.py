@@ -7,16 +7,20 @@ all sessions share one read-only copy; everything a user made lives in st.sessio
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 import streamlit as st
 import torch
 
-from vae_core import DEFAULT_DATASET_SPEC, DEFAULT_MODEL_PATH
+from vae_core import ASSETS_DIR, DEFAULT_DATASET_SPEC, DEFAULT_MODEL_PATH
 from vae_core.checkpoint import LoadedCheckpoint, checkpoint_from_bytes
 from vae_core.data import ImageDataset, load_dataset, load_uploaded
-from vae_core.latents import encode
+from vae_core.latents import encode, image_scores
+from vae_core.projection import PCAProjection, pca_2d, tsne_2d
 
 # session_state keys (one place, so pages never spell them twice)
 MODELS = "models"  # dict key -> ModelEntry, in menu order
@@ -28,9 +32,22 @@ INTERP_START = "interp_start"  # int dataset index or None
 INTERP_END = "interp_end"
 SLIDER_ORIGIN = "slider_origin"  # list[float] latent vector the sliders start from, or None
 FLASH = "flash"  # list[(level, text)] messages shown once by the sidebar
+MODEL_ERROR = "model_error"  # str or None: why the last model load failed (shown until dismissed or replaced)
+DATASET_ERROR = "dataset_error"  # str or None: why the last dataset load failed
+PENDING_DATASET = "pending_dataset"  # DatasetEntry asked for but not loaded yet (the sidebar loads it with a spinner)
+TRAIN_JOB = "train_job"  # vae_core.explore.TrainingRun of this session, or None
+TRAINED_COUNT = "trained_count"  # how many models this session has trained (numbers their labels)
+TRAIN_RESULT = "train_result"  # model key of TRAIN_JOB's registered checkpoint, None until it is registered
 
 DEFAULT_MODEL_KEY = "default"
 BUILTIN_DATASETS = ("digits", "mnist", "fashion-mnist", "kmnist")
+BUILTIN_LABELS = {
+    "digits": "digits (scikit-learn, 8×8)",
+    "mnist": "mnist (70k, 28×28; downloads once)",
+    "fashion-mnist": "fashion-mnist (70k, 28×28; downloads once)",
+    "kmnist": "kmnist (70k, 28×28; downloads once)",
+}
+AE_MODEL_PATH = ASSETS_DIR / "models" / "digits_ae.safetensors"  # the shipped plain autoencoder (β = 0)
 
 
 @dataclass(frozen=True)
@@ -116,7 +133,7 @@ def init_state() -> None:
     ss = st.session_state
     ss.setdefault(MODELS, {DEFAULT_MODEL_KEY: ModelEntry("Shipped default (digits, MLP)")})
     ss.setdefault(MODEL_CHOICE, DEFAULT_MODEL_KEY)
-    default_entry = DatasetEntry("digits (scikit-learn, 8×8)", spec=DEFAULT_DATASET_SPEC)
+    default_entry = DatasetEntry(BUILTIN_LABELS["digits"], spec=DEFAULT_DATASET_SPEC)
     ss.setdefault(DATASETS, {dataset_key(default_entry): default_entry})
     ss.setdefault(DATASET_CHOICE, dataset_key(default_entry))
     ss.setdefault(SELECTION, [])
@@ -124,6 +141,12 @@ def init_state() -> None:
     ss.setdefault(INTERP_END, None)
     ss.setdefault(SLIDER_ORIGIN, None)
     ss.setdefault(FLASH, [])
+    ss.setdefault(MODEL_ERROR, None)
+    ss.setdefault(DATASET_ERROR, None)
+    ss.setdefault(PENDING_DATASET, None)
+    ss.setdefault(TRAIN_JOB, None)
+    ss.setdefault(TRAINED_COUNT, 0)
+    ss.setdefault(TRAIN_RESULT, None)
 
 
 def model_key(key: str, entry: ModelEntry) -> str:
@@ -182,3 +205,200 @@ def try_load_dataset(entry: DatasetEntry) -> str:
 def flash(level: str, text: str) -> None:
     """Queue a message ('success', 'info', 'warning', 'error') for the sidebar to show once."""
     st.session_state.setdefault(FLASH, []).append((level, text))
+
+
+# ---------------------------------------------------------------- choosing
+
+
+def select_model(key: str) -> None:
+    """Make a registered model the active one; forget a slider origin of another latent size."""
+    ss = st.session_state
+    if key not in ss[MODELS]:
+        return
+    old_dim = _latent_dim_of(ss[MODEL_CHOICE])
+    ss[MODEL_CHOICE] = key
+    ss[MODEL_ERROR] = None
+    if old_dim != _latent_dim_of(key):
+        ss[SLIDER_ORIGIN] = None
+
+
+def _latent_dim_of(key: str) -> int | None:
+    """Latent size of a registered model (None when it cannot be loaded)."""
+    entry = st.session_state[MODELS].get(key)
+    if entry is None:
+        return None
+    return _checkpoint(model_key(key, entry), entry.payload).config.latent_dim
+
+
+def select_dataset(key: str) -> None:
+    """Make a registered dataset the active one; map selections and endpoints (row indices) are reset."""
+    ss = st.session_state
+    if key not in ss[DATASETS]:
+        return
+    if key != ss[DATASET_CHOICE]:
+        ss[SELECTION] = []
+        ss[INTERP_START] = None
+        ss[INTERP_END] = None
+    ss[DATASET_CHOICE] = key
+    ss[DATASET_ERROR] = None
+
+
+def builtin_entry(name: str) -> DatasetEntry:
+    """The DatasetEntry of a built-in dataset spec."""
+    return DatasetEntry(BUILTIN_LABELS.get(name, name), spec=name)
+
+
+def dataset_options() -> dict[str, DatasetEntry]:
+    """Every dataset the menu offers: the built-ins (loaded or not) then anything registered, by cache key."""
+    options = {dataset_key(builtin_entry(name)): builtin_entry(name) for name in BUILTIN_DATASETS}
+    for key, entry in st.session_state[DATASETS].items():
+        options.setdefault(key, entry)
+    return options
+
+
+def request_dataset(entry: DatasetEntry) -> None:
+    """Ask for a dataset: already registered → selected now; else queued for the sidebar to load (with a spinner)."""
+    key = dataset_key(entry)
+    if key in st.session_state[DATASETS]:
+        select_dataset(key)
+    else:
+        st.session_state[PENDING_DATASET] = entry
+
+
+def model_payload(key: str | None = None) -> bytes:
+    """The .safetensors bytes of a registered model (the shipped file for the default)."""
+    ss = st.session_state
+    entry = ss[MODELS][key or ss[MODEL_CHOICE]]
+    return DEFAULT_MODEL_PATH.read_bytes() if entry.payload is None else entry.payload
+
+
+# ---------------------------------------------------------------- shipped references (Overview page)
+
+
+def shipped_model() -> ActiveModel:
+    """The shipped default VAE, whatever the user picked."""
+    return ActiveModel(DEFAULT_MODEL_KEY, "Shipped VAE", _checkpoint(DEFAULT_MODEL_KEY, None))
+
+
+def shipped_autoencoder() -> ActiveModel | None:
+    """The shipped plain autoencoder (β = 0), or None when its file is not there."""
+    if not AE_MODEL_PATH.is_file():
+        return None
+    payload = AE_MODEL_PATH.read_bytes()
+    key = content_key(payload)
+    return ActiveModel(key, "Shipped plain autoencoder", _checkpoint(key, payload))
+
+
+def digits_dataset() -> ActiveDataset:
+    """scikit-learn's digits, the data both shipped models were trained on."""
+    entry = builtin_entry("digits")
+    key = dataset_key(entry)
+    return ActiveDataset(key, entry.label, _dataset(key, entry.spec, None, None))
+
+
+# ---------------------------------------------------------------- cached computations per (model, dataset)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _pca(model_key: str, dataset_key: str, _latent_means: np.ndarray) -> PCAProjection:
+    """PCA of the encoded dataset, cached per (model, dataset)."""
+    return pca_2d(_latent_means)
+
+
+def pca_projection(model: ActiveModel, dataset: ActiveDataset) -> PCAProjection:
+    """PCA plane of the active dataset's latent means (with its basis, to map points back)."""
+    return _pca(model.key, dataset.key, latents(model, dataset)[0])
+
+
+class ProjectionStore:
+    """A small LRU of computed 2-D projections shared by all sessions (filled outside any cached function,
+    so a slow t-SNE can report progress to the page that asked for it)."""
+
+    def __init__(self, max_entries: int = 8) -> None:
+        self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def get(self, key: tuple) -> np.ndarray | None:
+        """The stored coords for key, or None."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key: tuple, coords: np.ndarray) -> None:
+        """Store coords (read-only) under key, evicting the least recently used."""
+        coords = np.asarray(coords, dtype=np.float32)
+        coords.flags.writeable = False
+        with self._lock:
+            self._items[key] = coords
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def projection_store() -> ProjectionStore:
+    """The one ProjectionStore of this server process."""
+    return ProjectionStore()
+
+
+TSNE_SEED = 0
+
+
+def stored_tsne(model: ActiveModel, dataset: ActiveDataset) -> np.ndarray | None:
+    """t-SNE coords of the active pair if someone already computed them, else None."""
+    return projection_store().get((model.key, dataset.key, "tsne", TSNE_SEED))
+
+
+def compute_tsne(model: ActiveModel, dataset: ActiveDataset,
+                 progress: Callable[[float, str], None] | None = None) -> np.ndarray:
+    """t-SNE of the latent means (progress(fraction, message) while it runs), stored for every session."""
+    cached = stored_tsne(model, dataset)
+    if cached is not None:
+        return cached
+    coords = tsne_2d(latents(model, dataset)[0], seed=TSNE_SEED, progress=progress)
+    projection_store().put((model.key, dataset.key, "tsne", TSNE_SEED), coords)
+    return stored_tsne(model, dataset)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Scoring every image…")
+def _scores(model_key: str, dataset_key: str, _model, _images: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-image reconstruction error, KL and −ELBO, cached per (model, dataset)."""
+    return image_scores(_model, _images)
+
+
+def anomaly_scores(model: ActiveModel, dataset: ActiveDataset) -> dict[str, np.ndarray]:
+    """Per-image 'recon', 'kl' and 'neg_elbo' (nats) of the active dataset under the active model."""
+    return _scores(model.key, dataset.key, model.model, dataset.data.images)
+
+
+# ---------------------------------------------------------------- training runs
+
+
+def start_training(run) -> None:
+    """Keep a started vae_core.explore.TrainingRun as this session's job (its result is not registered yet)."""
+    st.session_state[TRAIN_JOB] = run
+    st.session_state[TRAIN_RESULT] = None
+
+
+def finish_training() -> str | None:
+    """If this session's run has finished and is not registered yet: register its checkpoint as a model and
+    select it (returns the new key). Called by the sidebar on every page, so leaving the Train page is fine."""
+    ss = st.session_state
+    run = ss.get(TRAIN_JOB)
+    if run is None or ss.get(TRAIN_RESULT) is not None:
+        return None
+    snap = run.snapshot()
+    if snap.state != "done" or snap.checkpoint is None:
+        return None
+    ss[TRAINED_COUNT] = ss.get(TRAINED_COUNT, 0) + 1
+    cfg = run.config
+    data_name = (snap.summary or {}).get("dataset_name") or "dataset"
+    label = f"Trained #{ss[TRAINED_COUNT]}: {data_name} · {cfg.arch} z={cfg.latent_dim} β={cfg.beta:g}"
+    key = try_load_model(label, snap.checkpoint)  # fit wrote it; a CheckpointError here is a bug worth seeing
+    select_model(key)
+    ss[TRAIN_RESULT] = key
+    flash("success", f"{label} is trained and selected (validation −ELBO {snap.summary['val_neg_elbo']:.2f}).")
+    return key

@@ -1,0 +1,49 @@
+"""Anomalies: the dataset ranked by how badly the model explains each image (−ELBO or reconstruction error)."""
+
+import numpy as np
+import streamlit as st
+
+from vae_core.explore import rank_worst, side_by_side
+from vae_core.images import to_uint8
+from vae_core.latents import reconstruct
+
+from explorer_ui import figures
+from explorer_ui.state import anomaly_scores
+from explorer_ui.widgets import label_text, require_matching_pair, show_gallery, teaching_panel
+
+SCORES = {"neg_elbo": "−ELBO (reconstruction + KL)", "recon": "Reconstruction error −log p(x|μ)"}
+
+st.title("Anomalies")
+teaching_panel(
+    "The −ELBO is an upper bound on −log p(x): the number of nats the model needs to explain an image. Images "
+    "with the highest score are the ones the model finds least likely: odd handwriting, mislabelled or "
+    "damaged images, or a kind of image it rarely saw. Each one is shown with its reconstruction (left | right): "
+    "where they differ is what the model could not capture.",
+    r"\text{score}(x) = \underbrace{-\log p_\theta(x \mid \mu_\phi(x))}_{\text{reconstruction}} "
+    r"+ \mathrm{KL}\big(q_\phi(z \mid x)\,\|\,\mathcal{N}(0, I)\big) \;\approx\; -\mathrm{ELBO}(x)",
+)
+
+model, dataset = require_matching_pair("anomaly_mismatch_train")
+data = dataset.data
+scores = anomaly_scores(model, dataset)
+
+c1, c2, c3 = st.columns([2, 3, 2], vertical_alignment="bottom")
+count = c1.slider("How many", 1, 64, 16, key="anomaly_count", persist_state="session")
+score_name = c2.radio("Rank by", list(SCORES), format_func=SCORES.get, horizontal=True, key="anomaly_score",
+                      persist_state="session")
+typical = c3.toggle("Show the most typical instead", key="anomaly_typical", persist_state="session")
+
+values = scores[score_name]
+order = rank_worst(values, int(count), worst_first=not typical)
+threshold = float(values[order[-1]]) if len(order) else None
+st.plotly_chart(figures.score_histogram(values, threshold, SCORES[score_name].split(" (")[0]),
+                key="anomaly_hist", config={"displayModeBar": False})
+st.caption(f"{len(data):,} images; median {np.median(values):.1f} nats, the {len(order)} shown "
+           + ("lowest" if typical else "highest") + f" from {values[order[0]]:.1f} to {values[order[-1]]:.1f}.")
+
+originals = to_uint8(data.images[order])
+recons = to_uint8(reconstruct(model.model, data.images[order]))
+pairs = side_by_side(originals, recons, gap=1)
+captions = [f"#{i} · {label_text(dataset, int(i))} · {values[i]:.1f}" for i in order]
+st.subheader(("Most typical" if typical else "Worst explained") + " first · original | reconstruction")
+show_gallery(pairs, captions, target=72, ncols=6)

@@ -1,0 +1,101 @@
+"""Interpolate: walk from one code to another (linear or spherical), decode every step, scrub through the
+frames, see the path on the PCA map, and download it as a GIF."""
+
+import numpy as np
+import streamlit as st
+
+from vae_core.explore import interpolation, to_plane
+from vae_core.generate import sample_latents
+from vae_core.images import fit_scale, gif_bytes, to_uint8
+
+from explorer_ui import figures
+from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection
+from explorer_ui.widgets import (MAP_PAGE, crisp, grid_picture, label_text, png_download, require_matching_pair,
+                                 show_image, teaching_panel)
+
+W_START, W_END = "interp_w_start", "interp_w_end"
+SOURCES = {"data": "Dataset images (picked on the map or by index)", "random": "Random codes from the prior"}
+
+st.title("Interpolate")
+teaching_panel(
+    "Pick two codes and decode the points between them. If the latent space is smooth, every step is a plausible "
+    "image and the change is gradual. A **linear** path cuts through the middle of the space, where prior samples "
+    "have unusually small norm in many dimensions; a **spherical** path (slerp) turns the direction while blending "
+    "the length, keeping every step at a typical distance from the origin.",
+    r"z_t = (1-t)\, z_0 + t\, z_1 \qquad\text{or}\qquad "
+    r"z_t = \big((1-t)\lVert z_0\rVert + t\lVert z_1\rVert\big)\, "
+    r"\frac{\sin((1-t)\Omega)\, \hat z_0 + \sin(t\Omega)\, \hat z_1}{\sin \Omega}",
+)
+
+model, dataset = require_matching_pair("interp_mismatch_train")
+data = dataset.data
+n = len(data)
+mu, _ = latents(model, dataset)
+pca = pca_projection(model, dataset)
+ss = st.session_state
+
+
+def _clamped(value, fallback: int) -> int:
+    return fallback if value is None else max(0, min(n - 1, int(value)))
+
+
+def _on_index(which: str, widget: str) -> None:
+    ss[which] = int(ss[widget])
+
+
+source = st.segmented_control("Endpoints", list(SOURCES), format_func=SOURCES.get, default="data", required=True,
+                              key="interp_source", persist_state="session")
+
+c1, c2, c3 = st.columns([3, 2, 2])
+with c2:
+    method = st.radio("Path", ["linear", "spherical"], horizontal=True, key="interp_method", persist_state="session")
+with c3:
+    steps = st.slider("Steps", 2, 48, 10, key="interp_steps", persist_state="session")
+
+with c1:
+    if source == "data":
+        # the inputs mirror the shared endpoints (set on the map or here); written before they are drawn
+        ss[W_START] = _clamped(ss.get(INTERP_START), 0)
+        ss[W_END] = _clamped(ss.get(INTERP_END), min(1, n - 1))
+        i1, i2 = st.columns(2)
+        i1.number_input("Start index", 0, n - 1, key=W_START, on_change=_on_index, args=(INTERP_START, W_START))
+        i2.number_input("End index", 0, n - 1, key=W_END, on_change=_on_index, args=(INTERP_END, W_END))
+        start_index, end_index = int(ss[W_START]), int(ss[W_END])
+        if ss.get(INTERP_START) is None or ss.get(INTERP_END) is None:
+            st.caption("Tip: select a dot on the Latent map and press *Interpolation start / end*.")
+            st.page_link(MAP_PAGE, label="Open the latent map", icon="🗺️")
+        z_start, z_end = mu[start_index], mu[end_index]
+    else:
+        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="interp_seed", persist_state="session")
+        draws = sample_latents(2, model.config.latent_dim, 1.0, int(seed)).numpy()
+        z_start, z_end = draws[0], draws[1]
+
+walk = interpolation(model.model, z_start, z_end, int(steps), method)
+frames = walk.frames
+
+st.subheader("The decoded path")
+if source == "data":
+    e1, e2 = st.columns(2)
+    with e1:
+        show_image(to_uint8(data.images[[start_index]])[0], f"start: #{start_index} ({label_text(dataset, start_index)})", 84)
+    with e2:
+        show_image(to_uint8(data.images[[end_index]])[0], f"end: #{end_index} ({label_text(dataset, end_index)})", 84)
+strip = grid_picture(frames, ncols=len(frames), cell=max(40, min(96, 900 // len(frames))))
+st.image(strip, caption=f"{len(frames)} frames, {method}, left → right", output_format="PNG")
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    frame = st.slider("Frame", 0, len(frames) - 1, 0, key="interp_frame")
+    show_image(frames[frame], f"frame {frame} of {len(frames) - 1}", target=224)
+    gif = gif_bytes(frames, frame_ms=120, scale=fit_scale(frames.shape[1], 112))
+    st.download_button("Download GIF", gif, file_name=f"interpolation_{method}.gif", mime="image/gif",
+                       key="interp_gif", on_click="ignore", icon=":material/download:", type="primary")
+    png_download("Download strip (PNG)", strip, f"interpolation_{method}.png", "interp_png")
+    with st.expander("Play the GIF"):
+        st.image(gif, caption="loops forth and back")
+with right:
+    path_xy = to_plane(pca, walk.path)
+    st.plotly_chart(figures.interpolation_path(pca.coords, data.labels, data.class_names, path_xy, frame),
+                    key="interp_path", config={"displayModeBar": False})
+    st.caption("The path's codes projected onto the PCA plane of the latent map (each step encoded as its latent "
+               "point, not re-encoded from its picture).")
