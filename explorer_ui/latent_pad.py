@@ -1,0 +1,253 @@
+"""The latent pad: a custom component (st.components.v2) with one slider per latent dimension that reports values
+WHILE they move, and the page state behind the sliders (the current vector, its generation, the start it came from).
+
+Values flow in a loop that stays inside one st.fragment:
+  browser: slider `input` → throttled, one message in flight → component state "z" = {generation, seq, values, dragging}
+  Python:  fragment rerun → vector_from_pad_state → decode → PNG data URL → component data {image, seq, strips, …}
+  browser: paints the data URL into its own <img> (no media request), acknowledges `seq`, sends the next value.
+The frontend lives in latent_pad_frontend/ (plain HTML, CSS and an ES module, no build step).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+from vae_core.images import fit_scale, image_grid, upscale
+from vae_core.models import VAE
+from vae_core.sliders import (MAX_STRIP_DIMS, SLIDER_LIMIT, SLIDER_STEP, STRIP_VALUES, decode_vector, kl_per_dim_from_latents,
+                              order_by_kl, png_data_url, point_fits, starting_vector, strip_image, traversal_strips,
+                              vector_from_pad_state)
+
+FRONTEND_DIR = Path(__file__).resolve().parent / "latent_pad_frontend"
+COMPONENT_NAME = "latent_pad"
+PAD_KEY = "latent_pad"
+THROTTLE_MS = 35  # at most ~28 messages a second while dragging; the release is sent at once
+IMAGE_PX = 224  # shown size of the decoded image (the browser enlarges it pixelated)
+STRIP_PX = 36  # shown height of one traversal strip
+STRIP_LIVE_MS = 5.0  # strips that take longer than this are redrawn on release only, not during a drag
+
+# session_state keys of the sliders page
+VECTOR = "sliders_vector"  # list[float]: the latent vector now shown
+GENERATION = "sliders_generation"  # int: bumped whenever Python (not the user's drag) sets the vector
+START = "sliders_start"  # "origin" | "point" | "random": what Reset goes back to
+SEED = "sliders_seed"  # int: seed of the random start
+MODEL_SEEN = "sliders_model_key"  # model key the vector belongs to
+ORIGIN_SEEN = "sliders_origin_seen"  # the SLIDER_ORIGIN value last adopted (a new one from the map switches the start)
+MODE = "slider_mode"  # "live" (this component) | "stock" (st.slider + st.image, for the latency comparison)
+STRIP_CACHE = "sliders_strip_cache"  # ((model key, vector bytes), strip data URLs, ms they took)
+STOCK_GENERATION = "sliders_stock_generation"  # generation the stock sliders were seeded from
+
+MODES = {"live": "Live (custom component)", "stock": "Stock st.slider"}
+START_LABELS = {"origin": "Origin (z = 0)", "point": "Chosen point's μ", "random": "Random z ~ N(0, I)"}
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _read(name: str) -> str:
+    return (FRONTEND_DIR / name).read_text(encoding="utf-8")
+
+
+_pad_component = st.components.v2.component(
+    COMPONENT_NAME, html=_read("pad.html"), css=_read("pad.css"), js=_read("pad.js"), isolate_styles=True
+)
+
+
+def stock_key(dim: int) -> str:
+    """Widget key of the stock st.slider for dimension `dim`."""
+    return f"stock_dim_{dim}"
+
+
+def dim_label(dim: int) -> str:
+    """Display name of a latent dimension: z₀, z₁, …"""
+    return "z" + str(dim).translate(_SUBSCRIPTS)
+
+
+# ---------------------------------------------------------------- cached per model and dataset
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _kl_per_dim(model_key: str, dataset_key: str, _latent_means: np.ndarray, _latent_logvars: np.ndarray) -> np.ndarray:
+    """KL per dimension of the encoded dataset (read-only, shared by all sessions)."""
+    kl = kl_per_dim_from_latents(_latent_means, _latent_logvars)
+    kl.setflags(write=False)
+    return kl
+
+
+def kl_and_order(model_key: str, dataset_key: str, latent_means: np.ndarray, latent_logvars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(KL per dim, dims by KL descending), cached per (model, dataset)."""
+    kl = _kl_per_dim(model_key, dataset_key, latent_means, latent_logvars)
+    return kl, order_by_kl(kl)
+
+
+# ---------------------------------------------------------------- the vector and where it starts
+def set_vector(vector: Sequence[float] | np.ndarray) -> None:
+    """Python sets the vector (reset, new start, new model): the pad and the stock sliders adopt it."""
+    ss = st.session_state
+    ss[VECTOR] = [float(v) for v in np.asarray(vector).reshape(-1)]
+    ss[GENERATION] = int(ss.get(GENERATION, 0)) + 1
+
+
+def apply_start(latent_dim: int, origin_point: Sequence[float] | None) -> None:
+    """Set the vector to the chosen start (falls back to the origin when the chosen point does not fit)."""
+    ss = st.session_state
+    start = ss.get(START, "origin")
+    if start == "point" and not point_fits(origin_point, latent_dim):
+        start = "origin"
+    set_vector(starting_vector(start, latent_dim, point=origin_point, seed=int(ss.get(SEED, 0))))
+
+
+def new_random(latent_dim: int) -> None:
+    """Draw a fresh random start (button callback)."""
+    ss = st.session_state
+    ss[SEED] = int(ss.get(SEED, 0)) + 1
+    ss[START] = "random"
+    set_vector(starting_vector("random", latent_dim, seed=ss[SEED]))
+
+
+def ensure_vector(latent_dim: int, model_key: str, origin_point: Sequence[float] | None) -> None:
+    """Before rendering: a vector that fits the model; a new point from the map switches the start to it."""
+    ss = st.session_state
+    ss.setdefault(START, "origin")
+    ss.setdefault(SEED, 0)
+    ss.setdefault(MODE, "live")
+    ss.setdefault(GENERATION, 0)
+    origin_list = None if origin_point is None else list(np.asarray(origin_point, dtype=float).reshape(-1))
+    if origin_list is not None and origin_list != ss.get(ORIGIN_SEEN) and point_fits(origin_list, latent_dim):
+        ss[ORIGIN_SEEN] = origin_list
+        ss[START] = "point"
+        ss[MODEL_SEEN] = model_key
+        apply_start(latent_dim, origin_list)
+        return
+    vector = ss.get(VECTOR)
+    if ss.get(MODEL_SEEN) != model_key or vector is None or len(vector) != latent_dim:
+        ss[MODEL_SEEN] = model_key
+        apply_start(latent_dim, origin_list)
+
+
+def current_vector() -> np.ndarray:
+    """The vector now shown, float64 (D,)."""
+    return np.asarray(st.session_state[VECTOR], dtype=np.float64)
+
+
+# ---------------------------------------------------------------- what one frame sends to the browser
+def strip_urls(model: VAE, model_key: str, z: np.ndarray, order: Sequence[int], dragging: bool) -> tuple[list[str | None], bool]:
+    """Traversal strip data URLs (index order; None past MAX_STRIP_DIMS) and whether they follow a drag live.
+
+    Cheap strips (the last ones took ≤ STRIP_LIVE_MS) are redrawn for every frame; costly ones (big models, many
+    dimensions) are kept while dragging and redrawn when the slider is released.
+    """
+    ss = st.session_state
+    cache_key = (model_key, np.asarray(z, dtype=np.float32).tobytes())
+    cached = ss.get(STRIP_CACHE)  # (cache key, urls, milliseconds they took)
+    if cached is not None and cached[0][0] == model_key and len(cached[1]) == len(z):
+        live = cached[2] <= STRIP_LIVE_MS
+        if cached[0] == cache_key or (dragging and not live):
+            return cached[1], live
+    started = time.perf_counter()
+    dims = [int(d) for d in order[:MAX_STRIP_DIMS]]
+    frames = traversal_strips(model, z, dims)
+    urls: list[str | None] = [None] * len(z)
+    for d, row in zip(dims, frames):
+        urls[d] = png_data_url(strip_image(row))
+    took_ms = 1000 * (time.perf_counter() - started)
+    ss[STRIP_CACHE] = (cache_key, urls, took_ms)
+    return urls, took_ms <= STRIP_LIVE_MS
+
+
+def pad_data(
+    *,
+    image: np.ndarray,
+    z: np.ndarray,
+    order: Sequence[int],
+    kl: np.ndarray | None,
+    strips: list[str | None],
+    strips_live: bool = True,
+    seq: int,
+    generation: int,
+    caption: str = "",
+) -> dict:
+    """The JSON the component gets: vector, image data URL, strips, order, KL, the echoed seq and the generation."""
+    cell = int(image.shape[1])
+    return {
+        "generation": int(generation),
+        "seq": int(seq),
+        "values": [round(float(v), 4) for v in z],
+        "order": [int(d) for d in order],
+        "labels": [dim_label(d) for d in range(len(z))],
+        "kl": None if kl is None else [round(float(v), 4) for v in kl],
+        "limit": SLIDER_LIMIT,
+        "step": SLIDER_STEP,
+        "image": png_data_url(image),
+        "image_px": IMAGE_PX,
+        "strips": strips,
+        "strips_live": bool(strips_live),
+        "strip": {"values": [float(v) for v in STRIP_VALUES], "cell": cell, "pad": 1},
+        "strip_px": STRIP_PX,
+        "throttle_ms": THROTTLE_MS,
+        "caption": caption,
+    }
+
+
+def pad_state(key: str = PAD_KEY) -> Mapping | None:
+    """The component's last reported value {generation, seq, values, dragging}, or None before the first message."""
+    try:
+        state = st.session_state[key]
+    except KeyError:
+        return None
+    value = state.get("z") if isinstance(state, Mapping) else None
+    return value if isinstance(value, Mapping) else None
+
+
+def _ignore() -> None:
+    """on_z_change: the fragment reruns by itself, nothing else to do."""
+
+
+def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None, key: str = PAD_KEY) -> np.ndarray:
+    """One frame of the live pad: read the browser's vector, decode it, send image + strips back; returns the vector."""
+    started = time.perf_counter()
+    ss = st.session_state
+    z, seq, dragging = vector_from_pad_state(pad_state(key), ss[GENERATION], current_vector())
+    ss[VECTOR] = z.tolist()
+    image = decode_vector(model, z)
+    strips, strips_live = strip_urls(model, model_key, z, order, dragging)
+    data = pad_data(image=image, z=z, order=order, kl=kl, strips=strips, strips_live=strips_live, seq=seq,
+                    generation=ss[GENERATION])
+    data["caption"] = f"decoded, drawn and encoded in {1000 * (time.perf_counter() - started):.1f} ms"
+    _pad_component(key=key, data=data, default={"z": None}, on_z_change=_ignore)
+    return z
+
+
+# ---------------------------------------------------------------- the stock widgets, for the latency comparison
+def on_mode_change() -> None:
+    """Switching live ↔ stock: the widget that appears adopts the current vector."""
+    if VECTOR in st.session_state:
+        set_vector(current_vector())
+
+
+def render_stock(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None) -> np.ndarray:
+    """The same decode behind Streamlit's own st.slider (sends on release) and st.image; returns the vector."""
+    ss = st.session_state
+    latent_dim = len(order)
+    if ss.get(STOCK_GENERATION) != ss[GENERATION] or any(stock_key(d) not in ss for d in range(latent_dim)):
+        for d, v in enumerate(current_vector()):
+            ss[stock_key(d)] = float(np.clip(round(v / SLIDER_STEP) * SLIDER_STEP, -SLIDER_LIMIT, SLIDER_LIMIT))
+        ss[STOCK_GENERATION] = ss[GENERATION]
+    image_col, slider_col = st.columns([1, 2], gap="large")
+    with slider_col:
+        for d in order:
+            label = dim_label(d) if kl is None else f"{dim_label(d)} · KL {kl[d]:.2f}"
+            st.slider(label, -SLIDER_LIMIT, SLIDER_LIMIT, step=SLIDER_STEP, format="%+.2f", key=stock_key(d))
+    z = np.array([ss[stock_key(d)] for d in range(latent_dim)], dtype=np.float64)
+    ss[VECTOR] = z.tolist()
+    image = decode_vector(model, z)
+    with image_col:
+        with st.container(key="stock_image"):
+            st.image(upscale(image, fit_scale(image.shape[0], IMAGE_PX)), output_format="PNG", width=IMAGE_PX)
+        dims = [int(d) for d in order[:MAX_STRIP_DIMS]]
+        frames = traversal_strips(model, z, dims)
+        grid = image_grid(frames.reshape(-1, *frames.shape[2:]), ncols=len(STRIP_VALUES))
+        st.image(upscale(grid, 4), output_format="PNG",
+                 caption="Traversal −3 … +3: one row per slider, in the same order")
+    return z

@@ -1,0 +1,329 @@
+// Latent pad: one range input per latent dimension that reports values to Python WHILE they move.
+//
+// Python → here (`data`): the vector it decoded, the decoded image as a PNG data URL, one traversal strip per
+// dimension, the display order with KL per dimension, a `generation` that changes when Python resets the vector,
+// and `seq`, the sequence number of the pad message the image answers.
+// Here → Python (state value "z"): {generation, seq, values, dragging}.
+//
+// Flow control: at most one message in flight; the next one leaves when the previous one's image has come back
+// (or after WATCHDOG_MS) and at least `throttle_ms` after the previous send. A release (`change` event) is sent
+// at once. Python never re-sends the vector the user is dragging: the pad keeps its own values and adopts
+// Python's only on a new generation (reset, new start, new model) or a fresh mount.
+//
+// For tests and benchmarks, window.__latentPad records every send {seq, tInput, tSent, release}, every frame
+// received {seq, t} and every frame painted {seq, t, changed} (performance.now() clock, shared with
+// event.timeStamp); the image carries data-seq and data-painted-at.
+
+const WATCHDOG_MS = 400; // a message whose answer never came (script error, lost rerun) stops blocking after this
+const LOG_MAX = 5000;
+
+const log =
+  window.__latentPad ||
+  (window.__latentPad = {
+    sent: [],
+    received: [],
+    painted: [],
+    nextSeq: 1,
+    lastSentSeq: 0,
+    lastPaintedSeq: 0,
+    clear() {
+      this.sent.length = 0;
+      this.received.length = 0;
+      this.painted.length = 0;
+    },
+  });
+
+function record(list, item) {
+  list.push(item);
+  if (list.length > LOG_MAX) list.splice(0, list.length - LOG_MAX);
+}
+
+function formatValue(v) {
+  return (v >= 0 ? "+" : "−") + Math.abs(v).toFixed(2);
+}
+
+function createPad(root) {
+  const container = root.querySelector(".latent-pad");
+  const pad = {
+    root,
+    container,
+    img: container.querySelector(".lp-image"),
+    caption: container.querySelector(".lp-caption"),
+    rowsEl: container.querySelector(".lp-rows"),
+    rows: new Map(), // dim → {input, output, stripImg, marker, row elements}
+    layoutKey: null,
+    generation: null,
+    values: [],
+    limit: 4,
+    step: 0.05,
+    throttleMs: 35,
+    strip: null,
+    stripsLive: true,
+    imageSrc: null,
+    paintToken: 0,
+    inFlight: null, // {seq, tSent}
+    pending: null, // {tFirstInput, tLastInput, dim}
+    lastSentT: -Infinity,
+    lastSentKey: null,
+    lastSentSeq: 0,
+    dragging: false,
+    timer: null,
+    setStateValue: null,
+  };
+
+  pad.rowsEl.addEventListener("pointerdown", (e) => {
+    if (e.target.classList && e.target.classList.contains("lp-range")) pad.dragging = true;
+  });
+  pad.rowsEl.addEventListener("input", (e) => onInput(pad, e));
+  pad.rowsEl.addEventListener("change", (e) => onRelease(pad, e));
+  return pad;
+}
+
+function buildRows(pad, data) {
+  const { order, labels, kl } = data;
+  for (const r of pad.rows.values()) r.elements.forEach((el) => el.remove());
+  pad.rows.clear();
+  const maxKl = Math.max(1e-9, ...(kl || []).filter((x) => Number.isFinite(x)));
+  for (const dim of order) {
+    const label = document.createElement("label");
+    label.className = "lp-label";
+    label.htmlFor = `lp-dim-${dim}`;
+    label.textContent = labels[dim];
+    const klValue = kl ? kl[dim] : null;
+    if (Number.isFinite(klValue)) {
+      const klSpan = document.createElement("span");
+      klSpan.className = "lp-kl";
+      klSpan.textContent = `KL ${klValue.toFixed(2)}`;
+      label.appendChild(klSpan);
+    }
+    const output = document.createElement("output");
+    output.className = "lp-value";
+    output.htmlFor = `lp-dim-${dim}`;
+    const input = document.createElement("input");
+    input.type = "range";
+    input.className = "lp-range";
+    input.id = `lp-dim-${dim}`;
+    input.dataset.dim = String(dim);
+    input.dataset.testid = `latentPadSlider-${dim}`;
+    input.min = String(-pad.limit);
+    input.max = String(pad.limit);
+    input.step = String(pad.step);
+    input.setAttribute(
+      "aria-label",
+      `${labels[dim]}${Number.isFinite(klValue) ? `, KL ${klValue.toFixed(2)} nats` : ""}`,
+    );
+    const strip = document.createElement("div");
+    strip.className = "lp-strip";
+    const stripImg = document.createElement("img");
+    stripImg.alt = `${labels[dim]} set to −3 … +3`;
+    const marker = document.createElement("span");
+    marker.className = "lp-marker";
+    strip.append(stripImg, marker);
+    const elements = [label, output, input, strip];
+    if (Number.isFinite(klValue) && klValue < 0.02 * maxKl) elements.forEach((el) => el.classList.add("lp-row-idle"));
+    pad.rowsEl.append(...elements);
+    pad.rows.set(dim, { input, output, stripImg, marker, strip, elements, stripSrc: null });
+  }
+}
+
+function showValue(pad, dim) {
+  const row = pad.rows.get(dim);
+  if (!row) return;
+  const v = pad.values[dim];
+  row.output.textContent = formatValue(v);
+  const s = pad.strip;
+  if (s && s.values.length > 1 && row.stripSrc) {
+    // centre of cell k sits at pad + k·(cell + pad) + cell/2 pixels of pad + n·(cell + pad) in all
+    const lo = s.values[0];
+    const spacing = (s.values[s.values.length - 1] - lo) / (s.values.length - 1);
+    const k = (v - lo) / spacing;
+    const total = s.pad + s.values.length * (s.cell + s.pad);
+    const x = (s.pad + k * (s.cell + s.pad) + s.cell / 2) / total;
+    row.marker.style.left = `${(100 * Math.min(1, Math.max(0, x))).toFixed(2)}%`;
+    row.marker.hidden = false;
+  } else {
+    row.marker.hidden = true;
+  }
+}
+
+function adoptValues(pad, values) {
+  pad.values = values.slice();
+  for (const [dim, row] of pad.rows) {
+    row.input.value = String(pad.values[dim]);
+    showValue(pad, dim);
+  }
+  pad.pending = null;
+  pad.inFlight = null;
+  pad.lastSentKey = pad.values.join(",");
+  if (pad.timer) {
+    clearTimeout(pad.timer);
+    pad.timer = null;
+  }
+}
+
+function onInput(pad, e) {
+  const input = e.target;
+  if (!input.classList || !input.classList.contains("lp-range")) return;
+  const dim = Number(input.dataset.dim);
+  pad.values[dim] = Number(input.value);
+  showValue(pad, dim);
+  if (!pad.pending) pad.pending = { tFirstInput: e.timeStamp, tLastInput: e.timeStamp, dim };
+  pad.pending.tLastInput = e.timeStamp;
+  pad.pending.dim = dim;
+  schedule(pad);
+}
+
+function onRelease(pad, e) {
+  const input = e.target;
+  if (!input.classList || !input.classList.contains("lp-range")) return;
+  const dim = Number(input.dataset.dim);
+  pad.values[dim] = Number(input.value);
+  pad.dragging = false;
+  showValue(pad, dim);
+  if (pad.values.join(",") !== pad.lastSentKey || pad.pending) {
+    if (!pad.pending) pad.pending = { tFirstInput: e.timeStamp, tLastInput: e.timeStamp, dim };
+    send(pad, true); // the final value never waits for the throttle or the message in flight
+  } else if (!pad.stripsLive) {
+    // The value on release already went out while dragging, but Python kept the traversal strips of costly
+    // models still during the drag: tell it the drag is over so it redraws them.
+    send(pad, true, true);
+  }
+}
+
+function schedule(pad) {
+  if (!pad.pending || !pad.setStateValue) return;
+  const now = performance.now();
+  if (pad.inFlight) {
+    const age = now - pad.inFlight.tSent;
+    if (age < WATCHDOG_MS) {
+      armTimer(pad, WATCHDOG_MS - age); // the answer re-runs schedule(); this timer only covers a lost answer
+      return;
+    }
+  }
+  const wait = pad.throttleMs - (now - pad.lastSentT);
+  if (wait > 0) {
+    armTimer(pad, wait);
+    return;
+  }
+  send(pad, false);
+}
+
+function armTimer(pad, ms) {
+  if (pad.timer) clearTimeout(pad.timer);
+  pad.timer = setTimeout(() => {
+    pad.timer = null;
+    schedule(pad);
+  }, Math.max(0, ms));
+}
+
+function send(pad, release, dragEndOnly = false) {
+  if (!pad.setStateValue) return;
+  const now = performance.now();
+  const seq = log.nextSeq++;
+  const values = pad.values.map((v) => Math.round(v * 1000) / 1000);
+  pad.setStateValue("z", { generation: pad.generation, seq, values, dragging: pad.dragging });
+  const p = pad.pending || {};
+  record(log.sent, {
+    seq,
+    dim: p.dim ?? null,
+    tInput: p.tLastInput ?? now,
+    tFirstInput: p.tFirstInput ?? now,
+    tSent: now,
+    release,
+    dragEndOnly,
+  });
+  log.lastSentSeq = seq;
+  pad.inFlight = { seq, tSent: now };
+  pad.lastSentT = now;
+  pad.lastSentKey = pad.values.join(",");
+  pad.lastSentSeq = seq;
+  pad.pending = null;
+  if (pad.timer) {
+    clearTimeout(pad.timer);
+    pad.timer = null;
+  }
+}
+
+function paint(pad, src, seq) {
+  const token = ++pad.paintToken;
+  const changed = src !== pad.imageSrc;
+  const img = pad.img;
+  const done = () => {
+    if (token !== pad.paintToken) return; // a newer frame replaced this one before it reached the screen
+    requestAnimationFrame(() => {
+      const t = performance.now();
+      record(log.painted, { seq, t, changed });
+      log.lastPaintedSeq = seq;
+      img.dataset.seq = String(seq);
+      img.dataset.paintedAt = t.toFixed(1);
+    });
+  };
+  if (changed) {
+    pad.imageSrc = src;
+    img.src = src;
+    img.decode().then(done, done);
+  } else {
+    done();
+  }
+}
+
+function update(pad, data) {
+  const t = performance.now();
+  const seq = Number(data.seq) || 0;
+  record(log.received, { seq, t });
+  pad.throttleMs = Number(data.throttle_ms) || pad.throttleMs;
+  pad.strip = data.strip || null;
+  pad.stripsLive = data.strips_live !== false;
+  if (data.image_px) pad.container.style.setProperty("--lp-image-size", `${data.image_px}px`);
+  if (data.strip_px) pad.container.style.setProperty("--lp-strip-height", `${data.strip_px}px`);
+
+  const layoutKey = JSON.stringify([data.order, data.labels, data.kl, data.limit, data.step]);
+  if (layoutKey !== pad.layoutKey) {
+    pad.limit = Number(data.limit) || pad.limit;
+    pad.step = Number(data.step) || pad.step;
+    buildRows(pad, data);
+    pad.layoutKey = layoutKey;
+    pad.generation = null; // rows are new: take Python's vector
+  }
+  if (data.generation !== pad.generation) {
+    pad.generation = data.generation;
+    adoptValues(pad, data.values || []);
+  }
+
+  const strips = data.strips || [];
+  for (const [dim, row] of pad.rows) {
+    const src = strips[dim] || null;
+    if (src !== row.stripSrc) {
+      row.stripSrc = src;
+      if (src) row.stripImg.src = src;
+      row.strip.hidden = !src;
+    }
+    showValue(pad, dim);
+  }
+  pad.caption.textContent = data.caption || "";
+  if (data.image) paint(pad, data.image, seq);
+
+  if (pad.inFlight && seq >= pad.inFlight.seq) {
+    pad.inFlight = null;
+    schedule(pad);
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  let pad = parentElement.__latentPadState;
+  if (!pad) {
+    pad = createPad(parentElement);
+    parentElement.__latentPadState = pad;
+  }
+  pad.setStateValue = setStateValue;
+  update(pad, data || {});
+  return () => {
+    // Streamlit also calls this for a superseded render; only a pad that left the page stops its timer.
+    const host = parentElement.host || parentElement;
+    if (!host.isConnected && pad.timer) {
+      clearTimeout(pad.timer);
+      pad.timer = null;
+    }
+  };
+}
