@@ -88,10 +88,8 @@ def _draw(run: TrainingRun) -> None:
         eta = "" if snap.eta_s == float("inf") else f", about {snap.eta_s:.0f} s left"
         st.progress(min(1.0, snap.fraction), text=f"Epoch {snap.epoch} · {snap.elapsed_s:.0f} s{eta}"
                     + (" · stopping after this step…" if snap.stop_requested else ""))
-        if st.button("Stop (keep the best weights)", key="train_stop", icon=":material/stop:",
-                     disabled=snap.stop_requested):
-            run.stop()
-            st.rerun(scope="fragment")
+        st.button("Stop (keep the best weights)", key="train_stop", icon=":material/stop:", on_click=run.stop,
+                  disabled=snap.stop_requested)
     elif snap.state == "failed":
         st.error(f"Training failed: {snap.error}")
     if snap.epochs:
