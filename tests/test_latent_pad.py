@@ -155,3 +155,16 @@ def test_a_dataset_that_does_not_fit_still_gives_sliders_in_index_order(repo_roo
     assert app.warning  # the shared mismatch notice
     data = pad_data(app)
     assert data["kl"] is None and data["order"] == list(range(LATENT_DIM))
+
+
+def test_the_page_runs_inside_the_app_and_keeps_its_vector_across_page_switches(repo_root):
+    app = AppTest.from_file(str(repo_root / "explorer_app.py"), default_timeout=60).run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    values = [0.0] * LATENT_DIM
+    values[pad_data(app)["order"][0]] = -1.5
+    send_from_browser(app, values, seq=12)
+    app.switch_page("pages/home.py").run()
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    assert pad_data(app)["values"] == values
