@@ -126,12 +126,13 @@ def interpolation_path(background: np.ndarray, labels: np.ndarray | None, class_
     return fig
 
 
-def score_histogram(scores: np.ndarray, threshold: float | None, score_name: str, height: int = 260) -> go.Figure:
-    """Histogram of per-image scores with a line where the shown 'worst' images begin."""
+def score_histogram(scores: np.ndarray, threshold: float | None, score_name: str, height: int = 260,
+                    marker_text: str = "shown →") -> go.Figure:
+    """Histogram of per-image scores with a dashed line where the images shown below begin."""
     fig = go.Figure(go.Histogram(x=np.asarray(scores, dtype=np.float32), nbinsx=60, marker_color="#4c78a8"))
     if threshold is not None:
         fig.add_vline(x=float(threshold), line=dict(color="#d62728", dash="dash", width=2),
-                      annotation_text="shown below", annotation_position="top")
+                      annotation_text=marker_text, annotation_position="top")
     fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
                       xaxis_title=f"{score_name} (nats)", yaxis_title="images", bargap=0.02)
     return fig

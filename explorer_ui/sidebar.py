@@ -18,7 +18,7 @@ from . import state
 from .state import (DATASET_CHOICE, DATASET_ERROR, FLASH, MODEL_CHOICE, MODEL_ERROR, MODELS, PENDING_DATASET,
                     DatasetEntry, active_dataset, active_model, dataset_key, dataset_options, request_dataset,
                     select_dataset, select_model, shapes_match, try_load_dataset, try_load_model)
-from .widgets import mismatch_notice, shape_text
+from .widgets import mismatch_notice, pixel_art_style, shape_text
 
 W_MODEL = "sb_model"
 W_MODEL_UPLOAD = "sb_model_upload"
@@ -148,6 +148,7 @@ def render_sidebar() -> None:
     """Draw the sidebar on every page."""
     state.init_state()
     state.finish_training()
+    pixel_art_style()
     with st.sidebar:
         _load_pending_dataset()  # before the messages, so its outcome shows in this run
         _show_flash()

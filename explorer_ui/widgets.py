@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import numpy as np
@@ -13,6 +14,21 @@ from .state import ActiveDataset, ActiveModel, active_dataset, active_model, sha
 
 TRAIN_PAGE = "pages/train.py"
 MAP_PAGE = "pages/latent_map.py"
+
+
+PIXEL_ART_CSS = """<style>
+[data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img { image-rendering: pixelated; }
+</style>"""
+
+
+def pixel_art_style() -> None:
+    """Tell the browser to scale every picture with nearest neighbour too (crisp when a column is narrower)."""
+    st.html(PIXEL_ART_CSS)
+
+
+def grid_columns(count: int, max_columns: int = 8) -> int:
+    """Columns for a near-square grid of `count` pictures (at most max_columns)."""
+    return max(1, min(max_columns, math.ceil(math.sqrt(max(1, count)))))
 
 
 def teaching_panel(text: str, *formulas: str) -> None:

@@ -36,7 +36,8 @@ typical = c3.toggle("Show the most typical instead", key="anomaly_typical", pers
 values = scores[score_name]
 order = rank_worst(values, int(count), worst_first=not typical)
 threshold = float(values[order[-1]]) if len(order) else None
-st.plotly_chart(figures.score_histogram(values, threshold, SCORES[score_name].split(" (")[0]),
+st.plotly_chart(figures.score_histogram(values, threshold, SCORES[score_name].split(" (")[0],
+                                       marker_text="← shown" if typical else "shown →"),
                 key="anomaly_hist", config={"displayModeBar": False})
 st.caption(f"{len(data):,} images; median {np.median(values):.1f} nats, the {len(order)} shown "
            + ("lowest" if typical else "highest") + f" from {values[order[0]]:.1f} to {values[order[-1]]:.1f}.")

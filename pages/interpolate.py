@@ -1,7 +1,6 @@
 """Interpolate: walk from one code to another (linear or spherical), decode every step, scrub through the
 frames, see the path on the PCA map, and download it as a GIF."""
 
-import numpy as np
 import streamlit as st
 
 from vae_core.explore import interpolation, to_plane
@@ -10,7 +9,7 @@ from vae_core.images import fit_scale, gif_bytes, to_uint8
 
 from explorer_ui import figures
 from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection
-from explorer_ui.widgets import (MAP_PAGE, crisp, grid_picture, label_text, png_download, require_matching_pair,
+from explorer_ui.widgets import (MAP_PAGE, grid_picture, label_text, png_download, require_matching_pair,
                                  show_image, teaching_panel)
 
 W_START, W_END = "interp_w_start", "interp_w_end"
@@ -64,6 +63,9 @@ with c1:
         if ss.get(INTERP_START) is None or ss.get(INTERP_END) is None:
             st.caption("Tip: select a dot on the Latent map and press *Interpolation start / end*.")
             st.page_link(MAP_PAGE, label="Open the latent map", icon="🗺️")
+        if start_index == end_index:
+            st.warning("Start and end are the same image: pick two different points (on the map, select several "
+                       "dots and press *Interpolation start*, then *end*; the focus moves on by itself).")
         z_start, z_end = mu[start_index], mu[end_index]
     else:
         seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="interp_seed", persist_state="session")

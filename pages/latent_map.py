@@ -14,7 +14,8 @@ from vae_core.images import to_uint8
 from explorer_ui import figures
 from explorer_ui.state import (INTERP_END, INTERP_START, SELECTION, SLIDER_ORIGIN, compute_tsne, latents,
                                pca_projection, stored_tsne)
-from explorer_ui.widgets import label_text, require_matching_pair, show_gallery, show_grid, teaching_panel
+from explorer_ui.widgets import (grid_columns, label_text, require_matching_pair, show_gallery, show_grid,
+                                 teaching_panel)
 
 CHART_KEY = "latent_map"
 LAST_EVENT = "map_last_event"  # the last selection the chart reported, so a rerun does not re-copy it
@@ -46,7 +47,11 @@ def _focus_neighbours_state() -> None:
 
 
 def _set_interp(which: str, index: int) -> None:
+    """Set an endpoint; after the start, focus moves to the next selected point so 'end' picks another image."""
     st.session_state[which] = int(index)
+    sel = st.session_state[SELECTION]
+    if which == INTERP_START and index in sel and len(sel) > 1:
+        st.session_state["map_focus"] = sel[(sel.index(index) + 1) % min(len(sel), FOCUS_OPTIONS_MAX)]
 
 
 def _set_slider_origin(index: int) -> None:
@@ -106,12 +111,13 @@ else:
         st.caption(f"Showing the first {SHOW_MAX} of {len(selection):,} selected images.")
     originals = to_uint8(data.images[shown])
     recons = to_uint8(reconstruct(model.model, data.images[shown]))
-    ncols = min(8, len(shown))
+    ncols = grid_columns(len(shown))
+    cell = max(48, 448 // ncols)
     left, right = st.columns(2, gap="large")
     with left:
-        show_grid(originals, ncols, caption="Originals", cell=56)
+        show_grid(originals, ncols, caption="Originals", cell=cell)
     with right:
-        show_grid(recons, ncols, caption="Reconstructions (decoded μ)", cell=56)
+        show_grid(recons, ncols, caption="Reconstructions (decoded μ)", cell=cell)
 
     options = selection[:FOCUS_OPTIONS_MAX]
     focus = st.selectbox("Focus point", options, key="map_focus",

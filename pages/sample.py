@@ -9,7 +9,7 @@ from vae_core.explore import samples_with_nearest
 from vae_core.images import to_uint8
 
 from explorer_ui.state import active_dataset, active_model, latents, shapes_match
-from explorer_ui.widgets import label_text, png_download, show_grid, teaching_panel
+from explorer_ui.widgets import grid_columns, label_text, png_download, show_grid, teaching_panel
 
 SEED = "sample_seed"
 
@@ -38,12 +38,13 @@ c4.button("New seed", on_click=_new_seed, key="sample_new_seed", icon=":material
 match = shapes_match(model, dataset)
 training_mu = latents(model, dataset)[0] if match else None
 samples = samples_with_nearest(model.model, int(count), float(temperature), int(seed), training_mu)
-ncols = min(8, int(count))
+ncols = grid_columns(int(count))
+cell = 512 // ncols  # the grid stays about 512 px wide: 4 × 128 px for 16 samples
 
 left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Samples")
-    picture = show_grid(samples.images, ncols, cell=64)
+    picture = show_grid(samples.images, ncols, cell=cell)
     png_download("Download samples (PNG)", picture, f"samples_T{temperature:g}_seed{int(seed)}.png", "sample_png")
 with right:
     st.subheader("Nearest training image")
@@ -52,7 +53,7 @@ with right:
                 "nothing to compare with. Pick the dataset it was trained on in the sidebar.")
     else:
         nearest_images = to_uint8(dataset.data.images[samples.nearest])
-        show_grid(nearest_images, ncols, cell=64)
+        show_grid(nearest_images, ncols, cell=cell)
         st.caption(f"Same positions as the samples. Latent distance to the nearest training code: median "
                    f"{np.median(samples.nearest_distance):.2f} (min {samples.nearest_distance.min():.2f}); labels "
                    + ", ".join(label_text(dataset, int(i)) for i in samples.nearest[:16])

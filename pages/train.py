@@ -51,7 +51,7 @@ with st.form("train_settings", border=True):
                                   persist_state="session")
     with c3:
         epochs = st.number_input("Epochs (at most)", 1, 2000, 100, 10, key="train_epochs", persist_state="session")
-        budget = st.number_input("Time budget, seconds (0 = none)", 0, 3600, 60, 10, key="train_budget",
+        budget = st.number_input("Time budget, seconds (0 = none)", 0, 3600, 30, 10, key="train_budget",
                                  persist_state="session", help="Training stops at whichever limit comes first.")
     with st.expander("Advanced"):
         a1, a2, a3 = st.columns(3)

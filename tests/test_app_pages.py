@@ -136,6 +136,7 @@ def test_a_selection_shows_originals_reconstructions_neighbours_and_sets_endpoin
     assert "3 selected" in [h.value for h in at.subheader]
     assert len(image_urls(at)) >= images_before + 2 + 12  # originals + reconstructions + focus and 11 neighbours
     at.button(key="map_set_start").click().run()
+    assert at.selectbox(key="map_focus").value == 17  # the focus moves on, so 'end' picks another image
     at.selectbox(key="map_focus").set_value(42).run()
     at.button(key="map_set_end").click().run()
     at.button(key="map_set_origin").click().run()
