@@ -29,7 +29,7 @@ def _new_seed() -> None:
 
 model = active_model()
 dataset = active_dataset()
-c1, c2, c3, c4 = st.columns([2, 2, 2, 1], vertical_alignment="bottom")
+c1, c2, c3, c4 = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
 count = c1.slider("How many", 1, 64, 16, key="sample_count", persist_state="session")
 temperature = c2.slider("Temperature T", 0.0, 2.0, 1.0, 0.05, key="sample_temperature", persist_state="session")
 seed = c3.number_input("Seed", 0, 2**31 - 1, 0, 1, key=SEED, persist_state="session")
