@@ -10,6 +10,9 @@ from vae_core.latents import reconstruct
 from explorer_ui import figures
 from explorer_ui.state import anomaly_scores
 from explorer_ui.widgets import label_text, require_matching_pair, show_gallery, teaching_panel
+from explorer_ui.routing import ensure_router
+
+ensure_router()
 
 SCORES = {"neg_elbo": "−ELBO (reconstruction + KL)", "recon": "Reconstruction error −log p(x|μ)"}
 

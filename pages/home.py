@@ -7,6 +7,9 @@ from explorer_ui.figures import comparison_map
 from explorer_ui.state import active_model, digits_dataset, latents, pca_projection, shipped_autoencoder, shipped_model
 from explorer_ui.widgets import show_grid, teaching_panel
 from vae_core.explore import samples_with_nearest, to_plane
+from explorer_ui.routing import ensure_router
+
+ensure_router()
 
 st.title("Latent Explorer")
 st.markdown("See what a **variational autoencoder** (VAE) learns: a map of its latent space, pictures decoded "

@@ -11,6 +11,9 @@ from explorer_ui import figures
 from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection
 from explorer_ui.widgets import (MAP_PAGE, grid_picture, label_text, png_download, require_matching_pair,
                                  show_image, teaching_panel)
+from explorer_ui.routing import ensure_router
+
+ensure_router()
 
 W_START, W_END = "interp_w_start", "interp_w_end"
 SOURCES = {"data": "Dataset images (picked on the map or by index)", "random": "Random codes from the prior"}

@@ -16,6 +16,9 @@ from explorer_ui.state import (INTERP_END, INTERP_START, SELECTION, SLIDER_ORIGI
                                pca_projection, stored_tsne)
 from explorer_ui.widgets import (grid_columns, label_text, require_matching_pair, show_gallery, show_grid,
                                  teaching_panel)
+from explorer_ui.routing import ensure_router
+
+ensure_router()
 
 CHART_KEY = "latent_map"
 LAST_EVENT = "map_last_event"  # the last selection the chart reported, so a rerun does not re-copy it

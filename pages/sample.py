@@ -10,6 +10,9 @@ from vae_core.images import to_uint8
 
 from explorer_ui.state import active_dataset, active_model, latents, shapes_match
 from explorer_ui.widgets import grid_columns, label_text, png_download, show_grid, teaching_panel
+from explorer_ui.routing import ensure_router
+
+ensure_router()
 
 SEED = "sample_seed"
 

@@ -15,6 +15,9 @@ from explorer_ui import figures
 from explorer_ui.state import (MODEL_CHOICE, MODELS, TRAIN_JOB, TRAIN_RESULT, active_dataset, model_payload,
                                start_training)
 from explorer_ui.widgets import shape_text, teaching_panel
+from explorer_ui.routing import ensure_router
+
+ensure_router()
 
 ARCH_LABELS = {"mlp": "MLP (fast; best for 8×8)", "conv": "Convolutional", "resconv": "Convolutional + residual blocks"}
 POLL_S = 0.5  # progress redraws per second: 2 (well under the 5/s budget)
