@@ -12,27 +12,67 @@ MAX_SAMPLES = 1024
 MAX_STEPS = 256
 MAX_TEMPERATURE = 5.0
 LATENT_LIMIT = 10.0  # |z_i| beyond this is far outside the N(0, I) prior; values are clamped to it
+ENDPOINT_LIMIT = 1e4  # interpolation endpoints beyond ±this are refused (norms of such points overflow float32)
 INTERPOLATIONS = ("linear", "spherical")
 
 
 def clamp_int(value: int, low: int, high: int, name: str) -> int:
-    """Clamp an integer parameter into [low, high]; raise ValueError when it is not a number."""
+    """Clamp an integer parameter into [low, high]; raise ValueError when it is not a finite number."""
     try:
         v = int(value)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: int(float("inf"))
         raise ValueError(f"{name} must be a whole number, got {value!r}") from exc
     return max(low, min(high, v))
 
 
+def _seeded_generator(seed: int | None) -> torch.Generator | None:
+    """A CPU generator seeded with `seed` (None: the global RNG); ValueError for what torch cannot take."""
+    if seed is None:
+        return None
+    try:
+        s = int(seed)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"seed must be a whole number, got {seed!r}") from exc
+    if not -(2**63) <= s < 2**64:
+        raise ValueError(f"seed must be a whole number below 2**64, got {s}")
+    return torch.Generator().manual_seed(s)
+
+
+def _latent_vector(z: np.ndarray | list[float] | torch.Tensor, name: str, limit: float = ENDPOINT_LIMIT) -> torch.Tensor:
+    """A flat float32 CPU tensor from user input; ValueError unless it holds finite numbers within ±limit."""
+    try:
+        if isinstance(z, torch.Tensor):
+            vector = z.detach().to("cpu", torch.float32).flatten()
+        else:
+            vector = torch.from_numpy(np.asarray(z, dtype=np.float32).reshape(-1))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be a list of numbers, got {z!r:.80}") from exc
+    if vector.numel() == 0:
+        raise ValueError(f"{name} is empty")
+    if not torch.isfinite(vector).all():
+        raise ValueError(f"{name} contains NaN or infinite values")
+    if vector.abs().max() > limit:
+        raise ValueError(f"{name} has values beyond ±{limit:g}, far outside any latent space; refused")
+    return vector
+
+
 def sample_latents(n: int, latent_dim: int, temperature: float = 1.0, seed: int | None = 0) -> torch.Tensor:
-    """n draws of z ~ N(0, T²I), shape (n, latent_dim); the same seed gives the same draws."""
+    """n draws of z ~ N(0, T²I), shape (n, latent_dim); the same seed gives the same draws.
+
+    n is clamped to 1..MAX_SAMPLES and T to at most MAX_TEMPERATURE; a non-finite or negative T, or a
+    seed torch cannot take, is a ValueError."""
     n = clamp_int(n, 1, MAX_SAMPLES, "sample count")
-    t = float(temperature)
+    latent_dim = int(latent_dim)
+    if latent_dim < 1:
+        raise ValueError(f"latent size must be at least 1, got {latent_dim}")
+    try:
+        t = float(temperature)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"temperature must be a finite number ≥ 0, got {temperature!r}") from exc
     if not np.isfinite(t) or t < 0:
         raise ValueError(f"temperature must be a finite number ≥ 0, got {temperature!r}")
     t = min(t, MAX_TEMPERATURE)
-    gen = torch.Generator().manual_seed(int(seed)) if seed is not None else None
-    return torch.randn(n, latent_dim, generator=gen) * t
+    return torch.randn(n, latent_dim, generator=_seeded_generator(seed)) * t
 
 
 def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "linear") -> torch.Tensor:
@@ -40,7 +80,9 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "l
     steps = clamp_int(steps, 2, MAX_STEPS, "steps")
     if method not in INTERPOLATIONS:
         raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {method!r}")
-    z0, z1 = torch.as_tensor(z0, dtype=torch.float32).flatten(), torch.as_tensor(z1, dtype=torch.float32).flatten()
+    z0, z1 = _latent_vector(z0, "start point"), _latent_vector(z1, "end point")
+    if z0.numel() != z1.numel():
+        raise ValueError(f"start and end points must have the same size, got {z0.numel()} and {z1.numel()}")
     t = torch.linspace(0.0, 1.0, steps).unsqueeze(1)  # (S, 1)
     if method == "linear":
         return (1 - t) * z0 + t * z1
@@ -67,18 +109,26 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "l
 
 def traverse(z: torch.Tensor, dim: int, values: np.ndarray | list[float]) -> torch.Tensor:
     """Copies of z with dimension `dim` set to each value in turn, shape (len(values), D)."""
-    z = torch.as_tensor(z, dtype=torch.float32).flatten()
-    if not 0 <= int(dim) < z.numel():
+    z = _latent_vector(z, "latent vector")
+    dim = clamp_int(dim, -1, z.numel(), "latent dimension")
+    if not 0 <= dim < z.numel():
         raise ValueError(f"latent dimension must be 0..{z.numel() - 1}, got {dim}")
-    vals = torch.as_tensor(np.asarray(values, dtype=np.float32)).clamp(-LATENT_LIMIT, LATENT_LIMIT)
+    if len(values) == 0:
+        return z.new_zeros((0, z.numel()))
+    vals = _latent_vector(values, "traversal values", limit=float("inf")).clamp(-LATENT_LIMIT, LATENT_LIMIT)
+    if vals.numel() > MAX_SAMPLES:
+        raise ValueError(f"at most {MAX_SAMPLES} traversal values, got {vals.numel()}")
     out = z.repeat(len(vals), 1)
-    out[:, int(dim)] = vals
+    out[:, dim] = vals
     return out
 
 
 def clean_latent(z: np.ndarray | list[float] | torch.Tensor, latent_dim: int) -> torch.Tensor:
     """A (latent_dim,) float32 tensor from user input: finite values clamped to ±LATENT_LIMIT, else ValueError."""
-    arr = np.asarray(z, dtype=np.float64).reshape(-1)
+    try:
+        arr = np.asarray(z, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"latent vector must be a list of numbers, got {z!r:.80}") from exc
     if arr.size != latent_dim:
         raise ValueError(f"latent vector must have {latent_dim} values, got {arr.size}")
     if not np.all(np.isfinite(arr)):
@@ -88,10 +138,16 @@ def clean_latent(z: np.ndarray | list[float] | torch.Tensor, latent_dim: int) ->
 
 @torch.inference_mode()
 def decode_to_uint8(model: VAE, z: torch.Tensor, batch_size: int = 1024) -> np.ndarray:
-    """Decode latents (N, D) to uint8 images (N, H, W) or (N, H, W, 3)."""
+    """Decode latents (N, D) to uint8 images (N, H, W) or (N, H, W, 3); ValueError for the wrong D, NaN or inf."""
     z = torch.as_tensor(z, dtype=torch.float32)
     if z.ndim == 1:
         z = z.unsqueeze(0)
+    latent_dim = model.config.latent_dim
+    if z.ndim != 2 or z.shape[1] != latent_dim:
+        raise ValueError(f"latents must have shape (N, {latent_dim}) for this model, got {tuple(z.shape)}")
+    if not torch.isfinite(z).all():
+        raise ValueError("latents contain NaN or infinite values")
+    batch_size = clamp_int(batch_size, 1, 65_536, "batch size")
     device = model.device
     parts = [model.decode(z[i:i + batch_size].to(device)) for i in range(0, len(z), batch_size)]
     return to_uint8(torch.cat(parts))

@@ -1,0 +1,68 @@
+"""Load: N concurrent sessions against one `streamlit run explorer_app.py`, each dragging the latent sliders,
+sampling and interpolating for a while; prints JSON lines {"name", "value", "unit"}:
+
+  load_sessions           simulated users, each its own websocket session (the protocol a browser tab speaks)
+  load_requests           reruns they asked for (full page runs, widget changes, pad moves as fragment reruns)
+  load_errors             requests that failed: an exception element, a timeout, a dropped connection (goal: 0)
+  load_latency_ms_p95     95th percentile from sending a rerun to its script_finished (also p50 and max)
+  load_rss_growth_pct     server resident memory at the end vs after warm-up (every user did one round; goal ≤ 10)
+plus requests per second, peak RSS and the number of st.error boxes seen (expected 0 here).
+
+Each user visits /latent_sliders (two pad drags of 4–10 moves, one message in flight, like pad.js; sometimes
+"New random sample"), /sample (count, temperature, seed or "New seed") and /interpolate (steps, path, both
+endpoint indices, frame), pausing 0.2–0.8 s between pages. The client is tests/load_client.py.
+
+Usage (repo root): python benchmarks/bench_load.py [--sessions 20] [--duration 60] [--port 8631]
+                   [--think 0.2 0.8] [--log server.log]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from tests.load_client import run_load  # noqa: E402
+
+UNITS = {"load_sessions": "sessions", "load_requests": "requests", "load_errors": "requests",
+         "load_sessions_answered": "sessions", "load_duration_s": "s", "load_requests_per_s": "requests/s",
+         "load_error_alerts": "alerts", "load_sidebar_missing": "runs"}
+
+
+def unit_of(name: str) -> str:
+    """The unit of a figure from its name."""
+    if name in UNITS:
+        return UNITS[name]
+    if name.endswith("_ms") or "_ms_" in name:
+        return "ms"
+    if name.endswith("_mb"):
+        return "MiB"
+    if name.endswith("_pct"):
+        return "%"
+    return ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=20)
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load after warm-up")
+    parser.add_argument("--port", type=int, default=None, help="server port (default: a free one)")
+    parser.add_argument("--think", type=float, nargs=2, default=(0.2, 0.8), metavar=("MIN", "MAX"),
+                        help="pause between pages, seconds (default 0.2 0.8)")
+    parser.add_argument("--log", type=Path, default=None, help="write the server's output here")
+    args = parser.parse_args(argv)
+    figures = run_load(args.sessions, args.duration, args.port, tuple(args.think), args.log)
+    figures["load_machine_cpus"] = os.cpu_count()
+    figures["load_machine_loadavg_1m"] = round(os.getloadavg()[0], 2)
+    for name, value in figures.items():
+        print(json.dumps({"name": name, "value": value, "unit": unit_of(name)}, ensure_ascii=False), flush=True)
+    return 0 if figures["load_errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,556 @@
+"""A light Streamlit client that speaks the app's own websocket protocol, for load tests and hostile-input tests.
+
+A browser talks to `streamlit run` over one websocket (ws://HOST:PORT/_stcore/stream): it sends BackMsg
+protobufs (`rerun_script` with a ClientState: page, widget values, fragment id) and reads ForwardMsg
+protobufs (`new_session`, `delta` elements, `script_finished`). This module does the same without a
+browser, so 20 simulated users fit on a 2-core machine:
+
+    server = StreamlitServer(port).start()
+    session = StreamlitSession(server.url).connect()
+    session.open_page("sample")                      # a full run, like loading /sample
+    session.set("sample_count", 32)                  # widget values are found by their user key
+    result = session.rerun()                         # one request: latency, exceptions, error alerts
+    session.drag_pad(dim=0, to=2.5)                  # the latent pad on /latent_sliders, as the browser moves it
+
+Widget ids, types, ranges and fragment ids are read from the element protos the server sends, so the
+client follows the pages as they change. A user scenario (`simulate_user`) and the whole load run
+(`run_load`) live here too; benchmarks/bench_load.py and tests/test_load.py only call them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import websocket
+from streamlit.proto.Alert_pb2 import Alert
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "explorer_app.py"
+SERVER_FLAGS = ("--server.headless", "true", "--server.fileWatcherType", "none",
+                "--browser.gatherUsageStats", "false")
+FINAL_STATUSES = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+                  ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+PAD_COMPONENT = "latent_pad"  # the custom slider component on /latent_sliders (explorer_ui.latent_pad)
+
+
+class ClientError(RuntimeError):
+    """The server did not answer as a Streamlit server should (timeout, closed socket, missing widget)."""
+
+
+# ---------------------------------------------------------------- the server
+
+
+def free_port() -> int:
+    """A TCP port that is free right now on localhost."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of a process (VmRSS from /proc), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise ClientError(f"no VmRSS for pid {pid}")
+
+
+class StreamlitServer:
+    """`streamlit run explorer_app.py` in a subprocess on a chosen port, with the flags a deployment uses."""
+
+    def __init__(self, port: int | None = None, app: Path = APP, log_path: Path | None = None,
+                 extra_args: tuple[str, ...] = ()) -> None:
+        self.port = port or free_port()
+        self.app = app
+        self.log_path = log_path
+        self.extra_args = extra_args
+        self.process: subprocess.Popen | None = None
+        self._log = None
+
+    @property
+    def url(self) -> str:
+        """http://127.0.0.1:PORT"""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 120.0) -> "StreamlitServer":
+        """Start the server and wait until /_stcore/health answers ok."""
+        self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(self.app), "--server.port", str(self.port),
+             *SERVER_FLAGS, *self.extra_args],
+            cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise ClientError(f"streamlit exited with status {self.process.returncode} before it was healthy")
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        return self
+            except OSError:
+                pass
+            time.sleep(0.25)
+        self.stop()
+        raise ClientError(f"streamlit did not become healthy on port {self.port} within {timeout_s:.0f} s")
+
+    def rss(self) -> int:
+        """The server's resident memory in bytes."""
+        assert self.process is not None
+        return rss_bytes(self.process.pid)
+
+    def stop(self) -> None:
+        """Terminate the server (then kill it if it lingers)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log not in (None, subprocess.DEVNULL):
+            self._log.close()
+
+    def __enter__(self) -> "StreamlitServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# ---------------------------------------------------------------- one browser tab
+
+
+@dataclass
+class Widget:
+    """A widget the server drew: its id, element type, latest proto, and the fragment it lives in ('' if none)."""
+
+    id: str
+    kind: str  # the Element oneof name: "slider", "number_input", "radio", "button", "bidi_component", …
+    proto: object
+    fragment_id: str
+
+
+@dataclass
+class RunResult:
+    """What one request (a full or fragment rerun) produced."""
+
+    latency_s: float
+    status: int  # ForwardMsg.ScriptFinishedStatus
+    exceptions: list[str] = field(default_factory=list)  # st.exception elements: "Type: message"
+    error_alerts: list[str] = field(default_factory=list)  # st.error boxes (expected for refused input)
+    elements: int = 0  # new elements drawn
+    sidebar_elements: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """No exception and a normal finish."""
+        return not self.exceptions and self.status != ForwardMsg.FINISHED_WITH_COMPILE_ERROR
+
+
+def user_key(widget_id: str) -> str | None:
+    """The user key inside a widget id ('$$ID-<hash>-<key>'), or None for a widget without a key."""
+    parts = widget_id.split("-", 2)
+    if len(parts) == 3 and parts[0] == "$$ID" and parts[2] != "None":
+        return parts[2]
+    return None
+
+
+class StreamlitSession:
+    """One simulated browser tab: a websocket session that opens pages, sets widgets and reruns."""
+
+    def __init__(self, base_url: str, timeout_s: float = 120.0) -> None:
+        self.ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        self.timeout_s = timeout_s
+        self.ws: websocket.WebSocket | None = None
+        self.page = ""
+        self.pages: dict[str, str] = {}  # url path → page script hash, from the navigation message
+        self.widgets: dict[str, Widget] = {}  # user key → widget drawn in the latest runs
+        self.components: dict[str, Widget] = {}  # component name → latest bidi component element
+        self.states: dict[str, WidgetState] = {}  # widget id → value this tab holds (sent with every rerun)
+        self._triggers: list[WidgetState] = []  # one-shot button presses for the next rerun
+        self.session_id = ""
+
+    # -- connection
+    def connect(self) -> "StreamlitSession":
+        """Open the websocket (the browser's 'streamlit' subprotocol)."""
+        self.ws = websocket.create_connection(self.ws_url, subprotocols=["streamlit"], timeout=self.timeout_s)
+        return self
+
+    def close(self) -> None:
+        """Close the websocket; the server ends the session."""
+        if self.ws is not None:
+            try:
+                self.ws.close()
+            finally:
+                self.ws = None
+
+    def send(self, message: BackMsg) -> None:
+        """Send a raw BackMsg (tests use this for hostile messages)."""
+        if self.ws is None:
+            raise ClientError("not connected")
+        self.ws.send_binary(message.SerializeToString())
+
+    # -- requests
+    def open_page(self, url_path: str = "") -> RunResult:
+        """Navigate to a page ('' is the default page), as a browser loading /url_path does."""
+        self.page = url_path
+        self.states = {wid: st for wid, st in self.states.items() if self._is_sidebar_state(wid)}
+        return self.rerun()
+
+    def rerun(self, fragment_id: str = "") -> RunResult:
+        """Send the current widget values (plus any pending button press) and wait for the run to finish."""
+        message = BackMsg()
+        client_state = message.rerun_script
+        client_state.query_string = ""
+        client_state.page_name = self.page
+        client_state.page_script_hash = self.pages.get(self.page, "")
+        client_state.fragment_id = fragment_id
+        for state in [*self.states.values(), *self._triggers]:
+            client_state.widget_states.widgets.add().CopyFrom(state)
+        self._triggers = []
+        started = time.perf_counter()
+        self.send(message)
+        return self._read_run(started, fragment_id)
+
+    def _read_run(self, started: float, fragment_id: str) -> RunResult:
+        """Read ForwardMsgs until the script (or fragment) run finishes; collect what was drawn."""
+        result = RunResult(latency_s=0.0, status=-1)
+        drawn: dict[str, Widget] = {}
+        full_run = not fragment_id
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            if time.monotonic() > deadline:
+                raise ClientError(f"no script_finished within {self.timeout_s:.0f} s")
+            try:
+                payload = self.ws.recv()
+            except (websocket.WebSocketException, OSError) as exc:
+                raise ClientError(f"websocket failed: {exc}") from exc
+            if not isinstance(payload, bytes):
+                raise ClientError(f"server sent a text frame: {payload!r:.80}")
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            kind = msg.WhichOneof("type")
+            if kind == "new_session":
+                if msg.new_session.HasField("initialize"):
+                    self.session_id = msg.new_session.initialize.session_id or self.session_id
+                if full_run:
+                    drawn = {}
+                    self.components = {}
+            elif kind == "navigation":
+                self.pages = {page.url_pathname: page.page_script_hash for page in msg.navigation.app_pages}
+            elif kind == "delta" and msg.delta.WhichOneof("type") == "new_element":
+                self._on_element(msg, result, drawn)
+            elif kind == "page_not_found":
+                result.exceptions.append(f"PageNotFound: {msg.page_not_found.page_name}")
+            elif kind == "script_finished" and msg.script_finished in FINAL_STATUSES:
+                result.status = msg.script_finished
+                result.latency_s = time.perf_counter() - started
+                self._after_run(drawn, full_run)
+                return result
+
+    def _on_element(self, msg: ForwardMsg, result: RunResult, drawn: dict[str, Widget]) -> None:
+        element = msg.delta.new_element
+        kind = element.WhichOneof("type")
+        result.elements += 1
+        if list(msg.metadata.delta_path)[:1] == [1]:
+            result.sidebar_elements += 1
+        if kind == "exception":
+            result.exceptions.append(f"{element.exception.type}: {element.exception.message}")
+            return
+        if kind == "alert" and element.alert.format == Alert.ERROR:
+            result.error_alerts.append(element.alert.body)
+            return
+        proto = getattr(element, kind)
+        widget_id = getattr(proto, "id", "") if kind else ""
+        if not widget_id:
+            return
+        widget = Widget(widget_id, kind, proto, msg.delta.fragment_id)
+        if kind == "bidi_component":
+            self.components[proto.component_name.rsplit(".", 1)[-1]] = widget
+        key = user_key(widget_id)
+        if key is not None:
+            drawn[key] = widget
+
+    def _after_run(self, drawn: dict[str, Widget], full_run: bool) -> None:
+        """Like the browser: keep values only for widgets still on screen."""
+        if full_run:
+            self.widgets = drawn
+        else:
+            self.widgets.update(drawn)
+        live = {w.id for w in self.widgets.values()} | {w.id for w in self.components.values()}
+        self.states = {wid: st for wid, st in self.states.items() if wid in live}
+
+    def _is_sidebar_state(self, widget_id: str) -> bool:
+        key = user_key(widget_id)
+        return key is not None and key.startswith("sb_")
+
+    # -- widgets
+    def widget(self, key: str) -> Widget:
+        """The widget with this user key from the latest run (ClientError when the page did not draw it)."""
+        try:
+            return self.widgets[key]
+        except KeyError:
+            raise ClientError(f"page {self.page!r} drew no widget with key {key!r}") from None
+
+    def has(self, key: str) -> bool:
+        """Whether the latest run drew a widget with this key."""
+        return key in self.widgets
+
+    def set(self, key: str, value) -> Widget:
+        """Give a widget a new value for the next rerun, encoded as the browser encodes that widget type."""
+        widget = self.widget(key)
+        state = WidgetState(id=widget.id)
+        if widget.kind == "slider":
+            values = value if isinstance(value, (list, tuple)) else [value]
+            state.double_array_value.data[:] = [float(v) for v in values]
+        elif widget.kind == "number_input":
+            state.double_value = float(value)
+        elif widget.kind in ("radio", "selectbox", "text_input", "text_area"):
+            state.string_value = str(value)
+        elif widget.kind == "button_group":  # segmented control / pills
+            state.string_array_value.data[:] = [str(value)]
+        elif widget.kind == "checkbox":
+            state.bool_value = bool(value)
+        elif widget.kind == "bidi_component":
+            state.json_value = json.dumps(value)
+        else:
+            raise ClientError(f"setting a {widget.kind} is not supported")
+        self.states[widget.id] = state
+        return widget
+
+    def set_raw(self, state: WidgetState) -> None:
+        """Send an arbitrary WidgetState with the next rerun (hostile-input tests)."""
+        self.states[state.id] = state
+
+    def click(self, key: str) -> RunResult:
+        """Press a button and rerun (its fragment only, when it lives in one)."""
+        widget = self.widget(key)
+        self._triggers.append(WidgetState(id=widget.id, trigger_value=True))
+        return self.rerun(widget.fragment_id)
+
+    def change(self, key: str, value) -> RunResult:
+        """Set a widget and rerun, as a browser does when the user lets go of it."""
+        widget = self.set(key, value)
+        return self.rerun(widget.fragment_id)
+
+    # -- the latent pad (custom component on /latent_sliders)
+    def pad(self) -> tuple[Widget, dict]:
+        """The pad element and the data it was drawn with (vector, generation, order, limits, seq)."""
+        try:
+            widget = self.components[PAD_COMPONENT]
+        except KeyError:
+            raise ClientError("no latent pad on this page") from None
+        return widget, json.loads(widget.proto.json or "{}")
+
+    def drag_pad(self, dim: int, to: float, moves: int = 8, rng: random.Random | None = None) -> list[RunResult]:
+        """Drag one pad slider to `to` in `moves` messages, one in flight at a time, as pad.js sends them."""
+        results = []
+        widget, data = self.pad()
+        values = list(data["values"])
+        start = values[dim]
+        seq = int(data.get("seq", 0))
+        for i in range(1, moves + 1):
+            values[dim] = round(start + (to - start) * i / moves, 2)
+            seq += 1
+            value = {"z": {"generation": data["generation"], "seq": seq, "values": values, "dragging": i < moves}}
+            self.states[widget.id] = WidgetState(id=widget.id, json_value=json.dumps(value))
+            result = self.rerun(widget.fragment_id)
+            results.append(result)
+            widget, echoed = self.pad()
+            if result.ok and echoed.get("seq") != seq:
+                result.exceptions.append(f"PadDesync: sent seq {seq}, the pad echoed {echoed.get('seq')}")
+        return results
+
+
+# ---------------------------------------------------------------- what one simulated user does
+
+
+def _slider_value(widget: Widget, rng: random.Random) -> float:
+    """A random value on a slider's grid."""
+    proto = widget.proto
+    steps = int(round((proto.max - proto.min) / proto.step)) if proto.step else 0
+    return proto.min + rng.randint(0, max(steps, 0)) * proto.step
+
+
+def _number_value(widget: Widget, rng: random.Random, span: float = 2**31 - 1) -> float:
+    """A random whole number inside a number input's bounds."""
+    proto = widget.proto
+    low = proto.min if proto.has_min else 0
+    high = proto.max if proto.has_max else span
+    return float(rng.randint(int(low), int(min(high, low + span))))
+
+
+def sliders_actions(session: StreamlitSession, rng: random.Random) -> list[RunResult]:
+    """On /latent_sliders: drag two pad sliders, sometimes draw a new random start."""
+    results = []
+    _, data = session.pad()
+    order = data.get("order") or list(range(len(data["values"])))
+    limit = float(data.get("limit", 3.0))
+    for dim in rng.sample(order[: min(4, len(order))], k=min(2, len(order))):
+        results += session.drag_pad(int(dim), round(rng.uniform(-limit, limit), 2), moves=rng.randint(4, 10))
+    if rng.random() < 0.3 and session.has("sliders_new_random"):
+        results.append(session.click("sliders_new_random"))
+    return results
+
+
+def sample_actions(session: StreamlitSession, rng: random.Random) -> list[RunResult]:
+    """On /sample: change the count, the temperature and the seed (or press New seed)."""
+    results = [session.change("sample_count", _slider_value(session.widget("sample_count"), rng)),
+               session.change("sample_temperature", _slider_value(session.widget("sample_temperature"), rng))]
+    if rng.random() < 0.5:
+        results.append(session.click("sample_new_seed"))
+    else:
+        results.append(session.change("sample_seed", _number_value(session.widget("sample_seed"), rng, 10**6)))
+    return results
+
+
+def interpolate_actions(session: StreamlitSession, rng: random.Random) -> list[RunResult]:
+    """On /interpolate: steps, path method, both endpoints by index, then scrub a frame."""
+    results = [session.change("interp_steps", _slider_value(session.widget("interp_steps"), rng))]
+    method = session.widget("interp_method")
+    results.append(session.change("interp_method", rng.choice(list(method.proto.options))))
+    for key in ("interp_w_start", "interp_w_end"):
+        if session.has(key):
+            results.append(session.change(key, _number_value(session.widget(key), rng)))
+    if session.has("interp_frame"):
+        results.append(session.change("interp_frame", _slider_value(session.widget("interp_frame"), rng)))
+    return results
+
+
+SCENARIO = (("latent_sliders", sliders_actions), ("sample", sample_actions), ("interpolate", interpolate_actions))
+
+
+@dataclass
+class UserStats:
+    """Counts and latencies of one simulated user."""
+
+    requests: int = 0
+    responses: int = 0
+    errors: list[str] = field(default_factory=list)
+    latencies_s: list[float] = field(default_factory=list)
+    error_alerts: int = 0
+    sidebar_missing: int = 0
+
+    def record(self, results: list[RunResult]) -> None:
+        for result in results:
+            self.requests += 1
+            self.responses += 1
+            self.latencies_s.append(result.latency_s)
+            self.errors += result.exceptions
+            self.error_alerts += len(result.error_alerts)
+
+
+def simulate_user(base_url: str, deadline: float, seed: int, think_s: tuple[float, float] = (0.2, 0.8),
+                  stats: UserStats | None = None, cycles: int | None = None) -> UserStats:
+    """Visit the sliders, sample and interpolate pages in turn, acting on each, until `deadline` (monotonic)
+    or `cycles` full rounds; every failure is counted, never raised."""
+    rng = random.Random(seed)
+    stats = stats or UserStats()
+    session: StreamlitSession | None = None
+    rounds = 0
+    while time.monotonic() < deadline and (cycles is None or rounds < cycles):
+        for page, actions in SCENARIO:
+            if time.monotonic() >= deadline:
+                break
+            try:
+                if session is None:
+                    session = StreamlitSession(base_url).connect()
+                opened = session.open_page(page)
+                stats.record([opened])
+                if opened.sidebar_elements == 0:
+                    stats.sidebar_missing += 1
+                if opened.ok:
+                    stats.record(actions(session, rng))
+            except ClientError as exc:
+                stats.requests += 1
+                stats.errors.append(f"{page}: {exc}")
+                if session is not None:
+                    session.close()
+                session = None
+            time.sleep(rng.uniform(*think_s))
+        rounds += 1
+    if session is not None:
+        session.close()
+    return stats
+
+
+# ---------------------------------------------------------------- the load run
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100), nearest rank; nan for no values."""
+    if not values:
+        return math.nan
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = None,
+             think_s: tuple[float, float] = (0.2, 0.8), log_path: Path | None = None,
+             warmup_cycles: int = 1) -> dict:
+    """Start a server, warm it up (each user does `warmup_cycles` rounds), then run `sessions` users for
+    `duration_s` seconds; returns the load figures (requests, errors, latency, server RSS growth)."""
+    with StreamlitServer(port, log_path=log_path) as server:
+        first = StreamlitSession(server.url).connect()  # the first run loads torch, the model and the data
+        first.open_page("")
+        first.close()
+        stats = [UserStats() for _ in range(sessions)]
+        warm_threads = [threading.Thread(target=simulate_user, daemon=True,
+                                         args=(server.url, time.monotonic() + 600, 1000 + i, (0.0, 0.05)),
+                                         kwargs={"stats": UserStats(), "cycles": warmup_cycles})
+                        for i in range(sessions)]
+        for thread in warm_threads:
+            thread.start()
+        for thread in warm_threads:
+            thread.join()
+        rss_warm = server.rss()
+        deadline = time.monotonic() + duration_s
+        threads = [threading.Thread(target=simulate_user, daemon=True,
+                                    args=(server.url, deadline, i, think_s), kwargs={"stats": stats[i]})
+                   for i in range(sessions)]
+        started = time.monotonic()
+        rss_peak = rss_warm
+        for thread in threads:
+            thread.start()
+        while any(t.is_alive() for t in threads):
+            rss_peak = max(rss_peak, server.rss())
+            time.sleep(0.5)
+        elapsed = time.monotonic() - started
+        rss_end = server.rss()
+    latencies = [lat for s in stats for lat in s.latencies_s]
+    errors = [e for s in stats for e in s.errors]
+    return {
+        "load_sessions": sessions,
+        "load_duration_s": round(elapsed, 1),
+        "load_requests": sum(s.requests for s in stats),
+        "load_errors": len(errors),
+        "load_error_examples": sorted(set(errors))[:5],
+        "load_sessions_answered": sum(1 for s in stats if s.responses > 0),
+        "load_latency_ms_p50": round(1000 * statistics.median(latencies), 1) if latencies else math.nan,
+        "load_latency_ms_p95": round(1000 * percentile(latencies, 95), 1),
+        "load_latency_ms_max": round(1000 * max(latencies), 1) if latencies else math.nan,
+        "load_requests_per_s": round(len(latencies) / elapsed, 1) if elapsed else math.nan,
+        "load_error_alerts": sum(s.error_alerts for s in stats),
+        "load_sidebar_missing": sum(s.sidebar_missing for s in stats),
+        "load_rss_warm_mb": round(rss_warm / 2**20, 1),
+        "load_rss_peak_mb": round(rss_peak / 2**20, 1),
+        "load_rss_end_mb": round(rss_end / 2**20, 1),
+        "load_rss_growth_pct": round(100 * (rss_end - rss_warm) / rss_warm, 2),
+    }
