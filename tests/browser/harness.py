@@ -1,0 +1,440 @@
+"""Drive the real app in a real browser: start `streamlit run` on a free port, launch Debian's Chromium, wait
+for Streamlit to settle, collect console errors, and find things in the page by stable test ids.
+
+Used by the browser tests (tests/browser/) and the latency benchmark (benchmarks/bench_browser.py), so both
+measure the same app the same way. Nothing here imports pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("LATENT_EXPLORER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+SCREENSHOT_DIR = REPO / "docs" / "screenshots"
+
+# url_path of every page (st.Page derives it from the file name) → the file; "" is the default page.
+PAGES = {
+    "home": "",
+    "train": "train",
+    "latent_map": "latent_map",
+    "latent_sliders": "latent_sliders",
+    "sample": "sample",
+    "interpolate": "interpolate",
+    "anomalies": "anomalies",
+}
+
+APP_SELECTOR = '[data-testid="stApp"]'
+CONNECTED = '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+NOT_RUNNING = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+EXCEPTION = '[data-testid="stException"]'
+
+# Console messages that are not the app's fault, each with the reason it is safe to ignore. Anything else a
+# page logs at level "error" (or throws) fails the test that opened it.
+BENIGN_CONSOLE = [
+    # Opening a page by its URL (/latent_sliders) makes Streamlit's frontend probe for the server's base path:
+    # it first asks /latent_sliders/_stcore/health and /host-config (404), then / (200). Streamlit bug
+    # streamlit/streamlit#7074, open since 2023; the app connects normally right after.
+    (re.compile(r"status of 404 .*\(http://127\.0\.0\.1:\d+/[a-z_]+/_stcore/(health|host-config|allowed-message-origins)\)"),
+     "Streamlit probes <page>/_stcore/* for its base path when a subpage URL is opened directly (streamlit#7074)"),
+    # Chromium asks for /favicon.ico before Streamlit's own favicon link is in the DOM; Streamlit serves none
+    # at that path, so the first page load logs a 404 for it.
+    (re.compile(r"favicon", re.I), "the browser's automatic /favicon.ico request (Streamlit serves no file there)"),
+    # Headless Chromium with --disable-gpu has no WebGL context on some machines; plotly's scattergl then
+    # falls back and logs this. It is about the test machine, not the app (the map still renders its points).
+    (re.compile(r"WebGL|GL_INVALID|GPU stall|GroupMarkerNotSet|swiftshader", re.I),
+     "headless Chromium without a GPU: WebGL driver chatter"),
+]
+
+
+def chromium_available() -> bool:
+    """Whether Debian's Chromium binary is installed where the tests look for it."""
+    return CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)
+
+
+def playwright_available() -> bool:
+    """Whether the playwright pip package imports."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ---------------------------------------------------------------- the server
+
+
+@dataclass
+class AppServer:
+    """A `streamlit run explorer_app.py` in its own process group, on a free port; `stop()` kills the group."""
+
+    port: int
+    process: subprocess.Popen
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def page_url(self, page: str) -> str:
+        """URL of one page by its short name (see PAGES)."""
+        return f"{self.url}/{PAGES.get(page, page)}"
+
+    def log_tail(self, n_chars: int = 4000) -> str:
+        """The end of the server's stdout/stderr (for failure messages)."""
+        try:
+            return self.log_path.read_text(errors="replace")[-n_chars:]
+        except OSError:
+            return ""
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM the process group, SIGKILL it if it lingers."""
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+
+def server_command(port: int, extra_args: tuple[str, ...] = ()) -> list[str]:
+    """The exact command the README's `make run` uses, on `port`, headless, without a file watcher
+    (extra_args: more `--section.option value` pairs, e.g. for a diagnostic run)."""
+    return [sys.executable, "-m", "streamlit", "run", "explorer_app.py", "--server.headless", "true",
+            "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+            *extra_args]
+
+
+def start_server(timeout_s: float = 90.0, log_dir: Path | None = None, extra_env: dict | None = None,
+                 extra_args: tuple[str, ...] = ()) -> AppServer:
+    """Start the app on a free port and wait until /_stcore/health says ok (raises RuntimeError with the log)."""
+    port = free_port()
+    log_dir = Path(log_dir or tempfile.mkdtemp(prefix="latent-explorer-server-"))
+    log_path = log_dir / f"streamlit-{port}.log"
+    log_file = open(log_path, "wb")  # noqa: SIM115 (kept open for the child's lifetime)
+    env = dict(os.environ, PYTHONUNBUFFERED="1", **(extra_env or {}))
+    process = subprocess.Popen(server_command(port, extra_args), cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT,
+                               stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    log_file.close()
+    server = AppServer(port, process, log_path)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if not server.alive():
+            raise RuntimeError(f"streamlit exited with {process.returncode} before it was healthy:\n"
+                               f"{server.log_tail()}")
+        if health_ok(server.url):
+            return server
+        time.sleep(0.25)
+    server.stop()
+    raise RuntimeError(f"streamlit was not healthy after {timeout_s:.0f} s:\n{server.log_tail()}")
+
+
+def health_ok(url: str) -> bool:
+    """Whether GET {url}/_stcore/health answers 'ok'."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.status == 200 and response.read().strip() == b"ok"
+    except (urllib.error.URLError, ConnectionError, TimeoutError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def running_server(**kwargs) -> Iterator[AppServer]:
+    """start_server() … stop() as a context manager."""
+    server = start_server(**kwargs)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# ---------------------------------------------------------------- the browser
+
+
+@contextlib.contextmanager
+def chromium_browser(headless: bool = True):
+    """Debian's Chromium through playwright (never playwright's own download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=headless, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class ConsoleLog:
+    """Console errors and uncaught page errors seen by one page, split into benign (with reason) and real."""
+
+    errors: list[str] = field(default_factory=list)
+    benign: list[tuple[str, str]] = field(default_factory=list)
+
+    def attach(self, page) -> "ConsoleLog":
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda exc: self._add(f"pageerror: {exc}"))
+        return self
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            location = message.location or {}
+            where = location.get("url", "")
+            self._add(f"console.error: {message.text}" + (f" ({where})" if where else ""))
+
+    def _add(self, text: str) -> None:
+        for pattern, reason in BENIGN_CONSOLE:
+            if pattern.search(text):
+                self.benign.append((text, reason))
+                return
+        self.errors.append(text)
+
+    def clear(self) -> None:
+        self.errors.clear()
+        self.benign.clear()
+
+
+def new_page(browser, downloads: bool = True):
+    """A fresh context (its own Streamlit session) and page at 1280×800, with a ConsoleLog attached as .console_log."""
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=downloads, device_scale_factor=1)
+    page = context.new_page()
+    page.console_log = ConsoleLog().attach(page)  # type: ignore[attr-defined]
+    return page
+
+
+def wait_settled(page, timeout_ms: float = 60_000, quiet_ms: float = 300) -> None:
+    """Wait until the app is connected and its script is not running, and stays so for `quiet_ms`.
+
+    Streamlit flips to notRunning between a rerun's end and the next one a widget or fragment asks for,
+    so one sighting is not enough: it must hold for a short quiet period."""
+    page.wait_for_selector(CONNECTED, timeout=timeout_ms)
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        remaining = max(1.0, (deadline - time.monotonic()) * 1000)
+        page.wait_for_selector(NOT_RUNNING, timeout=remaining)
+        page.wait_for_timeout(quiet_ms)
+        if page.locator(NOT_RUNNING).count() == 1:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("the app kept rerunning")
+
+
+def open_page(page, server: AppServer, name: str, timeout_ms: float = 90_000) -> None:
+    """Navigate to one page by URL and wait for it to settle (a fresh load: a new Streamlit session)."""
+    page.goto(server.page_url(name), wait_until="domcontentloaded")
+    wait_settled(page, timeout_ms)
+
+
+def goto_in_app(page, title: str, timeout_ms: float = 90_000) -> None:
+    """Switch pages with the sidebar navigation (keeps the session and its state), then wait to settle."""
+    link = page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title).first
+    link.click()
+    page.wait_for_timeout(150)
+    wait_settled(page, timeout_ms)
+
+
+def exception_texts(page) -> list[str]:
+    """Text of every Streamlit exception box on the page."""
+    return [t.strip() for t in page.locator(EXCEPTION).all_inner_texts()]
+
+
+def error_texts(page) -> list[str]:
+    """Text of every st.error box (data-testid stAlertContentError) on the page."""
+    return [t.strip() for t in page.locator('[data-testid="stAlertContentError"]').all_inner_texts()]
+
+
+def screenshot(page, name: str, directory: Path = SCREENSHOT_DIR, full_page: bool = False) -> Path:
+    """Write docs/screenshots/<name>.png of the current viewport (1280×800)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.png"
+    page.screenshot(path=str(path), full_page=full_page, animations="disabled")
+    return path
+
+
+def widget(page, key: str):
+    """The element container of a keyed widget: Streamlit 1.67 gives it the class `st-key-<key>`."""
+    return page.locator(f".st-key-{key}")
+
+
+# ---------------------------------------------------------------- what every page must show
+
+# A stable element each page draws once it has rendered its main content (widget keys: `.st-key-<key>`).
+PAGE_MARKERS = {
+    "home": ".st-key-home_seed",
+    "train": '[data-testid="stFormSubmitButton"]',
+    "latent_map": ".st-key-latent_map",
+    "latent_sliders": '[data-testid="latentPad"]',
+    "sample": ".st-key-sample_count",
+    "interpolate": ".st-key-interp_gif",
+    "anomalies": ".st-key-anomaly_count",
+}
+
+
+def image_sources(page) -> list[str]:
+    """src of every st.image picture in the main area (media URLs or data URLs)."""
+    return page.locator('[data-testid="stMain"] [data-testid="stImage"] img').evaluate_all(
+        "els => els.map(e => e.getAttribute('src') || '')")
+
+
+def blurry_images(page) -> list[str]:
+    """st.image pictures not sent as PNG/GIF (Streamlit turns 2-D arrays into JPEG unless told otherwise)."""
+    bad = []
+    for src in image_sources(page):
+        lower = src.lower()
+        if lower.startswith("data:image/png") or lower.startswith("data:image/gif"):
+            continue
+        if re.search(r"\.(png|gif)(\?|$)", lower):
+            continue
+        bad.append(src[:120])
+    return bad
+
+
+def page_problems(page) -> list[str]:
+    """Everything that says a rendered page is broken: exception boxes, console errors, uncaught errors."""
+    problems = [f"st.exception: {text[:500]}" for text in exception_texts(page)]
+    problems += page.console_log.errors
+    return problems
+
+
+# ---------------------------------------------------------------- widgets
+
+
+def pick_option(page, key: str, index: int | None = None, text: str | None = None) -> str:
+    """Open the st.selectbox keyed `key` (a react-aria combobox in Streamlit 1.67), click an option by position
+    among those drawn (the list is virtualised) or by text; returns the option's text. Waits to settle."""
+    box = widget(page, key)
+    box.scroll_into_view_if_needed()
+    options = page.locator('[role="listbox"] [role="option"]')
+    # The popup sometimes misses one way of opening it (a rerun redraws the box under the click): try the
+    # toggle button, then the keyboard (ArrowDown opens a react-aria combobox), a few times.
+    for attempt in range(4):
+        if attempt % 2 == 0:
+            box.locator('button[aria-label="Open"]').click()
+        else:
+            box.locator('input[role="combobox"]').focus()
+            page.keyboard.press("ArrowDown")
+        try:
+            options.first.wait_for(state="visible", timeout=2_500)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError; try the next way
+            page.keyboard.press("Escape")
+            wait_settled(page)
+    else:
+        raise AssertionError(f"the options of selectbox {key!r} never opened")
+    option = options.filter(has_text=text).first if text is not None else options.nth(index or 0)
+    label = option.inner_text().strip()
+    option.click()
+    page.wait_for_timeout(100)
+    wait_settled(page)
+    return label
+
+
+def selectbox_value(page, key: str) -> str:
+    """The text shown in the st.selectbox keyed `key`."""
+    return widget(page, key).locator('input[role="combobox"]').input_value()
+
+
+def plot_drag_area(page, key: str) -> dict:
+    """Bounding box of a plotly chart's main drag layer (the plot area) for the chart keyed `key`."""
+    chart = widget(page, key)
+    chart.scroll_into_view_if_needed()
+    area = chart.locator(".nsewdrag").first
+    area.wait_for(state="visible")
+    return area.bounding_box()
+
+
+def box_select(page, key: str, frac_from=(0.3, 0.3), frac_to=(0.55, 0.55)) -> None:
+    """Drag a selection box over the plot area of the chart keyed `key` (fractions of the plot area)."""
+    chart = widget(page, key)
+    chart.scroll_into_view_if_needed()
+    chart.hover()
+    chart.locator('.modebar-btn[data-title="Box Select"]').click()
+    area = plot_drag_area(page, key)
+    page.mouse.move(area["x"] + area["width"] * frac_from[0], area["y"] + area["height"] * frac_from[1])
+    page.mouse.down()
+    page.mouse.move(area["x"] + area["width"] * frac_to[0], area["y"] + area["height"] * frac_to[1], steps=12)
+    page.mouse.up()
+    page.wait_for_timeout(200)
+    wait_settled(page)
+
+
+def lasso_select(page, key: str, centre=(0.5, 0.5), radius=(0.2, 0.15), corners: int = 24) -> None:
+    """Pick the modebar's lasso tool and draw an ellipse over the plot area of the chart keyed `key`."""
+    import math
+
+    chart = widget(page, key)
+    chart.scroll_into_view_if_needed()
+    chart.hover()
+    chart.locator('.modebar-btn[data-title="Lasso Select"]').click()
+    area = plot_drag_area(page, key)
+    cx, cy = area["x"] + area["width"] * centre[0], area["y"] + area["height"] * centre[1]
+    rx, ry = area["width"] * radius[0], area["height"] * radius[1]
+    page.mouse.move(cx + rx, cy)
+    page.mouse.down()
+    for k in range(1, corners + 1):
+        angle = 2 * math.pi * k / corners
+        page.mouse.move(cx + rx * math.cos(angle), cy + ry * math.sin(angle), steps=2)
+    page.mouse.up()
+    page.wait_for_timeout(200)
+    wait_settled(page)
+
+
+def selected_count(page) -> int | None:
+    """N from the latent map's '<N> selected' heading, or None when nothing is selected."""
+    for text in page.locator('[data-testid="stMain"] h3').all_inner_texts():
+        match = re.fullmatch(r"([\d,]+) selected", text.strip())
+        if match:
+            return int(match.group(1).replace(",", ""))
+    return None
+
+
+def image_by_caption(page, caption: str):
+    """The st.image element whose caption contains `caption`."""
+    return page.locator('[data-testid="stImage"]').filter(
+        has=page.locator('[data-testid="stImageCaption"]', has_text=caption))
+
+
+def download(page, key: str, timeout_ms: float = 30_000) -> tuple[str, bytes]:
+    """Click the st.download_button keyed `key`; (suggested file name, bytes)."""
+    button = widget(page, key).locator("button, a").first
+    button.scroll_into_view_if_needed()
+    with page.expect_download(timeout=timeout_ms) as info:
+        button.click()
+    dl = info.value
+    path = dl.path()
+    return dl.suggested_filename, Path(path).read_bytes()
