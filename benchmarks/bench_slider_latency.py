@@ -24,6 +24,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -169,19 +170,20 @@ def stock_changes(page, n: int, rng: random.Random) -> list[float]:
         wait_ready(page)
         page.locator(".st-key-slider_mode label", has_text="Stock st.slider").click()
         try:
-            page.wait_for_selector('[data-testid="stSlider"] [role="slider"]', timeout=20000)
+            page.wait_for_selector('[data-testid="stSlider"] input[type="range"]', state="attached", timeout=20000)
             break
         except Exception:  # noqa: BLE001 - retried, then re-raised below
             if attempt == 2:
+                shot = Path(tempfile.gettempdir()) / "bench_slider_latency_failure.png"
+                page.screenshot(path=str(shot), full_page=True)
+                print(f"no stock sliders after switching; screenshot: {shot}", file=sys.stderr)
                 raise
     wait_ready(page)
     page.evaluate(STOCK_PROBE)
-    slider = page.locator('[data-testid="stSlider"]').first
-    thumb = slider.locator('[role="slider"]')
-    box = thumb.bounding_box()
-    track = slider.locator('[data-baseweb="slider"]').bounding_box()
-    y = box["y"] + box["height"] / 2
-    x_prev = box["x"] + box["width"] / 2
+    slider = page.locator('[data-testid="stSlider"]').first  # the most used dimension
+    track = slider.locator('div[style*="touch-action"]').first.bounding_box()  # react-aria slider track
+    y = track["y"] + track["height"] / 2
+    x_prev = track["x"] + track["width"] / 2
     latencies = []
     for _ in range(n):
         before = page.evaluate("() => window.__stockProbe.painted.length")
@@ -232,6 +234,10 @@ def main() -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=not args.headed)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            # Open the app at its root first: on a fresh server, a first request straight to /latent_sliders runs
+            # pages/latent_sliders.py without the router (Streamlit's pages/ folder auto-discovery).
+            page.goto(base)
+            wait_ready(page)
             page.goto(f"{base}/{PAGE_PATH}")
             wait_ready(page)
             live_pad_changes(page, 5, rng)  # warm-up: first PNG encode, first paints

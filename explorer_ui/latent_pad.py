@@ -214,7 +214,8 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
     strips, strips_live = strip_urls(model, model_key, z, order, dragging)
     data = pad_data(image=image, z=z, order=order, kl=kl, strips=strips, strips_live=strips_live, seq=seq,
                     generation=ss[GENERATION])
-    data["caption"] = f"decoded, drawn and encoded in {1000 * (time.perf_counter() - started):.1f} ms"
+    data["caption"] = (f"‖z‖ = {np.linalg.norm(z):.2f} (a draw from N(0, I) has about {np.sqrt(len(z)):.1f}) · "
+                       f"{1000 * (time.perf_counter() - started):.1f} ms in Python")
     _pad_component(key=key, data=data, default={"z": None}, on_z_change=_ignore)
     return z
 
