@@ -29,7 +29,6 @@ PAD_KEY = "latent_pad"
 THROTTLE_MS = 35  # at most ~28 messages a second while dragging; the release is sent at once
 IMAGE_PX = 224  # shown size of the decoded image (the browser enlarges it pixelated)
 STRIP_PX = 36  # shown height of one traversal strip
-STRIP_LIVE_MS = 5.0  # strips that take longer than this are redrawn on release only, not during a drag
 
 # session_state keys of the sliders page
 VECTOR = "sliders_vector"  # list[float]: the latent vector now shown
@@ -39,7 +38,7 @@ SEED = "sliders_seed"  # int: seed of the random start
 MODEL_SEEN = "sliders_model_key"  # model key the vector belongs to
 ORIGIN_SEEN = "sliders_origin_seen"  # the SLIDER_ORIGIN value last adopted (a new one from the map switches the start)
 MODE = "slider_mode"  # "live" (this component) | "stock" (st.slider + st.image, for the latency comparison)
-STRIP_CACHE = "sliders_strip_cache"  # ((model key, vector bytes), strip data URLs, ms they took)
+STRIP_CACHE = "sliders_strip_cache"  # ((model key, vector bytes), strip data URLs): kept while dragging
 STOCK_GENERATION = "sliders_stock_generation"  # generation the stock sliders were seeded from
 
 MODES = {"live": "Live (custom component)", "stock": "Stock st.slider"}
@@ -132,28 +131,25 @@ def current_vector() -> np.ndarray:
 
 
 # ---------------------------------------------------------------- what one frame sends to the browser
-def strip_urls(model: VAE, model_key: str, z: np.ndarray, order: Sequence[int], dragging: bool) -> tuple[list[str | None], bool]:
-    """Traversal strip data URLs (index order; None past MAX_STRIP_DIMS) and whether they follow a drag live.
+def strip_urls(model: VAE, model_key: str, z: np.ndarray, order: Sequence[int], dragging: bool) -> list[str | None]:
+    """Traversal strip data URLs (index order; None past MAX_STRIP_DIMS), kept as they are while a slider is dragged.
 
-    Cheap strips (the last ones took ≤ STRIP_LIVE_MS) are redrawn for every frame; costly ones (big models, many
-    dimensions) are kept while dragging and redrawn when the slider is released.
+    During a drag only the main image is decoded, so each frame stays cheap whatever the model; the strips follow
+    the new vector when the slider is released.
     """
     ss = st.session_state
     cache_key = (model_key, np.asarray(z, dtype=np.float32).tobytes())
-    cached = ss.get(STRIP_CACHE)  # (cache key, urls, milliseconds they took)
+    cached = ss.get(STRIP_CACHE)  # (cache key, urls)
     if cached is not None and cached[0][0] == model_key and len(cached[1]) == len(z):
-        live = cached[2] <= STRIP_LIVE_MS
-        if cached[0] == cache_key or (dragging and not live):
-            return cached[1], live
-    started = time.perf_counter()
+        if cached[0] == cache_key or dragging:
+            return cached[1]
     dims = [int(d) for d in order[:MAX_STRIP_DIMS]]
     frames = traversal_strips(model, z, dims)
     urls: list[str | None] = [None] * len(z)
     for d, row in zip(dims, frames):
         urls[d] = png_data_url(strip_image(row))
-    took_ms = 1000 * (time.perf_counter() - started)
-    ss[STRIP_CACHE] = (cache_key, urls, took_ms)
-    return urls, took_ms <= STRIP_LIVE_MS
+    ss[STRIP_CACHE] = (cache_key, urls)
+    return urls
 
 
 def pad_data(
@@ -163,7 +159,6 @@ def pad_data(
     order: Sequence[int],
     kl: np.ndarray | None,
     strips: list[str | None],
-    strips_live: bool = True,
     seq: int,
     generation: int,
     caption: str = "",
@@ -182,7 +177,6 @@ def pad_data(
         "image": png_data_url(image),
         "image_px": IMAGE_PX,
         "strips": strips,
-        "strips_live": bool(strips_live),
         "strip": {"values": [float(v) for v in STRIP_VALUES], "cell": cell, "pad": 1},
         "strip_px": STRIP_PX,
         "throttle_ms": THROTTLE_MS,
@@ -211,9 +205,8 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
     z, seq, dragging = vector_from_pad_state(pad_state(key), ss[GENERATION], current_vector())
     ss[VECTOR] = z.tolist()
     image = decode_vector(model, z)
-    strips, strips_live = strip_urls(model, model_key, z, order, dragging)
-    data = pad_data(image=image, z=z, order=order, kl=kl, strips=strips, strips_live=strips_live, seq=seq,
-                    generation=ss[GENERATION])
+    strips = strip_urls(model, model_key, z, order, dragging)
+    data = pad_data(image=image, z=z, order=order, kl=kl, strips=strips, seq=seq, generation=ss[GENERATION])
     data["caption"] = (f"‖z‖ = {np.linalg.norm(z):.2f} (a draw from N(0, I) has about {np.sqrt(len(z)):.1f}) · "
                        f"{1000 * (time.perf_counter() - started):.1f} ms in Python")
     _pad_component(key=key, data=data, default={"z": None}, on_z_change=_ignore)

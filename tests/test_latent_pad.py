@@ -83,6 +83,19 @@ def test_a_value_from_the_browser_is_decoded_and_its_seq_echoed(at):
     assert after["strips"][other] != before["strips"][other]  # the others' strips follow the new vector
 
 
+def test_strips_wait_while_dragging_and_follow_on_release(at):
+    before = pad_data(at)
+    top, other = before["order"][0], before["order"][1]
+    values = [0.0] * LATENT_DIM
+    values[top] = -2.0
+    dragged = send_from_browser(at, values, seq=5, dragging=True)
+    assert dragged["image"] != before["image"]  # the image follows the drag…
+    assert dragged["strips"] == before["strips"]  # …the strips wait, so each frame stays one decode
+    released = send_from_browser(at, values, seq=6, dragging=False)
+    assert released["image"] == dragged["image"] and released["seq"] == 6
+    assert released["strips"][other] != before["strips"][other]
+
+
 def test_values_are_clamped_and_stale_or_broken_messages_ignored(at):
     data = send_from_browser(at, [99.0] + [0.0] * (LATENT_DIM - 1), seq=3)
     assert data["values"][0] == SLIDER_LIMIT

@@ -6,8 +6,9 @@
 // Here → Python (state value "z"): {generation, seq, values, dragging}.
 //
 // Flow control: at most one message in flight; the next one leaves when the previous one's image has come back
-// (or after WATCHDOG_MS) and at least `throttle_ms` after the previous send. A release (`change` event) is sent
-// at once. Python never re-sends the vector the user is dragging: the pad keeps its own values and adopts
+// (or after WATCHDOG_MS) and at least `throttle_ms` after the previous send. A release (`change` event) with a new
+// value is sent at once; a release whose value already went out sends a "drag over" message in turn (Python skips
+// the traversal strips while dragging and redraws them then). Python never re-sends the vector the user is dragging: the pad keeps its own values and adopts
 // Python's only on a new generation (reset, new start, new model) or a fresh mount.
 //
 // For tests and benchmarks, window.__latentPad records every send {seq, tInput, tSent, release}, every frame
@@ -58,7 +59,7 @@ function createPad(root) {
     step: 0.05,
     throttleMs: 35,
     strip: null,
-    stripsLive: true,
+    lastSentDragging: false,
     imageSrc: null,
     paintToken: 0,
     inFlight: null, // {seq, tSent}
@@ -74,6 +75,10 @@ function createPad(root) {
   pad.rowsEl.addEventListener("pointerdown", (e) => {
     if (e.target.classList && e.target.classList.contains("lp-range")) pad.dragging = true;
   });
+  pad.onPointerUp = () => {
+    pad.dragging = false; // also when the button comes up off the slider, or without changing the value
+  };
+  window.addEventListener("pointerup", pad.onPointerUp, true);
   pad.rowsEl.addEventListener("input", (e) => onInput(pad, e));
   pad.rowsEl.addEventListener("change", (e) => onRelease(pad, e));
   return pad;
@@ -170,6 +175,7 @@ function onInput(pad, e) {
   if (!pad.pending) pad.pending = { tFirstInput: e.timeStamp, tLastInput: e.timeStamp, dim };
   pad.pending.tLastInput = e.timeStamp;
   pad.pending.dim = dim;
+  pad.pending.dragEnd = false;
   schedule(pad);
 }
 
@@ -180,13 +186,15 @@ function onRelease(pad, e) {
   pad.values[dim] = Number(input.value);
   pad.dragging = false;
   showValue(pad, dim);
-  if (pad.values.join(",") !== pad.lastSentKey || pad.pending) {
+  if (pad.values.join(",") !== pad.lastSentKey || (pad.pending && !pad.pending.dragEnd)) {
     if (!pad.pending) pad.pending = { tFirstInput: e.timeStamp, tLastInput: e.timeStamp, dim };
-    send(pad, true); // the final value never waits for the throttle or the message in flight
-  } else if (!pad.stripsLive) {
-    // The value on release already went out while dragging, but Python kept the traversal strips of costly
-    // models still during the drag: tell it the drag is over so it redraws them.
-    send(pad, true, true);
+    pad.pending.dragEnd = false;
+    send(pad, true); // a new final value never waits for the throttle or the message in flight
+  } else if (pad.lastSentDragging) {
+    // The final value already went out during the drag, and Python skips the traversal strips while dragging:
+    // say the drag is over so it redraws them. No hurry: this one waits its turn like a drag message.
+    pad.pending = { tFirstInput: e.timeStamp, tLastInput: e.timeStamp, dim, dragEnd: true };
+    schedule(pad);
   }
 }
 
@@ -216,27 +224,28 @@ function armTimer(pad, ms) {
   }, Math.max(0, ms));
 }
 
-function send(pad, release, dragEndOnly = false) {
+function send(pad, release) {
   if (!pad.setStateValue) return;
   const now = performance.now();
   const seq = log.nextSeq++;
   const values = pad.values.map((v) => Math.round(v * 1000) / 1000);
-  pad.setStateValue("z", { generation: pad.generation, seq, values, dragging: pad.dragging });
   const p = pad.pending || {};
+  pad.setStateValue("z", { generation: pad.generation, seq, values, dragging: pad.dragging });
   record(log.sent, {
     seq,
     dim: p.dim ?? null,
     tInput: p.tLastInput ?? now,
     tFirstInput: p.tFirstInput ?? now,
     tSent: now,
-    release,
-    dragEndOnly,
+    release: release || !!p.dragEnd,
+    dragEndOnly: !!p.dragEnd, // same values as the previous message: no new image to wait for
   });
   log.lastSentSeq = seq;
   pad.inFlight = { seq, tSent: now };
   pad.lastSentT = now;
   pad.lastSentKey = pad.values.join(",");
   pad.lastSentSeq = seq;
+  pad.lastSentDragging = pad.dragging;
   pad.pending = null;
   if (pad.timer) {
     clearTimeout(pad.timer);
@@ -273,7 +282,6 @@ function update(pad, data) {
   record(log.received, { seq, t });
   pad.throttleMs = Number(data.throttle_ms) || pad.throttleMs;
   pad.strip = data.strip || null;
-  pad.stripsLive = data.strips_live !== false;
   if (data.image_px) pad.container.style.setProperty("--lp-image-size", `${data.image_px}px`);
   if (data.strip_px) pad.container.style.setProperty("--lp-strip-height", `${data.strip_px}px`);
 
@@ -319,11 +327,11 @@ export default function (component) {
   pad.setStateValue = setStateValue;
   update(pad, data || {});
   return () => {
-    // Streamlit also calls this for a superseded render; only a pad that left the page stops its timer.
+    // Streamlit also calls this for a superseded render; only a pad that left the page lets go of its timer.
     const host = parentElement.host || parentElement;
-    if (!host.isConnected && pad.timer) {
-      clearTimeout(pad.timer);
-      pad.timer = null;
-    }
+    if (host.isConnected) return;
+    if (pad.timer) clearTimeout(pad.timer);
+    pad.timer = null;
+    window.removeEventListener("pointerup", pad.onPointerUp, true);
   };
 }
