@@ -207,8 +207,10 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
     image = decode_vector(model, z)
     strips = strip_urls(model, model_key, z, order, dragging)
     data = pad_data(image=image, z=z, order=order, kl=kl, strips=strips, seq=seq, generation=ss[GENERATION])
+    python_ms = 1000 * (time.perf_counter() - started)
+    data["python_ms"] = round(python_ms, 2)  # recorded by the browser beside each frame, for the latency benchmark
     data["caption"] = (f"‖z‖ = {np.linalg.norm(z):.2f} (a draw from N(0, I) has about {np.sqrt(len(z)):.1f}) · "
-                       f"{1000 * (time.perf_counter() - started):.1f} ms in Python")
+                       f"{python_ms:.1f} ms in Python")
     _pad_component(key=key, data=data, default={"z": None}, on_z_change=_ignore)
     return z
 

@@ -11,8 +11,8 @@
 // the traversal strips while dragging and redraws them then). Python never re-sends the vector the user is dragging: the pad keeps its own values and adopts
 // Python's only on a new generation (reset, new start, new model) or a fresh mount.
 //
-// For tests and benchmarks, window.__latentPad records every send {seq, tInput, tSent, release}, every frame
-// received {seq, t} and every frame painted {seq, t, changed} (performance.now() clock, shared with
+// For tests and benchmarks, window.__latentPad records every send {seq, tInput, tSent, release, dragEndOnly}, every
+// frame received {seq, t, pythonMs} and every frame painted {seq, t, changed} (performance.now() clock, shared with
 // event.timeStamp); the image carries data-seq and data-painted-at.
 
 const WATCHDOG_MS = 400; // a message whose answer never came (script error, lost rerun) stops blocking after this
@@ -279,7 +279,7 @@ function paint(pad, src, seq) {
 function update(pad, data) {
   const t = performance.now();
   const seq = Number(data.seq) || 0;
-  record(log.received, { seq, t });
+  record(log.received, { seq, t, pythonMs: Number(data.python_ms) || 0 });
   pad.throttleMs = Number(data.throttle_ms) || pad.throttleMs;
   pad.strip = data.strip || null;
   if (data.image_px) pad.container.style.setProperty("--lp-image-size", `${data.image_px}px`);
