@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -25,6 +26,9 @@ PAGES = [
     st.Page("pages/interpolate.py", title="Interpolate", icon="🔀"),
     st.Page("pages/anomalies.py", title="Anomalies", icon="🔎"),
 ]
+
+if not gc.get_freeze_count():
+    gc.freeze()  # start-up objects (torch, streamlit, plotly) live for good: keep full collections cheap
 
 navigation = st.navigation(PAGES)
 render_sidebar()
