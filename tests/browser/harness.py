@@ -438,3 +438,118 @@ def download(page, key: str, timeout_ms: float = 30_000) -> tuple[str, bytes]:
     dl = info.value
     path = dl.path()
     return dl.suggested_filename, Path(path).read_bytes()
+
+
+# ---------------------------------------------------------------- measuring (benchmarks)
+
+# Records every change of the app's script state (running / notRunning) with its performance.now() time, so a
+# measurement can tell how long each (fragment) rerun took as the browser saw it.
+SCRIPT_STATE_PROBE = """
+() => {
+  if (window.__scriptStates) return;
+  const log = window.__scriptStates = [];
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => log.push([app.getAttribute('data-test-script-state'), performance.now()]))
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}
+"""
+
+
+def percentile(values, q: float) -> float:
+    """Linear-interpolated percentile (q in 0..100) of a non-empty sequence; NaN when empty."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * q / 100
+    lo = int(k)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+def scroll_to(page, selector: str, offset_px: int = 90) -> None:
+    """Scroll Streamlit's main area so `selector` sits just under the header (for screenshots)."""
+    page.locator(selector).first.evaluate(
+        """(el, offset) => {
+             el.scrollIntoView({block: 'start'});
+             let box = el.parentElement;
+             while (box && box.scrollHeight <= box.clientHeight) box = box.parentElement;
+             if (box) box.scrollBy(0, -offset);
+           }""", offset_px)
+    page.wait_for_timeout(250)
+
+
+# Where each page's screenshot is scrolled to: its main output rather than the teaching panel (None: the top).
+SCREENSHOT_FOCUS = {
+    "home": None,
+    "train": None,
+    "latent_map": ".st-key-latent_map",
+    "latent_sliders": '[data-testid="latentPad"]',
+    "sample": ".st-key-sample_count",
+    "interpolate": '[data-testid="stMain"] h3',
+    "anomalies": ".st-key-anomaly_count",
+}
+
+
+def screenshot_page(page, name: str, directory: Path = SCREENSHOT_DIR) -> Path:
+    """Screenshot of one settled page, scrolled to its main output (SCREENSHOT_FOCUS)."""
+    focus = SCREENSHOT_FOCUS.get(name)
+    if focus is not None and page.locator(focus).count():
+        scroll_to(page, focus)
+    return screenshot(page, name, directory)
+
+
+def capture_all_pages(page, server: AppServer, directory: Path = SCREENSHOT_DIR) -> list[Path]:
+    """One session through every page, as a visitor would: the map with a box selection whose first and fourth
+    points become the interpolation endpoints, then the other pages. Writes <directory>/<page>.png."""
+    written = []
+    open_page(page, server, "home")
+    written.append(screenshot_page(page, "home", directory))
+    titles = {name: title for name, title in zip(PAGES, _nav_titles(page))}
+    goto_in_app(page, titles["train"])
+    written.append(screenshot_page(page, "train", directory))
+    goto_in_app(page, titles["latent_map"])
+    box_select(page, "latent_map", (0.25, 0.2), (0.6, 0.55))
+    if selected_count(page):
+        pick_option(page, "map_focus", index=0)
+        widget(page, "map_set_start").locator("button").click()
+        wait_settled(page)
+        pick_option(page, "map_focus", index=3)
+        widget(page, "map_set_end").locator("button").click()
+        wait_settled(page)
+    written.append(screenshot_page(page, "latent_map", directory))
+    for name in ("latent_sliders", "sample", "interpolate", "anomalies"):
+        goto_in_app(page, titles[name])
+        page.locator(PAGE_MARKERS[name]).first.wait_for(state="visible", timeout=30_000)
+        if name == "latent_sliders":
+            page.wait_for_function("() => window.__latentPad && window.__latentPad.painted.length > 0")
+        page.wait_for_timeout(300)  # let late images (media requests) arrive
+        written.append(screenshot_page(page, name, directory))
+    return written
+
+
+def _nav_titles(page) -> list[str]:
+    return [t.split("\n")[-1].strip() for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+
+
+# Wraps window.WebSocket (install with page.add_init_script before the app loads) so every message to and from
+# the server is logged as [direction, performance.now(), bytes] in window.__wsLog: the browser's view of when
+# the server answered, on the same clock as input events and paints.
+WEBSOCKET_PROBE = """
+(() => {
+  if (window.__wsLog) return;
+  const log = window.__wsLog = [];
+  const size = (d) => (d && (d.byteLength ?? d.size ?? d.length)) || 0;
+  const Native = window.WebSocket;
+  class ProbedWebSocket extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (e) => log.push(['in', performance.now(), size(e.data)]));
+    }
+    send(data) {
+      log.push(['out', performance.now(), size(data)]);
+      return super.send(data);
+    }
+  }
+  window.WebSocket = ProbedWebSocket;
+})();
+"""

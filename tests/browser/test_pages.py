@@ -20,7 +20,7 @@ def test_page_opens_without_errors(page, app_server, screenshot_dir, name):
     assert harness.page_problems(page) == [], f"{name}: {harness.page_problems(page)}\n{app_server.log_tail()}"
     assert harness.blurry_images(page) == [], f"{name}: pictures not sent as PNG/GIF"
 
-    shot = harness.screenshot(page, name, directory=screenshot_dir)
+    shot = harness.screenshot_page(page, name, directory=screenshot_dir)
     with Image.open(shot) as picture:
         assert picture.size == (harness.VIEWPORT["width"], harness.VIEWPORT["height"])
 

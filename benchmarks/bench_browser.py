@@ -1,0 +1,415 @@
+"""What a user feels in a real browser: latent slider latency, drag frame rate, stock st.slider latency, and the
+first paint of a 10,000-point latent map. Prints JSON lines {"name", "value", "unit"}.
+
+It starts `streamlit run explorer_app.py` on a free port exactly as the browser tests do (tests/browser/harness.py),
+drives Debian's Chromium (/usr/bin/chromium, headless, via the playwright pip package; never `playwright install`)
+and reads the live pad's own measurement log (window.__latentPad: every send, frame received and frame painted,
+on the performance.now() clock that input events are stamped with).
+
+  slider_release_to_image_ms_p50/_p95   live pad: from the input event of a click on the slider track to the
+                                        image for the new value painted (decoded, next animation frame)
+  drag_frames_per_s                     live pad: new images painted per second while the mouse drags a thumb
+  stock_slider_release_to_image_ms_p50/_p95   Streamlit's own st.slider (sliders page, "Stock st.slider"):
+                                        from the pointer release to the new st.image painted, same decode
+  map_10k_first_paint_s                 Latent map, first visit with a 10,000-image dataset (the first 10k of the
+                                        shared MNIST, 28×28) and a 28×28 model trained for it in a temp folder:
+                                        from the click on the page link to the WebGL scatter of all 10k points drawn
+                                        (includes encoding the 10k images and the PCA); map_10k_repaint_s: again,
+                                        everything cached
+and where the live pad's time goes: input → send (throttle), send → frame back (websocket + server), the server's
+script run as the browser saw it, Python's own share (the pad's caption), frame back → painted. Unless
+--no-diagnosis, the slider figures are measured a second time with Streamlit's post-run garbage collection off
+(`--runner.postScriptGC false`, names ending in _no_post_script_gc) to show what that one setting costs.
+
+Usage (repo root):  python benchmarks/bench_browser.py [--quick] [--changes 60] [--only sliders|map]
+                    python benchmarks/bench_browser.py --screenshots     # docs/screenshots/<page>.png, then exit
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from tests.browser import harness  # noqa: E402
+
+SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
+MAP_POINTS = 10_000
+GOALS = {"slider_release_to_image_ms_p50": 50.0, "slider_release_to_image_ms_p95": 150.0, "drag_frames_per_s": 15.0}
+
+# Waits for the latent map's plotly chart to finish drawing all of its points, then records the time of the next
+# animation frame in window.__mapPaint. Installed before the click that opens the page.
+MAP_PAINT_PROBE = """
+(expected) => {
+  const probe = window.__mapPaint = {t: null, points: 0, traces: 0};
+  const countPoints = (gd) => (gd._fullData || []).reduce((n, tr) => n + ((tr.x && tr.x.length) || 0), 0);
+  let hooked = null;
+  const finish = (gd) => requestAnimationFrame(() => {
+    if (probe.t !== null) return;
+    probe.points = countPoints(gd);
+    probe.traces = (gd._fullData || []).length;
+    probe.t = performance.now();
+  });
+  const tick = () => {
+    if (probe.t !== null) return;
+    const gd = document.querySelector('.st-key-latent_map .js-plotly-plot');
+    if (gd && gd !== hooked && typeof gd.on === 'function') {
+      hooked = gd;
+      gd.on('plotly_afterplot', () => { if (countPoints(gd) >= expected) finish(gd); });
+    }
+    if (gd && gd._fullLayout && countPoints(gd) >= expected && gd.querySelector('canvas')) finish(gd);
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+}
+"""
+
+# Times each new st.image in the stock sliders' image container from its src change to its paint.
+STOCK_PROBE = """
+() => {
+  const probe = window.__stockProbe = {releases: [], painted: [], src: null};
+  document.addEventListener('pointerup', (e) => probe.releases.push(e.timeStamp), true);
+  const check = () => {
+    const img = document.querySelector('.st-key-stock_image img');
+    if (!img || !img.src || img.src === probe.src) return;
+    const src = probe.src = img.src;
+    const done = () => requestAnimationFrame(() => {
+      if (probe.src === src) probe.painted.push({t: performance.now(), src});
+    });
+    img.decode().then(done, done);
+  };
+  new MutationObserver(check).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                       attributeFilter: ['src']});
+  check();
+}
+"""
+
+
+def emit(name: str, value: float, unit: str) -> None:
+    print(json.dumps({"name": name, "value": round(float(value), 3), "unit": unit}), flush=True)
+
+
+def note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- the live pad
+
+
+def open_sliders(page, server) -> None:
+    """A fresh session on the sliders page, the pad painted once, the script-state probe installed."""
+    harness.open_page(page, server, "latent_sliders")
+    page.wait_for_function("() => window.__latentPad && window.__latentPad.painted.length > 0", timeout=60_000)
+    page.evaluate(harness.SCRIPT_STATE_PROBE)
+    page.locator("input.lp-range").first.scroll_into_view_if_needed()
+    harness.wait_settled(page)
+
+
+def _far_x(rng: random.Random, box: dict, previous: float) -> float:
+    """A point on the track at least 15 % of its width from the previous one (so the value surely changes)."""
+    x = previous
+    while abs(x - previous) < box["width"] * 0.15:
+        x = box["x"] + box["width"] * rng.uniform(0.05, 0.95)
+    return x
+
+
+def _python_ms(caption: str) -> float | None:
+    match = re.search(r"([\d.]+)\s*ms in Python", caption) or re.search(r"in ([\d.]+)\s*ms", caption)
+    return float(match.group(1)) if match else None
+
+
+def _script_run_ms(states: list, t_from: float) -> float | None:
+    """Duration of the first running → notRunning interval that starts after t_from (browser's view)."""
+    start = None
+    for state, t in states:
+        if t < t_from:
+            continue
+        if state == "running" and start is None:
+            start = t
+        elif state == "notRunning" and start is not None:
+            return t - start
+    return None
+
+
+def live_clicks(page, n: int, rng: random.Random) -> dict[str, list[float]]:
+    """n clicks at random places on the most used dimension's track, one at a time; per click: input → painted,
+    and its parts."""
+    slider = page.locator("input.lp-range").first
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    x = box["x"] + box["width"] / 2
+    parts: dict[str, list[float]] = {k: [] for k in ("total", "throttle", "roundtrip", "paint", "script_run",
+                                                     "python", "server", "frontend")}
+    for _ in range(n):
+        x = _far_x(rng, box, x)
+        page.evaluate("() => { window.__latentPad.clear(); window.__scriptStates.length = 0;"
+                      " if (window.__wsLog) window.__wsLog.length = 0; }")
+        page.mouse.click(x, y)
+        page.wait_for_function(
+            "() => { const l = window.__latentPad; return l.sent.length > 0 && l.lastPaintedSeq >= l.lastSentSeq; }",
+            timeout=20_000)
+        page.wait_for_selector(harness.NOT_RUNNING, timeout=20_000)
+        page.wait_for_timeout(40)
+        log = page.evaluate("() => ({sent: window.__latentPad.sent, received: window.__latentPad.received,"
+                            " painted: window.__latentPad.painted, states: window.__scriptStates,"
+                            " ws: window.__wsLog || []})")
+        first = log["sent"][0]
+        paint = next((p for p in log["painted"] if p["seq"] >= first["seq"]), None)
+        back = next((r for r in log["received"] if r["seq"] >= first["seq"]), None)
+        if paint is None or back is None:
+            continue
+        parts["total"].append(paint["t"] - first["tFirstInput"])
+        parts["throttle"].append(first["tSent"] - first["tFirstInput"])
+        parts["roundtrip"].append(back["t"] - first["tSent"])
+        parts["paint"].append(paint["t"] - back["t"])
+        # The frame travels in the biggest message from the server between the pad's send and the frame's
+        # arrival in the component: server time = that message's arrival − the send's departure.
+        sent_at = next((t for kind, t, _ in log["ws"] if kind == "out" and t >= first["tSent"] - 1), None)
+        frames_in = [(n, t) for kind, t, n in log["ws"] if kind == "in" and sent_at is not None
+                     and sent_at <= t <= back["t"]]
+        if frames_in:
+            delta_at = max(frames_in)[1]
+            parts["server"].append(delta_at - sent_at)
+            parts["frontend"].append(back["t"] - delta_at)
+        run = _script_run_ms(log["states"], first["tSent"])
+        if run is not None:
+            parts["script_run"].append(run)
+        python = _python_ms(page.locator(".lp-caption").first.inner_text())
+        if python is not None:
+            parts["python"].append(python)
+    return parts
+
+
+def live_drag(page, seconds: float) -> tuple[float, int, int]:
+    """One continuous drag of the most used dimension, back and forth across its track, pointer moves at ~60/s;
+    (new images painted per second while the button was held, images painted, values sent)."""
+    slider = page.locator("input.lp-range").first
+    box = slider.bounding_box()
+    y = box["y"] + box["height"] / 2
+    low, high = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+    value = float(slider.input_value())
+    x_thumb = box["x"] + box["width"] * (value - low) / (high - low)
+    left, right = box["x"] + 10, box["x"] + box["width"] - 10
+    page.evaluate("() => window.__latentPad.clear()")
+    page.mouse.move(x_thumb, y)
+    page.mouse.down()
+    t0 = page.evaluate("() => performance.now()")
+    steps = max(1, int(seconds * 60))
+    # x = left + width·(1 − cos(2π·phase + offset))/2: one smooth sweep to each end and back, starting at the thumb
+    offset = math.acos(max(-1.0, min(1.0, 1 - 2 * (x_thumb - left) / (right - left))))
+    start = time.perf_counter()
+    for i in range(1, steps + 1):
+        x = left + (right - left) * (0.5 - 0.5 * math.cos(2 * math.pi * i / steps + offset))
+        page.mouse.move(x, y)
+        lag = start + i / 60 - time.perf_counter()
+        if lag > 0:
+            time.sleep(lag)
+    t1 = page.evaluate("() => performance.now()")
+    page.mouse.up()
+    page.wait_for_timeout(400)
+    harness.wait_settled(page)
+    log = page.evaluate("() => ({painted: window.__latentPad.painted, sent: window.__latentPad.sent})")
+    frames = [p for p in log["painted"] if t0 <= p["t"] <= t1 and p["changed"]]
+    inputs = len([s for s in log["sent"] if not s["release"]])
+    return len(frames) / ((t1 - t0) / 1000), len(frames), inputs
+
+
+def stock_clicks(page, n: int, rng: random.Random) -> list[float]:
+    """Switch the sliders page to Streamlit's stock st.slider; n clicks on the first one's track:
+    pointer release → new st.image painted, ms."""
+    harness.widget(page, "slider_mode").locator("label").filter(has_text="Stock").click()
+    page.locator('[data-testid="stSlider"] input[type="range"]').first.wait_for(state="attached", timeout=30_000)
+    harness.wait_settled(page)
+    page.evaluate(STOCK_PROBE)
+    slider = page.locator('[data-testid="stSlider"]').first
+    slider.scroll_into_view_if_needed()
+    track = slider.locator('div[style*="touch-action"]').first.bounding_box()  # react-aria's slider track
+    y = track["y"] + track["height"] / 2
+    x = track["x"] + track["width"] / 2
+    latencies = []
+    for _ in range(n):
+        x = _far_x(rng, track, x)
+        before = page.evaluate("() => window.__stockProbe.painted.length")
+        page.mouse.click(x, y)
+        try:
+            page.wait_for_function(f"() => window.__stockProbe.painted.length > {before}", timeout=15_000)
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: this click changed nothing; not counted
+            continue
+        harness.wait_settled(page, quiet_ms=60)
+        probe = page.evaluate("() => window.__stockProbe")
+        latencies.append(probe["painted"][before]["t"] - probe["releases"][-1])
+    return latencies
+
+
+def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suffix: str = "",
+                    stock: bool = True) -> dict[str, float]:
+    """All slider figures on one server; emits them (names + suffix) and returns the headline ones."""
+    rng = random.Random(seed)
+    page = harness.new_page(browser)
+    page.add_init_script(harness.WEBSOCKET_PROBE)
+    try:
+        open_sliders(page, server)
+        live_clicks(page, 3, rng)  # warm-up: first PNG encodes, first paints, JIT
+        parts = live_clicks(page, changes, rng)
+        fps, frames, inputs = live_drag(page, drag_s)
+        stock_ms = stock_clicks(page, changes, rng) if stock else []
+        problems = harness.page_problems(page)
+    finally:
+        page.context.close()
+    total = parts["total"]
+    figures = {
+        "slider_release_to_image_ms_p50": statistics.median(total) if total else float("nan"),
+        "slider_release_to_image_ms_p95": harness.percentile(total, 95),
+        "drag_frames_per_s": fps,
+    }
+    for name, value in figures.items():
+        emit(name + suffix, value, "frames/s" if name.startswith("drag") else "ms")
+    emit("slider_changes_measured" + suffix, len(total), "changes")
+    emit("drag_frames_painted" + suffix, frames, "frames")
+    emit("drag_values_sent" + suffix, inputs, "messages")
+    if stock_ms:
+        emit("stock_slider_release_to_image_ms_p50" + suffix, statistics.median(stock_ms), "ms")
+        emit("stock_slider_release_to_image_ms_p95" + suffix, harness.percentile(stock_ms, 95), "ms")
+        emit("stock_slider_changes_measured" + suffix, len(stock_ms), "changes")
+    # where the live pad's time goes (medians over the same clicks)
+    for part, label in (("throttle", "input_to_send"), ("roundtrip", "send_to_frame_back"),
+                        ("server", "websocket_send_to_frame_message"), ("frontend", "frame_message_to_component"),
+                        ("script_run", "server_script_run"), ("python", "server_python_frame"),
+                        ("paint", "frame_back_to_painted")):
+        if parts[part]:
+            emit(f"slider_{label}_ms_p50{suffix}", statistics.median(parts[part]), "ms")
+    if problems:
+        note(f"page problems during the slider run: {problems}")
+    return figures
+
+
+# ---------------------------------------------------------------- the 10k map
+
+
+def train_map_model(workdir: Path, quick: bool) -> Path:
+    """A 28×28 MLP VAE (z = 2) for the shared MNIST, trained by the CLI (the same code the app calls)."""
+    out = workdir / "mnist_mlp_z2.safetensors"
+    command = [sys.executable, "-m", "vae_core", "train", "--dataset", f"idx:{SHARED_MNIST}", "--arch", "mlp",
+               "--latent-dim", "2", "--epochs", "1", "--seed", "0", "--quiet", "--out", str(out)]
+    if quick:
+        command += ["--time-budget", "5"]
+    subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    return out
+
+
+def _sidebar_caption_has(page, text: str) -> bool:
+    return any(text in t for t in page.locator('[data-testid="stSidebar"] [data-testid="stCaptionContainer"]')
+               .all_inner_texts())
+
+
+def measure_map(browser, server, model_path: Path) -> None:
+    """Load the 10k dataset by spec and the 28×28 model by upload (sidebar), then time the map's first paint."""
+    page = harness.new_page(browser)
+    try:
+        harness.open_page(page, server, "train")  # a page that neither encodes nor projects the dataset
+        page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').filter(
+            has_text="Load another dataset").click()
+        spec = harness.widget(page, "sb_dataset_spec").locator("input")
+        spec.fill(f"idx:{SHARED_MNIST}")
+        spec.press("Enter")
+        page.wait_for_timeout(300)
+        harness.wait_settled(page, timeout_ms=180_000)
+        if not _sidebar_caption_has(page, f"{MAP_POINTS:,}"):
+            raise RuntimeError(f"the {MAP_POINTS:,}-image dataset did not load: "
+                               f"{harness.error_texts(page) or page.locator('[data-testid=stSidebar]').inner_text()[-600:]}")
+        harness.widget(page, "sb_model_upload").locator('input[type="file"]').set_input_files(str(model_path))
+        page.wait_for_timeout(300)
+        harness.wait_settled(page, timeout_ms=120_000)
+        if not harness.selectbox_value(page, "sb_model").startswith("Uploaded"):
+            raise RuntimeError(f"the 28×28 model did not load: {harness.error_texts(page)}")
+
+        titles = harness._nav_titles(page)
+        map_title = titles[list(harness.PAGES).index("latent_map")]
+        train_title = titles[list(harness.PAGES).index("train")]
+        for label in ("map_10k_first_paint_s", "map_10k_repaint_s"):
+            page.evaluate(MAP_PAINT_PROBE, MAP_POINTS)
+            t0 = page.evaluate("() => performance.now()")
+            page.locator('[data-testid="stSidebarNav"] a').filter(has_text=map_title).first.click()
+            page.wait_for_function("() => window.__mapPaint.t !== null", timeout=300_000, polling=100)
+            probe = page.evaluate("() => window.__mapPaint")
+            emit(label, (probe["t"] - t0) / 1000, "s")
+            if label == "map_10k_first_paint_s":
+                emit("map_10k_points_drawn", probe["points"], "points")
+            harness.wait_settled(page, timeout_ms=120_000)
+            if harness.exception_texts(page):
+                raise RuntimeError(f"the map page failed: {harness.exception_texts(page)}")
+            harness.goto_in_app(page, train_title)
+    finally:
+        page.context.close()
+
+
+# ---------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="20 changes, a 1 s drag, a 5 s map model, no diagnosis run (a smoke run, not the figures)")
+    parser.add_argument("--changes", type=int, default=60, help="slider value changes per kind (default 60, ≥ 50)")
+    parser.add_argument("--drag-seconds", type=float, default=4.0, help="length of the continuous drag")
+    parser.add_argument("--only", choices=("sliders", "map"), help="only these figures")
+    parser.add_argument("--no-diagnosis", action="store_true",
+                        help="skip the second slider run with --runner.postScriptGC false")
+    parser.add_argument("--screenshots", action="store_true",
+                        help="write docs/screenshots/<page>.png (1280×800) of every page and exit")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    if not (harness.chromium_available() and harness.playwright_available()):
+        note(f"bench_browser: needs {harness.CHROMIUM} (apt-get install -y chromium) and the playwright package")
+        return 2
+    changes, drag_s = (20, 1.0) if args.quick else (args.changes, args.drag_seconds)
+
+    with harness.chromium_browser() as browser:
+        if args.screenshots:
+            with harness.running_server() as server:
+                page = harness.new_page(browser)
+                for path in harness.capture_all_pages(page, server):
+                    note(f"wrote {path.relative_to(REPO)}")
+                if harness.page_problems(page):
+                    note(f"page problems: {harness.page_problems(page)}")
+                page.context.close()
+            return 0
+
+        figures: dict[str, float] = {}
+        with harness.running_server() as server:
+            if args.only in (None, "sliders"):
+                figures = measure_sliders(browser, server, changes, drag_s, args.seed)
+            if args.only in (None, "map"):
+                if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
+                    note(f"map_10k skipped: no MNIST at {SHARED_MNIST}")
+                else:
+                    with tempfile.TemporaryDirectory(prefix="bench-browser-") as workdir:
+                        measure_map(browser, server, train_map_model(Path(workdir), args.quick))
+
+        missed = [name for name, goal in GOALS.items() if name in figures and
+                  (figures[name] < goal if name.startswith("drag") else not figures[name] <= goal)]
+        if figures and not args.quick and not args.no_diagnosis:
+            if missed:
+                note(f"goals missed: {', '.join(missed)}; measuring again with --runner.postScriptGC false")
+            with harness.running_server(extra_args=("--runner.postScriptGC", "false")) as server:
+                measure_sliders(browser, server, changes, drag_s, args.seed, suffix="_no_post_script_gc",
+                                stock=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
