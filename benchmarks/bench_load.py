@@ -31,7 +31,8 @@ from tests.load_client import run_load  # noqa: E402
 
 UNITS = {"load_sessions": "sessions", "load_requests": "requests", "load_errors": "requests",
          "load_sessions_answered": "sessions", "load_duration_s": "s", "load_requests_per_s": "requests/s",
-         "load_error_alerts": "alerts", "load_sidebar_missing": "runs"}
+         "load_error_alerts": "alerts", "load_sidebar_missing": "runs", "load_server_cpu_s": "s",
+         "load_server_cpu_cores_busy": "cores"}
 
 
 def unit_of(name: str) -> str:

@@ -62,6 +62,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc/<pid>/stat), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_bytes(pid: int) -> int:
     """Resident memory of a process (VmRSS from /proc), in bytes."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -113,6 +119,11 @@ class StreamlitServer:
         """The server's resident memory in bytes."""
         assert self.process is not None
         return rss_bytes(self.process.pid)
+
+    def cpu(self) -> float:
+        """CPU seconds the server has used so far."""
+        assert self.process is not None
+        return cpu_seconds(self.process.pid)
 
     def stop(self) -> None:
         """Terminate the server (then kill it if it lingers)."""
@@ -444,6 +455,8 @@ class UserStats:
     responses: int = 0
     errors: list[str] = field(default_factory=list)
     latencies_s: list[float] = field(default_factory=list)
+    fragment_latencies_s: list[float] = field(default_factory=list)  # pad moves: the sliders fragment only
+    page_latencies_s: list[float] = field(default_factory=list)  # full runs: page loads and widget changes
     error_alerts: int = 0
     sidebar_missing: int = 0
 
@@ -452,6 +465,10 @@ class UserStats:
             self.requests += 1
             self.responses += 1
             self.latencies_s.append(result.latency_s)
+            if result.status == ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                self.fragment_latencies_s.append(result.latency_s)
+            else:
+                self.page_latencies_s.append(result.latency_s)
             self.errors += result.exceptions
             self.error_alerts += len(result.error_alerts)
 
@@ -521,6 +538,7 @@ def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = No
         for thread in warm_threads:
             thread.join()
         rss_warm = server.rss()
+        cpu_warm = server.cpu()
         deadline = time.monotonic() + duration_s
         threads = [threading.Thread(target=simulate_user, daemon=True,
                                     args=(server.url, deadline, i, think_s), kwargs={"stats": stats[i]})
@@ -534,7 +552,10 @@ def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = No
             time.sleep(0.5)
         elapsed = time.monotonic() - started
         rss_end = server.rss()
+        server_cpu_s = server.cpu() - cpu_warm
     latencies = [lat for s in stats for lat in s.latencies_s]
+    pad_moves = [lat for s in stats for lat in s.fragment_latencies_s]
+    page_runs = [lat for s in stats for lat in s.page_latencies_s]
     errors = [e for s in stats for e in s.errors]
     return {
         "load_sessions": sessions,
@@ -547,6 +568,13 @@ def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = No
         "load_latency_ms_p95": round(1000 * percentile(latencies, 95), 1),
         "load_latency_ms_max": round(1000 * max(latencies), 1) if latencies else math.nan,
         "load_requests_per_s": round(len(latencies) / elapsed, 1) if elapsed else math.nan,
+        "load_pad_move_latency_ms_p50": round(1000 * percentile(pad_moves, 50), 1),
+        "load_pad_move_latency_ms_p95": round(1000 * percentile(pad_moves, 95), 1),
+        "load_page_run_latency_ms_p50": round(1000 * percentile(page_runs, 50), 1),
+        "load_page_run_latency_ms_p95": round(1000 * percentile(page_runs, 95), 1),
+        "load_server_cpu_s": round(server_cpu_s, 1),
+        "load_server_cpu_ms_per_request": round(1000 * server_cpu_s / max(1, len(latencies)), 1),
+        "load_server_cpu_cores_busy": round(server_cpu_s / elapsed, 2) if elapsed else math.nan,
         "load_error_alerts": sum(s.error_alerts for s in stats),
         "load_sidebar_missing": sum(s.sidebar_missing for s in stats),
         "load_rss_warm_mb": round(rss_warm / 2**20, 1),
