@@ -16,10 +16,12 @@ on the performance.now() clock that input events are stamped with).
                                         from the click on the page link to the WebGL scatter of all 10k points drawn
                                         (includes encoding the 10k images and the PCA); map_10k_repaint_s: again,
                                         everything cached
-and where the live pad's time goes: input → send (throttle), send → frame back (websocket + server), the server's
-script run as the browser saw it, Python's own share (the pad's caption), frame back → painted. Unless
---no-diagnosis, the slider figures are measured a second time with Streamlit's post-run garbage collection off
-(`--runner.postScriptGC false`, names ending in _no_post_script_gc) to show what that one setting costs.
+and where the live pad's time goes: input → send (throttle), send → frame back, within it the server (from the
+pad's websocket message leaving to the frame's message arriving) and the frontend (message → component), the
+server's script run as the browser saw it, Python's own share (the pad's caption), frame back → painted; for the
+drag, the pad's cycle (send → frame back, frame back → next send) and the input events the slider fired.
+With --gc-ab the slider figures are measured again on a server started with `--runner.postScriptGC true`
+(Streamlit's default, which .streamlit/config.toml turns off; names end in _with_post_script_gc).
 
 Usage (repo root):  python benchmarks/bench_browser.py [--quick] [--changes 60] [--only sliders|map]
                     python benchmarks/bench_browser.py --screenshots     # docs/screenshots/<page>.png, then exit
@@ -30,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import re
 import statistics
@@ -105,6 +108,39 @@ def note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+# ---------------------------------------------------------------- machine load (the figures mean little on a busy box)
+
+
+def cpu_snapshot() -> tuple[float, dict[int, tuple[int, int]]]:
+    """(wall time, {pid: (parent pid, CPU ticks used)}) of every process, from /proc (empty elsewhere)."""
+    table = {}
+    for entry in Path("/proc").iterdir() if Path("/proc/self/stat").exists() else []:
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+    return time.monotonic(), table
+
+
+def other_cpu_percent(before, after) -> float:
+    """CPU used by processes outside this benchmark (not it, nor its server, browser or driver) between two
+    snapshots, in % of one core: what other work on the machine took from the measurement."""
+    (t0, first), (t1, last) = before, after
+    ours, grew = {os.getpid()}, True
+    while grew:
+        grew = False
+        for pid, (parent, _) in last.items():
+            if parent in ours and pid not in ours:
+                ours.add(pid)
+                grew = True
+    ticks = sum(used - first[pid][1] for pid, (_, used) in last.items() if pid in first and pid not in ours)
+    return 100.0 * ticks / os.sysconf("SC_CLK_TCK") / max(t1 - t0, 1e-9)
+
+
 # ---------------------------------------------------------------- the live pad
 
 
@@ -143,6 +179,19 @@ def _script_run_ms(states: list, t_from: float) -> float | None:
     return None
 
 
+def split_roundtrip(ws_log: list, t_sent: float, t_back: float) -> tuple[float, float] | None:
+    """(server ms, frontend ms) of one pad message: from its websocket message leaving to the biggest message
+    from the server before the frame reached the component (the frame's delta), and from there to the component."""
+    sent_at = next((t for kind, t, _ in ws_log if kind == "out" and t >= t_sent - 1), None)
+    if sent_at is None:
+        return None
+    frames_in = [(size, t) for kind, t, size in ws_log if kind == "in" and sent_at <= t <= t_back]
+    if not frames_in:
+        return None
+    delta_at = max(frames_in)[1]
+    return delta_at - sent_at, t_back - delta_at
+
+
 def live_clicks(page, n: int, rng: random.Random) -> dict[str, list[float]]:
     """n clicks at random places on the most used dimension's track, one at a time; per click: input → painted,
     and its parts."""
@@ -174,15 +223,10 @@ def live_clicks(page, n: int, rng: random.Random) -> dict[str, list[float]]:
         parts["throttle"].append(first["tSent"] - first["tFirstInput"])
         parts["roundtrip"].append(back["t"] - first["tSent"])
         parts["paint"].append(paint["t"] - back["t"])
-        # The frame travels in the biggest message from the server between the pad's send and the frame's
-        # arrival in the component: server time = that message's arrival − the send's departure.
-        sent_at = next((t for kind, t, _ in log["ws"] if kind == "out" and t >= first["tSent"] - 1), None)
-        frames_in = [(n, t) for kind, t, n in log["ws"] if kind == "in" and sent_at is not None
-                     and sent_at <= t <= back["t"]]
-        if frames_in:
-            delta_at = max(frames_in)[1]
-            parts["server"].append(delta_at - sent_at)
-            parts["frontend"].append(back["t"] - delta_at)
+        split = split_roundtrip(log["ws"], first["tSent"], back["t"])
+        if split is not None:
+            parts["server"].append(split[0])
+            parts["frontend"].append(split[1])
         run = _script_run_ms(log["states"], first["tSent"])
         if run is not None:
             parts["script_run"].append(run)
@@ -192,9 +236,11 @@ def live_clicks(page, n: int, rng: random.Random) -> dict[str, list[float]]:
     return parts
 
 
-def live_drag(page, seconds: float) -> tuple[float, int, int]:
-    """One continuous drag of the most used dimension, back and forth across its track, pointer moves at ~60/s;
-    (new images painted per second while the button was held, images painted, values sent)."""
+def live_drag(page, seconds: float) -> dict[str, float]:
+    """One continuous drag of the most used dimension, back and forth across its track, pointer moves at ~60/s.
+    Returns frames_per_s (new images painted per second while the button was held), frames, sent (values sent),
+    inputs_per_s (input events the slider fired), and medians of the pad's cycle: send → frame back, frame back →
+    next send, send → send."""
     slider = page.locator("input.lp-range").first
     box = slider.bounding_box()
     y = box["y"] + box["height"] / 2
@@ -202,7 +248,15 @@ def live_drag(page, seconds: float) -> tuple[float, int, int]:
     value = float(slider.input_value())
     x_thumb = box["x"] + box["width"] * (value - low) / (high - low)
     left, right = box["x"] + 10, box["x"] + box["width"] - 10
-    page.evaluate("() => window.__latentPad.clear()")
+    page.evaluate("""() => {
+        window.__latentPad.clear();
+        if (window.__wsLog) window.__wsLog.length = 0;
+        window.__dragInputs = [];
+        if (!window.__dragInputHooked) {
+          window.__dragInputHooked = true;  // input events are composed: they leave the component's shadow root
+          document.addEventListener('input', (e) => window.__dragInputs.push(e.timeStamp), true);
+        }
+    }""")
     page.mouse.move(x_thumb, y)
     page.mouse.down()
     t0 = page.evaluate("() => performance.now()")
@@ -220,10 +274,30 @@ def live_drag(page, seconds: float) -> tuple[float, int, int]:
     page.mouse.up()
     page.wait_for_timeout(400)
     harness.wait_settled(page)
-    log = page.evaluate("() => ({painted: window.__latentPad.painted, sent: window.__latentPad.sent})")
+    log = page.evaluate("() => ({painted: window.__latentPad.painted, sent: window.__latentPad.sent,"
+                        " received: window.__latentPad.received, inputs: window.__dragInputs,"
+                        " ws: window.__wsLog || []})")
+    seconds_held = (t1 - t0) / 1000
     frames = [p for p in log["painted"] if t0 <= p["t"] <= t1 and p["changed"]]
-    inputs = len([s for s in log["sent"] if not s["release"]])
-    return len(frames) / ((t1 - t0) / 1000), len(frames), inputs
+    sends = [s for s in log["sent"] if t0 <= s["tSent"] <= t1 and not s["release"]]
+    back = {r["seq"]: r["t"] for r in log["received"]}
+    roundtrips = [back[s["seq"]] - s["tSent"] for s in sends if s["seq"] in back]
+    idle = [b["tSent"] - back[a["seq"]] for a, b in zip(sends, sends[1:]) if a["seq"] in back]
+    intervals = [b["tSent"] - a["tSent"] for a, b in zip(sends, sends[1:])]
+    splits = [split_roundtrip(log["ws"], s["tSent"], back[s["seq"]]) for s in sends if s["seq"] in back]
+    splits = [x for x in splits if x is not None]
+    median = lambda xs: statistics.median(xs) if xs else float("nan")  # noqa: E731
+    return {
+        "frames_per_s": len(frames) / seconds_held,
+        "frames": len(frames),
+        "sent": len(sends),
+        "inputs_per_s": len([t for t in log["inputs"] if t0 <= t <= t1]) / seconds_held,
+        "roundtrip_ms": median(roundtrips),
+        "idle_ms": median(idle),
+        "interval_ms": median(intervals),
+        "server_ms": median([x[0] for x in splits]),
+        "frontend_ms": median([x[1] for x in splits]),
+    }
 
 
 def stock_clicks(page, n: int, rng: random.Random) -> list[float]:
@@ -259,26 +333,34 @@ def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suf
     rng = random.Random(seed)
     page = harness.new_page(browser)
     page.add_init_script(harness.WEBSOCKET_PROBE)
+    load_before = cpu_snapshot()
     try:
         open_sliders(page, server)
         live_clicks(page, 3, rng)  # warm-up: first PNG encodes, first paints, JIT
         parts = live_clicks(page, changes, rng)
-        fps, frames, inputs = live_drag(page, drag_s)
+        drag = live_drag(page, drag_s)
         stock_ms = stock_clicks(page, changes, rng) if stock else []
         problems = harness.page_problems(page)
     finally:
         page.context.close()
+    emit("slider_bench_other_processes_cpu_pct" + suffix, other_cpu_percent(load_before, cpu_snapshot()), "%")
     total = parts["total"]
     figures = {
         "slider_release_to_image_ms_p50": statistics.median(total) if total else float("nan"),
         "slider_release_to_image_ms_p95": harness.percentile(total, 95),
-        "drag_frames_per_s": fps,
+        "drag_frames_per_s": drag["frames_per_s"],
     }
     for name, value in figures.items():
         emit(name + suffix, value, "frames/s" if name.startswith("drag") else "ms")
     emit("slider_changes_measured" + suffix, len(total), "changes")
-    emit("drag_frames_painted" + suffix, frames, "frames")
-    emit("drag_values_sent" + suffix, inputs, "messages")
+    emit("drag_frames_painted" + suffix, drag["frames"], "frames")
+    emit("drag_values_sent" + suffix, drag["sent"], "messages")
+    emit("drag_slider_input_events_per_s" + suffix, drag["inputs_per_s"], "events/s")
+    emit("drag_send_to_frame_back_ms_p50" + suffix, drag["roundtrip_ms"], "ms")
+    emit("drag_frame_back_to_next_send_ms_p50" + suffix, drag["idle_ms"], "ms")
+    emit("drag_send_interval_ms_p50" + suffix, drag["interval_ms"], "ms")
+    emit("drag_websocket_send_to_frame_message_ms_p50" + suffix, drag["server_ms"], "ms")
+    emit("drag_frame_message_to_component_ms_p50" + suffix, drag["frontend_ms"], "ms")
     if stock_ms:
         emit("stock_slider_release_to_image_ms_p50" + suffix, statistics.median(stock_ms), "ms")
         emit("stock_slider_release_to_image_ms_p95" + suffix, harness.percentile(stock_ms, 95), "ms")
@@ -317,6 +399,7 @@ def _sidebar_caption_has(page, text: str) -> bool:
 def measure_map(browser, server, model_path: Path) -> None:
     """Load the 10k dataset by spec and the 28×28 model by upload (sidebar), then time the map's first paint."""
     page = harness.new_page(browser)
+    load_before = cpu_snapshot()
     try:
         harness.open_page(page, server, "train")  # a page that neither encodes nor projects the dataset
         page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').filter(
@@ -353,6 +436,7 @@ def measure_map(browser, server, model_path: Path) -> None:
             harness.goto_in_app(page, train_title)
     finally:
         page.context.close()
+    emit("map_bench_other_processes_cpu_pct", other_cpu_percent(load_before, cpu_snapshot()), "%")
 
 
 # ---------------------------------------------------------------- main
@@ -362,12 +446,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help="20 changes, a 1 s drag, a 5 s map model, no diagnosis run (a smoke run, not the figures)")
+                        help="20 changes, a 1 s drag, a 5 s map model (a smoke run, not the figures)")
     parser.add_argument("--changes", type=int, default=60, help="slider value changes per kind (default 60, ≥ 50)")
     parser.add_argument("--drag-seconds", type=float, default=4.0, help="length of the continuous drag")
     parser.add_argument("--only", choices=("sliders", "map"), help="only these figures")
-    parser.add_argument("--no-diagnosis", action="store_true",
-                        help="skip the second slider run with --runner.postScriptGC false")
+    parser.add_argument("--gc-ab", action="store_true",
+                        help="also measure the sliders with Streamlit's default post-run full GC (postScriptGC true)")
     parser.add_argument("--screenshots", action="store_true",
                         help="write docs/screenshots/<page>.png (1280×800) of every page and exit")
     parser.add_argument("--seed", type=int, default=0)
@@ -402,12 +486,11 @@ def main(argv: list[str] | None = None) -> int:
 
         missed = [name for name, goal in GOALS.items() if name in figures and
                   (figures[name] < goal if name.startswith("drag") else not figures[name] <= goal)]
-        if figures and not args.quick and not args.no_diagnosis:
-            if missed:
-                note(f"goals missed: {', '.join(missed)}; measuring again with --runner.postScriptGC false")
-            with harness.running_server(extra_args=("--runner.postScriptGC", "false")) as server:
-                measure_sliders(browser, server, changes, drag_s, args.seed, suffix="_no_post_script_gc",
-                                stock=True)
+        if missed:
+            note(f"goals missed: {', '.join(missed)} (see the *_ms_p50 parts above for where the time goes)")
+        if figures and args.gc_ab:
+            with harness.running_server(extra_args=("--runner.postScriptGC", "true")) as server:
+                measure_sliders(browser, server, changes, drag_s, args.seed, suffix="_with_post_script_gc")
     return 0
 
 
