@@ -283,6 +283,31 @@ def test_a_bad_dataset_spec_typed_in_the_sidebar_is_refused(spec, phrase):
     assert at.session_state["dataset_choice"] == "spec:digits"
 
 
+def test_corrupt_idx_files_named_in_the_sidebar_are_refused(tmp_path):
+    """idx:DIR typed in the sidebar over a corrupt gzip, a wrong magic number and a lying header: each a clear
+    error, the digits stay selected."""
+    import gzip
+
+    from dataset_fixtures import IMAGES_MAGIC, LABELS_MAGIC, idx_bytes
+
+    images = random_images(20)
+    cases = {
+        "bad-gzip": (gzip.compress(idx_bytes(images, IMAGES_MAGIC))[:60], "corrupt"),
+        "wrong-magic": (idx_bytes(images, LABELS_MAGIC), "magic"),
+        "lying-header": (IMAGES_MAGIC.to_bytes(4, "big") + struct.pack(">III", 10**9, 28, 28) + bytes(64), "items"),
+    }
+    at = start_app(timeout=120)
+    for name, (payload, phrase) in cases.items():
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "t10k-images-idx3-ubyte").write_bytes(payload)
+        at.text_input(key="sb_dataset_spec").set_value(f"idx:{folder}")
+        at.run()
+        assert_clean(at)
+        assert phrase in sidebar_errors(at).replace(str(folder), "<dir>"), sidebar_errors(at)
+        assert at.session_state["dataset_choice"] == "spec:digits"
+
+
 # ---------------------------------------------------------------- part 2: a crafted client on the websocket
 
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
