@@ -1,5 +1,5 @@
 """Every page opens in Chromium on the shipped model without an exception or a console error, draws its main
-widget, shows crisp (PNG) pictures, and leaves a 1280×800 screenshot behind."""
+widget, shows crisp (PNG) pictures that do not overlap, and leaves a 1280×800 screenshot behind."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ def test_page_opens_without_errors(page, app_server, screenshot_dir, name):
     assert page.locator('[data-testid="stMain"] h1').count() >= 1, "the page has no title"
     assert harness.page_problems(page) == [], f"{name}: {harness.page_problems(page)}\n{app_server.log_tail()}"
     assert harness.blurry_images(page) == [], f"{name}: pictures not sent as PNG/GIF"
+    harness.wait_images_loaded(page, harness.PAGE_MIN_IMAGES[name])
+    overlaps = harness.overlapping_images(page)
+    assert overlaps == [], f"{name}: {len(overlaps)} overlapping pictures, e.g. {overlaps[:3]}"
 
     shot = harness.screenshot_page(page, name, directory=screenshot_dir)
     with Image.open(shot) as picture:
