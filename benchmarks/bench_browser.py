@@ -16,10 +16,12 @@ on the performance.now() clock that input events are stamped with).
                                         from the click on the page link to the WebGL scatter of all 10k points drawn
                                         (includes encoding the 10k images and the PCA); map_10k_repaint_s: again,
                                         everything cached
-and where the live pad's time goes: input → send (throttle), send → frame back, within it the server (from the
-pad's websocket message leaving to the frame's message arriving) and the frontend (message → component), the
-server's script run as the browser saw it, Python's own share (the pad's caption), frame back → painted; for the
-drag, the pad's cycle (send → frame back, frame back → next send) and the input events the slider fired.
+and where the live pad's time goes, as medians: input → send (throttle), send → frame back, split into the server
+(the pad's websocket message leaving → the frame's delta arriving) and the frontend (delta → component), the
+script run as the browser saw it (running → notRunning), Python's own share (the pad reports it) and frame back →
+painted; for the drag, the pad's cycle (send → frame back → next send), the same split, the server's CPU seconds
+per frame (/proc), the input events the slider fired, and the CPU that other processes on the machine took
+during the run (*_other_processes_cpu_pct: the figures are only comparable on a quiet machine).
 With --gc-ab the slider figures are measured again on a server started with `--runner.postScriptGC true`
 (Streamlit's default, which .streamlit/config.toml turns off; names end in _with_post_script_gc).
 
@@ -126,6 +128,16 @@ def cpu_snapshot() -> tuple[float, dict[int, tuple[int, int]]]:
     return time.monotonic(), table
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) one process has used so far (NaN where /proc is missing)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return float("nan")
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def other_cpu_percent(before, after) -> float:
     """CPU used by processes outside this benchmark (not it, nor its server, browser or driver) between two
     snapshots, in % of one core: what other work on the machine took from the measurement."""
@@ -162,6 +174,7 @@ def _far_x(rng: random.Random, box: dict, previous: float) -> float:
 
 
 def _python_ms(caption: str) -> float | None:
+    """Python's ms for the last frame from the pad's caption (for pads that do not log it per frame)."""
     match = re.search(r"([\d.]+)\s*ms in Python", caption) or re.search(r"in ([\d.]+)\s*ms", caption)
     return float(match.group(1)) if match else None
 
@@ -230,13 +243,13 @@ def live_clicks(page, n: int, rng: random.Random) -> dict[str, list[float]]:
         run = _script_run_ms(log["states"], first["tSent"])
         if run is not None:
             parts["script_run"].append(run)
-        python = _python_ms(page.locator(".lp-caption").first.inner_text())
-        if python is not None:
+        python = back.get("pythonMs") or _python_ms(page.locator(".lp-caption").first.inner_text())
+        if python:
             parts["python"].append(python)
     return parts
 
 
-def live_drag(page, seconds: float) -> dict[str, float]:
+def live_drag(page, seconds: float, server_pid: int | None = None) -> dict[str, float]:
     """One continuous drag of the most used dimension, back and forth across its track, pointer moves at ~60/s.
     Returns frames_per_s (new images painted per second while the button was held), frames, sent (values sent),
     inputs_per_s (input events the slider fired), and medians of the pad's cycle: send → frame back, frame back →
@@ -251,6 +264,7 @@ def live_drag(page, seconds: float) -> dict[str, float]:
     page.evaluate("""() => {
         window.__latentPad.clear();
         if (window.__wsLog) window.__wsLog.length = 0;
+        if (window.__scriptStates) window.__scriptStates.length = 0;
         window.__dragInputs = [];
         if (!window.__dragInputHooked) {
           window.__dragInputHooked = true;  // input events are composed: they leave the component's shadow root
@@ -259,6 +273,7 @@ def live_drag(page, seconds: float) -> dict[str, float]:
     }""")
     page.mouse.move(x_thumb, y)
     page.mouse.down()
+    server_cpu_before = process_cpu_seconds(server_pid) if server_pid else float("nan")
     t0 = page.evaluate("() => performance.now()")
     steps = max(1, int(seconds * 60))
     # x = left + width·(1 − cos(2π·phase + offset))/2: one smooth sweep to each end and back, starting at the thumb
@@ -271,12 +286,13 @@ def live_drag(page, seconds: float) -> dict[str, float]:
         if lag > 0:
             time.sleep(lag)
     t1 = page.evaluate("() => performance.now()")
+    server_cpu = (process_cpu_seconds(server_pid) if server_pid else float("nan")) - server_cpu_before
     page.mouse.up()
     page.wait_for_timeout(400)
     harness.wait_settled(page)
     log = page.evaluate("() => ({painted: window.__latentPad.painted, sent: window.__latentPad.sent,"
                         " received: window.__latentPad.received, inputs: window.__dragInputs,"
-                        " ws: window.__wsLog || []})")
+                        " ws: window.__wsLog || [], states: window.__scriptStates || []})")
     seconds_held = (t1 - t0) / 1000
     frames = [p for p in log["painted"] if t0 <= p["t"] <= t1 and p["changed"]]
     sends = [s for s in log["sent"] if t0 <= s["tSent"] <= t1 and not s["release"]]
@@ -286,6 +302,17 @@ def live_drag(page, seconds: float) -> dict[str, float]:
     intervals = [b["tSent"] - a["tSent"] for a, b in zip(sends, sends[1:])]
     splits = [split_roundtrip(log["ws"], s["tSent"], back[s["seq"]]) for s in sends if s["seq"] in back]
     splits = [x for x in splits if x is not None]
+    runs, busy_sends, started = [], 0, None
+    states = [(t, state) for state, t in log["states"] if t0 <= t <= t1]
+    for t, state in states:
+        if state == "running" and started is None:
+            started = t
+        elif state == "notRunning" and started is not None:
+            runs.append(t - started)
+            started = None
+    for send in sends:  # was the app still busy with the previous run when this value left?
+        before = [state for t, state in states if t <= send["tSent"]]
+        busy_sends += bool(before) and before[-1] == "running"
     median = lambda xs: statistics.median(xs) if xs else float("nan")  # noqa: E731
     return {
         "frames_per_s": len(frames) / seconds_held,
@@ -297,6 +324,10 @@ def live_drag(page, seconds: float) -> dict[str, float]:
         "interval_ms": median(intervals),
         "server_ms": median([x[0] for x in splits]),
         "frontend_ms": median([x[1] for x in splits]),
+        "server_cpu_ms_per_frame": 1000 * server_cpu / max(1, len(sends)),
+        "script_run_ms": median(runs),
+        "python_ms": median([r["pythonMs"] for r in log["received"] if t0 <= r["t"] <= t1 and r.get("pythonMs")]),
+        "sent_while_running_pct": 100.0 * busy_sends / max(1, len(sends)),
     }
 
 
@@ -338,7 +369,7 @@ def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suf
         open_sliders(page, server)
         live_clicks(page, 3, rng)  # warm-up: first PNG encodes, first paints, JIT
         parts = live_clicks(page, changes, rng)
-        drag = live_drag(page, drag_s)
+        drag = live_drag(page, drag_s, server.process.pid)
         stock_ms = stock_clicks(page, changes, rng) if stock else []
         problems = harness.page_problems(page)
     finally:
@@ -361,6 +392,10 @@ def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suf
     emit("drag_send_interval_ms_p50" + suffix, drag["interval_ms"], "ms")
     emit("drag_websocket_send_to_frame_message_ms_p50" + suffix, drag["server_ms"], "ms")
     emit("drag_frame_message_to_component_ms_p50" + suffix, drag["frontend_ms"], "ms")
+    emit("drag_server_cpu_ms_per_frame" + suffix, drag["server_cpu_ms_per_frame"], "ms")
+    emit("drag_server_script_run_ms_p50" + suffix, drag["script_run_ms"], "ms")
+    emit("drag_server_python_frame_ms_p50" + suffix, drag["python_ms"], "ms")
+    emit("drag_values_sent_while_previous_run_busy_pct" + suffix, drag["sent_while_running_pct"], "%")
     if stock_ms:
         emit("stock_slider_release_to_image_ms_p50" + suffix, statistics.median(stock_ms), "ms")
         emit("stock_slider_release_to_image_ms_p95" + suffix, harness.percentile(stock_ms, 95), "ms")
