@@ -58,7 +58,7 @@ def show_gallery(images: np.ndarray | Sequence[np.ndarray], captions: Sequence[s
         for column, i in zip(columns, range(row, min(count, row + ncols))):
             picture = crisp(images[i], target)
             column.image(picture, caption=captions[i] if captions is not None else None,
-                         width=int(picture.shape[1]), output_format="PNG")
+                         width="content", output_format="PNG")  # natural size, never wider than its column
 
 
 def grid_picture(images: np.ndarray, ncols: int, cell: int = 56) -> np.ndarray:
