@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -18,7 +18,7 @@ import torch
 
 from vae_core import ASSETS_DIR, DEFAULT_DATASET_SPEC, DEFAULT_MODEL_PATH
 from vae_core.checkpoint import LoadedCheckpoint, checkpoint_from_bytes
-from vae_core.data import ImageDataset, load_dataset, load_uploaded
+from vae_core.data import DEFAULT_LIMITS, ImageDataset, load_dataset, load_uploaded
 from vae_core.latents import encode, image_scores
 from vae_core.projection import PCAProjection, pca_2d, tsne_2d
 
@@ -114,12 +114,17 @@ def _checkpoint(key: str, _payload: bytes | None) -> LoadedCheckpoint:
     return checkpoint_from_bytes(payload, source="the shipped model" if _payload is None else "uploaded checkpoint")
 
 
-@st.cache_resource(max_entries=8, show_spinner="Loading dataset…")
+# An upload is tiny on the wire but may unpack big (a compressed .npz of zeros): cap what one upload may become.
+UPLOAD_LIMITS = replace(DEFAULT_LIMITS, max_images=70_000, max_array_bytes=768 * 2**20)
+KEEP_UPLOADS = 4  # uploads kept per session and registry (the oldest unselected ones are dropped)
+
+
+@st.cache_resource(max_entries=6, show_spinner="Loading dataset…")
 def _dataset(key: str, spec: str | None, filename: str | None, _payload: bytes | None) -> ImageDataset:
     """Load (and share) a dataset by spec or upload content key."""
     if spec is not None:
         return load_dataset(spec)
-    return load_uploaded(filename or "upload", _payload or b"")
+    return load_uploaded(filename or "upload", _payload or b"", limits=UPLOAD_LIMITS)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Encoding the dataset…")
@@ -191,6 +196,7 @@ def try_load_model(label: str, payload: bytes) -> str:
     key = content_key(payload)
     _checkpoint(key, payload)  # raises before anything is registered
     st.session_state[MODELS][key] = ModelEntry(label, payload)
+    _drop_old_uploads(st.session_state[MODELS], MODEL_CHOICE, lambda e: e.label.startswith("Uploaded"), keep=key)
     return key
 
 
@@ -199,7 +205,15 @@ def try_load_dataset(entry: DatasetEntry) -> str:
     key = dataset_key(entry)
     _dataset(key, entry.spec, entry.filename, entry.payload)  # raises before anything is registered
     st.session_state[DATASETS][key] = entry
+    _drop_old_uploads(st.session_state[DATASETS], DATASET_CHOICE, lambda e: e.payload is not None, keep=key)
     return key
+
+
+def _drop_old_uploads(registry: dict, choice_key: str, is_upload, keep: str) -> None:
+    """Forget the oldest uploaded entries beyond KEEP_UPLOADS (never the selected one or `keep`)."""
+    uploads = [k for k, e in registry.items() if is_upload(e) and k not in (keep, st.session_state.get(choice_key))]
+    for k in uploads[: max(0, len(uploads) - (KEEP_UPLOADS - 1))]:
+        del registry[k]
 
 
 def flash(level: str, text: str) -> None:

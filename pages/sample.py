@@ -35,7 +35,8 @@ dataset = active_dataset()
 c1, c2, c3, c4 = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
 count = c1.slider("How many", 1, 64, 16, key="sample_count", persist_state="session")
 temperature = c2.slider("Temperature T", 0.0, 2.0, 1.0, 0.05, key="sample_temperature", persist_state="session")
-seed = c3.number_input("Seed", 0, 2**31 - 1, 0, 1, key=SEED, persist_state="session")
+st.session_state.setdefault(SEED, 0)  # set here, not as the widget's value: the "New seed" button writes it too
+seed = c3.number_input("Seed", 0, 2**31 - 1, step=1, key=SEED, persist_state="session")
 c4.button("New seed", on_click=_new_seed, key="sample_new_seed", icon=":material/casino:", width="stretch")
 
 match = shapes_match(model, dataset)

@@ -100,6 +100,8 @@ def _sample(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     z = sample_latents(args.n, ckpt.config.latent_dim, args.temperature, args.seed)
     imgs = decode_to_uint8(ckpt.model, z)
+    if args.scale is not None and not 1 <= args.scale <= 64:
+        raise ValueError(f"--scale must be 1..64, got {args.scale}")
     scale = args.scale or fit_scale(imgs.shape[1], 56)
     grid = upscale(image_grid(imgs, args.cols or int(np.ceil(np.sqrt(len(imgs))))), scale)
     _write_image(Path(args.out), grid)

@@ -693,7 +693,11 @@ def load_dataset(
     prefix, colon, location = spec.strip().partition(":")
     loader = _PATH_LOADERS.get(prefix.lower())
     if colon and loader and location.strip():
-        return loader(Path(location.strip()).expanduser(), spec, limits)
+        try:
+            return loader(Path(location.strip()).expanduser(), spec, limits)
+        except OSError as exc:  # e.g. a name too long, a folder we may not read
+            raise DatasetError(f"cannot read {location.strip()[:200]!r}: {exc.strerror or exc}. "
+                               "Check the path, or upload the file instead.") from exc
     raise DatasetError(f"unknown dataset spec {spec!r}. Valid specs:\n{DATASET_SPECS_HELP}")
 
 

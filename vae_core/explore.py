@@ -24,7 +24,7 @@ import torch
 
 from .config import VAEConfig
 from .data import split_indices
-from .generate import MAX_STEPS, decode_to_uint8, interpolate, sample_latents
+from .generate import clamp_int, decode_to_uint8, interpolate, sample_latents
 from .latents import nearest_for_each
 from .models import VAE
 from .projection import PCAProjection
@@ -92,7 +92,7 @@ def selected_indices(event: Mapping[str, Any] | None, n_points: int) -> list[int
     for value in raw:
         try:
             index = int(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # JSON from the browser may hold Infinity/NaN
             continue
         if 0 <= index < n_points:
             seen.setdefault(index, None)
@@ -176,7 +176,7 @@ def interpolation(model: VAE, z_start: np.ndarray, z_end: np.ndarray, steps: int
     """Decode `steps` points from z_start to z_end (both included), walked linearly or spherically."""
     path = interpolate(torch.as_tensor(np.asarray(z_start, dtype=np.float32)),
                        torch.as_tensor(np.asarray(z_end, dtype=np.float32)),
-                       max(2, min(MAX_STEPS, int(steps))), method)
+                       steps, method)  # interpolate clamps steps, or refuses junk with a message
     return Interpolation(path.numpy().astype(np.float32), decode_to_uint8(model, path))
 
 
@@ -186,7 +186,7 @@ def interpolation(model: VAE, z_start: np.ndarray, z_end: np.ndarray, steps: int
 def rank_worst(scores: np.ndarray, k: int, worst_first: bool = True) -> np.ndarray:
     """Indices of the k highest scores, highest first (or the k lowest, lowest first); ties keep file order."""
     scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    k = max(0, min(int(k), len(scores)))
+    k = clamp_int(k, 0, len(scores), "number of images")
     order = np.argsort(-scores if worst_first else scores, kind="stable")
     return order[:k].astype(np.int64)
 

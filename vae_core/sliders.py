@@ -92,7 +92,7 @@ def vector_from_pad_state(state: Mapping | None, generation: int, fallback: np.n
         return fallback, 0, False
     try:
         seq = max(0, int(state.get("seq", 0)))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # JSON from the browser may hold Infinity/NaN
         seq = 0
     dragging = bool(state.get("dragging", False))
     if state.get("generation") != generation:
