@@ -93,6 +93,11 @@ class MLPDecoder(nn.Module):
         self.body = nn.Sequential(*layers)
         self.shape = cfg.input_shape
 
+    def init_output_bias(self, logits: torch.Tensor) -> None:
+        """Start the output layer's bias at per-pixel logits (C, H, W)."""
+        with torch.no_grad():
+            self.body[-1].bias.copy_(logits.reshape(-1))
+
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(B, D) → logits (B, C, H, W)."""
         return self.body(z).view(-1, *self.shape)
@@ -153,10 +158,16 @@ class ConvDecoder(nn.Module):
             layers += [nn.ConvTranspose2d(in_ch, out_ch, 4, stride=2, padding=1, output_padding=pad), nn.SiLU()]
         layers.append(nn.Conv2d(chans[-1], c, 3, padding=1))
         self.body = nn.Sequential(*layers)
+        self.pixel_bias = nn.Parameter(torch.zeros(c, h, w))  # per-pixel output offset (a conv bias is per channel)
+
+    def init_output_bias(self, logits: torch.Tensor) -> None:
+        """Start the per-pixel output offset at logits (C, H, W)."""
+        with torch.no_grad():
+            self.pixel_bias.copy_(logits)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """(B, D) → logits (B, C, H, W)."""
-        return self.body(self.fc(z).view(-1, *self.start))
+        return self.body(self.fc(z).view(-1, *self.start)) + self.pixel_bias
 
 
 class VAE(nn.Module):
@@ -177,6 +188,11 @@ class VAE(nn.Module):
     def device(self) -> torch.device:
         """The device the weights live on."""
         return next(self.parameters()).device
+
+    def init_output_bias(self, mean_image: torch.Tensor) -> None:
+        """Make the untrained decoder output the mean training image (C, H, W in [0, 1]): a faster start."""
+        p = mean_image.to(self.device, torch.float32).clamp(1e-3, 1 - 1e-3)
+        self.decoder.init_output_bias(torch.log(p) - torch.log1p(-p))
 
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Posterior parameters μ, log σ² for images x in [0, 1], each (B, D)."""
@@ -201,9 +217,13 @@ class VAE(nn.Module):
             nll = 0.5 * ((x - mean) / sigma) ** 2 + math.log(sigma) + 0.5 * LOG_2PI
         return nll.flatten(1).sum(1)
 
-    def forward(self, x: torch.Tensor, beta: float | None = None) -> VAEOutput:
-        """One stochastic ELBO evaluation: loss = recon + β·KL, averaged over the batch."""
-        mu, logvar = self.encode(x)
+    def forward(self, x: torch.Tensor, beta: float | None = None, encoder_input: torch.Tensor | None = None) -> VAEOutput:
+        """One stochastic ELBO evaluation: loss = recon + β·KL, averaged over the batch.
+
+        `encoder_input` (default x) is what q(z|·) sees, e.g. a noisy copy of x during training; the bound
+        stays a true ELBO of x for any input, since any q(z) gives one.
+        """
+        mu, logvar = self.encode(x if encoder_input is None else encoder_input)
         z = reparameterise(mu, logvar)
         x_logits = self.decode_logits(z)
         recon = self.recon_nll(x_logits, x).mean()

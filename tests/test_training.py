@@ -1,0 +1,235 @@
+"""Training invariants on the 8×8 digits: loss goes down, runs reproduce, early stopping, stop button,
+time budget, progress events, checkpoints written as training goes, shift augmentation, settings checks."""
+
+from __future__ import annotations
+
+import math
+import time
+from types import SimpleNamespace
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import torch
+
+from vae_core.checkpoint import load_checkpoint
+from vae_core.config import VAEConfig
+from vae_core.data import split_indices
+from vae_core.metrics import evaluate
+from vae_core.models import build_vae
+from vae_core.training import TrainSettings, _shift_batch, _ThreadChooser, fit
+
+FAST = TrainSettings(epochs=3, batch_size=64, patience=None, seed=0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models run no faster on more threads, and one thread is not slowed by other busy processes."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def small_config(digits, arch: str = "mlp") -> VAEConfig:
+    """A small model for 8×8 digits; conv variants use narrow channels."""
+    return VAEConfig(input_shape=digits.image_shape, arch=arch, latent_dim=4, hidden=(64, 32), channels=(8, 16))
+
+
+def subset(dataset, n: int) -> SimpleNamespace:
+    """The first n images of a dataset (fit() needs only `.images`)."""
+    return SimpleNamespace(images=dataset.images[:n], name=f"first {n}", spec="test")
+
+
+def val_images(dataset, settings: TrainSettings) -> np.ndarray:
+    """The held-out images fit() scores on."""
+    return dataset.images[split_indices(len(dataset.images), settings.val_fraction)[1]]
+
+
+def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
+    """True when two models hold bit-identical parameters and buffers."""
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+def strip_times(history: list[dict]) -> list[dict]:
+    """History records without their wall-clock fields."""
+    return [{k: v for k, v in h.items() if k != "elapsed_s"} for h in history]
+
+
+# ---------------------------------------------------------------- learning
+
+
+def test_a_few_epochs_lower_the_loss(digits):
+    steps: list[float] = []
+    cfg = replace(small_config(digits), hidden=(128, 64))
+    settings = replace(FAST, epochs=4, lr=1e-2)
+    result = fit(cfg, digits, settings, progress=lambda p: p.kind == "step" and steps.append(p.loss))
+    assert len(steps) == 4 * math.ceil(len(digits.images) * 0.8 / 64)
+    assert np.mean(steps[-10:]) < np.mean(steps[:10]) - 0.8
+    vals = [h["val_neg_elbo"] for h in result.history]
+    assert all(later < earlier for earlier, later in zip(vals, vals[1:]))
+    # An untrained model scores worse than the trained one on the same held-out images.
+    untrained = evaluate(build_vae(cfg), val_images(digits, settings))["neg_elbo"]
+    assert result.summary["val_neg_elbo"] < untrained - 5.0
+
+
+@pytest.mark.parametrize("arch", ["mlp", "resconv"])
+def test_same_seed_reproduces_and_another_seed_differs(digits, arch):
+    settings = replace(FAST, epochs=2, augment_shift=1)
+    cfg = small_config(digits, arch)
+    first, second = fit(cfg, digits, settings), fit(cfg, digits, settings)
+    other = fit(cfg, digits, replace(settings, seed=1))
+    assert same_weights(first.model, second.model)
+    assert strip_times(first.history) == strip_times(second.history)
+    assert not same_weights(first.model, other.model)
+    assert strip_times(first.history) != strip_times(other.history)
+
+
+def test_early_stopping_keeps_the_best_validation_weights(digits):
+    # 150 training images and a wide decoder overfit within a few epochs, so validation gets worse.
+    small = subset(digits, 200)
+    cfg = VAEConfig(input_shape=digits.image_shape, arch="mlp", latent_dim=8, hidden=(256, 256))
+    settings = TrainSettings(epochs=200, batch_size=16, lr=3e-3, lr_min=3e-3, patience=3, val_fraction=0.25)
+    result = fit(cfg, small, settings)
+    vals = [h["val_neg_elbo"] for h in result.history]
+    best = int(np.argmin(vals))
+    assert result.summary["status"].startswith("early stop")
+    assert len(vals) == best + 1 + 3  # stopped exactly `patience` epochs after the best one
+    assert result.summary["best_epoch"] == best + 1 and result.summary["val_neg_elbo"] == pytest.approx(vals[best])
+    assert vals[-1] > vals[best]  # the last epoch's weights are not the ones returned
+    rescored = evaluate(result.model, val_images(small, settings), seed=settings.seed)["neg_elbo"]
+    assert rescored == pytest.approx(vals[best], rel=1e-6)
+
+
+# ---------------------------------------------------------------- stopping
+
+
+def test_should_stop_ends_after_the_first_poll_with_a_usable_model(digits):
+    polls = []
+
+    def stop() -> bool:
+        polls.append(1)
+        return True
+
+    result = fit(small_config(digits), digits, replace(FAST, epochs=50), should_stop=stop)
+    assert len(polls) == 1
+    assert result.summary["status"] == "stopped by user"
+    assert result.summary["steps"] == 1 and len(result.history) == 1
+    assert not result.model.training
+    with torch.no_grad():
+        images = result.model.decode(torch.randn(5, 4))
+    assert images.shape == (5, *digits.image_shape)
+    assert torch.isfinite(images).all() and images.min() >= 0 and images.max() <= 1
+
+
+def test_time_budget_stops_the_run(digits):
+    budget = 1.0
+    start = time.perf_counter()
+    result = fit(small_config(digits), digits, TrainSettings(epochs=None, time_budget_s=budget, batch_size=32, patience=None))
+    took = time.perf_counter() - start
+    assert result.summary["status"] == "time budget reached"
+    assert budget <= result.summary["train_time_s"] and took < budget + 3.0
+    assert 1 <= len(result.history) < 10_000
+
+
+# ---------------------------------------------------------------- reporting
+
+
+def test_progress_reports_steps_and_epochs_with_rising_fraction_and_eta(digits):
+    events = []
+    fit(small_config(digits), digits, FAST, progress=events.append)
+    kinds = {e.kind for e in events}
+    assert kinds == {"step", "epoch"}
+    epochs = [e for e in events if e.kind == "epoch"]
+    assert [e.epoch for e in epochs] == [1, 2, 3]
+    assert all(e.val_neg_elbo is not None and e.best_val_neg_elbo <= e.val_neg_elbo for e in epochs)
+    fractions = [e.fraction for e in events]
+    assert all(b >= a for a, b in zip(fractions, fractions[1:]))
+    assert fractions[0] < 0.1 and fractions[-1] == pytest.approx(1.0)
+    assert all(math.isfinite(e.eta_s) and e.eta_s >= 0 for e in events)
+    assert events[-1].eta_s == pytest.approx(0.0, abs=1e-6)
+    steps = [e.step for e in events if e.kind == "step"]
+    assert steps == list(range(1, len(steps) + 1))
+
+
+def test_checkpoint_is_written_during_training_with_the_best_weights(digits, tmp_path):
+    path = tmp_path / "run.safetensors"
+    seen_during = []
+
+    def on_progress(p) -> None:
+        if p.kind == "epoch":
+            ckpt = load_checkpoint(path)
+            seen_during.append((p.epoch, ckpt.summary["status"], ckpt.summary["val_neg_elbo"], p.best_val_neg_elbo))
+
+    result = fit(small_config(digits), digits, FAST, progress=on_progress, checkpoint_path=path)
+    assert [epoch for epoch, *_ in seen_during] == [1, 2, 3]
+    assert all(status == "in progress" for _, status, *_ in seen_during)
+    assert all(saved == pytest.approx(best) for *_, saved, best in seen_during)
+    final = load_checkpoint(path)
+    assert final.summary["status"] == "completed"
+    assert final.config == result.model.config
+    assert same_weights(final.model, result.model)
+
+
+# ---------------------------------------------------------------- CPU threads
+
+
+@pytest.mark.parametrize("slow_threads, expected", [(1, 4), (4, 1)])
+def test_thread_chooser_keeps_the_faster_thread_count(slow_threads, expected):
+    chooser = _ThreadChooser(4)
+    chosen = []
+    for step in range(2 * _ThreadChooser.PROBE + 3):
+        threads = chooser.threads_for(step)
+        chosen.append(threads)
+        probing = threads if step < 2 * _ThreadChooser.PROBE else None
+        chooser.record(step, 1.0 if probing == slow_threads else 0.1)
+    assert chosen[:2 * _ThreadChooser.PROBE] == [4] * _ThreadChooser.PROBE + [1] * _ThreadChooser.PROBE
+    assert chosen[2 * _ThreadChooser.PROBE:] == [expected, None, None]
+
+
+def test_fit_restores_the_thread_count(digits):
+    before = torch.get_num_threads()
+    fit(small_config(digits), digits, replace(FAST, epochs=1, cpu_threads=before + 1))
+    fit(small_config(digits), digits, TrainSettings(epochs=None, time_budget_s=0.3))
+    assert torch.get_num_threads() == before
+
+
+# ---------------------------------------------------------------- augmentation and settings
+
+
+def test_shift_augmentation_moves_pixels_without_changing_them():
+    gen = torch.Generator().manual_seed(0)
+    images = torch.zeros(64, 2, 12, 12)
+    images[:, :, 3:9, 3:9] = torch.rand(64, 2, 6, 6)  # a 3-pixel empty border
+    shifted = _shift_batch(images, 3, gen)
+    assert shifted.shape == images.shape
+    assert torch.allclose(shifted.sum(dim=(1, 2, 3)), images.sum(dim=(1, 2, 3)))
+    offsets = set()
+    for original, moved in zip(images, shifted):
+        matches = [(dy, dx) for dy in range(-3, 4) for dx in range(-3, 4)
+                   if torch.equal(torch.roll(original, (dy, dx), dims=(1, 2)), moved)]
+        assert matches, "every shifted image is a translated copy of its original"
+        offsets.add(matches[0])
+    assert len(offsets) > 10  # offsets differ from image to image
+    # Shifting content off the edge fills with zeros rather than wrapping round.
+    full = torch.ones(16, 1, 8, 8)
+    cropped = _shift_batch(full, 2, gen)
+    assert cropped.shape == full.shape and cropped.max() == 1.0 and cropped.min() >= 0.0
+    assert (cropped.sum(dim=(1, 2, 3)) <= 64).all() and (cropped.sum(dim=(1, 2, 3)) < 64).any()
+
+
+@pytest.mark.parametrize("bad", [
+    {"epochs": None, "time_budget_s": None}, {"epochs": 0}, {"time_budget_s": -1.0}, {"batch_size": 0},
+    {"lr": 0.0}, {"lr": 1e-3, "lr_min": 1e-2}, {"val_fraction": 1.0}, {"val_fraction": 0.0},
+    {"augment_shift": 9}, {"augment_shift": -1}, {"weight_decay": -0.1}, {"ema_decay": 1.0}, {"cpu_threads": 0},
+])
+def test_validated_rejects_bad_settings(bad):
+    with pytest.raises(ValueError):
+        TrainSettings(**bad).validated()
+    assert TrainSettings().validated() == TrainSettings()
+
+
+def test_fit_refuses_images_of_another_shape(digits):
+    with pytest.raises(ValueError, match="model expects"):
+        fit(VAEConfig(input_shape=(1, 28, 28), arch="mlp"), digits, FAST)
