@@ -233,3 +233,12 @@ def test_validated_rejects_bad_settings(bad):
 def test_fit_refuses_images_of_another_shape(digits):
     with pytest.raises(ValueError, match="model expects"):
         fit(VAEConfig(input_shape=(1, 28, 28), arch="mlp"), digits, FAST)
+
+
+def test_a_plain_autoencoder_is_stopped_on_its_own_objective(digits):
+    """β = 0 ignores the KL, so the kept epoch is the best reconstruction, not the best −ELBO."""
+    cfg = VAEConfig(input_shape=digits.image_shape, arch="mlp", latent_dim=4, hidden=(32,), beta=0.0)
+    result = fit(cfg, digits, TrainSettings(epochs=6, patience=None, seed=0))
+    recons = [h["val_recon"] for h in result.history]
+    assert result.summary["best_epoch"] == 1 + recons.index(min(recons))
+    assert all(h["val_objective"] == pytest.approx(h["val_recon"]) for h in result.history)

@@ -201,7 +201,7 @@ def _fit(config: VAEConfig, dataset, s: TrainSettings, progress, should_stop, ch
     x_val = images[val_idx]
     steps_per_epoch = max(1, math.ceil(len(train_idx) / s.batch_size))
 
-    best_state, best_val, best_epoch, stale = None, math.inf, 0, 0
+    best_state, best_val, best_objective, best_epoch, stale = None, math.inf, math.inf, 0, 0
     history: list[dict] = []
     step, stopped = 0, "completed"
     t0 = time.perf_counter()
@@ -270,15 +270,18 @@ def _fit(config: VAEConfig, dataset, s: TrainSettings, progress, should_stop, ch
         scored = ema if ema is not None else model  # the weights that are validated, kept and returned
         metrics = evaluate(scored, x_val, seed=s.seed)
         val = metrics["neg_elbo"]
+        # Early stopping watches what training minimises, recon + β·KL: the −ELBO itself for a VAE (β = 1),
+        # while a plain autoencoder (β = 0) or a β-VAE is judged on its own objective, not on a KL it ignores.
+        objective = metrics["recon"] + config.beta * metrics["kl"]
         record = {
             "epoch": epoch, "step": step, "elapsed_s": time.perf_counter() - t0,
             "train_loss": sums["loss"] / max(seen, 1), "train_recon": sums["recon"] / max(seen, 1),
             "train_kl": sums["kl"] / max(seen, 1), "val_neg_elbo": val, "val_recon": metrics["recon"],
-            "val_kl": metrics["kl"], "threads": torch.get_num_threads() if device.type == "cpu" else None,
+            "val_kl": metrics["kl"], "val_objective": objective, "threads": torch.get_num_threads() if device.type == "cpu" else None,
         }
         history.append(record)
-        if val < best_val:
-            best_val, best_epoch, stale = val, epoch, 0
+        if objective < best_objective:
+            best_val, best_objective, best_epoch, stale = val, objective, epoch, 0
             best_state = {k: v.detach().to("cpu", copy=True) for k, v in scored.state_dict().items()}
             if checkpoint_path is not None:
                 save_checkpoint(scored, checkpoint_path, _summary(dataset, s, history, best_epoch, best_val, metrics, step, t0, "in progress"))
