@@ -13,16 +13,20 @@ the same trustworthiness (see ``benchmarks/bench_tsne.py`` for the measured numb
   ~3 s vs ~17 s. Past ``_EXACT_KNN_MAX_POINTS`` the O(N²) cost loses and we use Annoy.
 * FFT-interpolated repulsion (FIt-SNE, Linderman et al. 2019): O(N) per iteration instead of
   Barnes–Hut's O(N log N). The FFT grid has a fixed minimum size, so Barnes–Hut is cheaper
-  on small sets; measured here the two cost the same at ~2k points (openTSNE's own switch
-  is at 10k, where FFT is already ~2× cheaper than Barnes–Hut on 5k points).
+  on small sets. Measured here, the two cost the same at ~2k points and FFT is ~2× cheaper
+  at 5k, so we switch at 2k (openTSNE's own "auto" switches only at 10k).
 * Far fewer iterations (``_EARLY_EXAGGERATION_ITER`` + ``_N_ITER`` = 200 vs sklearn's 1000)
   thanks to the learning rate N/exaggeration (Belkina et al. 2019) with momentum 0.8 in both
   phases: the exaggerated KL divergence plateaus within ~50 iterations on 10k MNIST-like
   latents, and 100 free iterations bring trustworthiness (k=10) within ~0.001 of sklearn's
   1000-iteration result. Later iterations are also the most expensive ones (the embedding
   expands, so the FFT grid grows), so stopping earlier saves more than its share.
-* PCA initialisation (scaled to std 1e-4), which preserves global layout and makes the
-  result deterministic for a seed (Kobak & Linderman 2021).
+* PCA initialisation (scaled to std 1e-4, plus 1% seeded jitter), which preserves global
+  layout (Kobak & Linderman 2021); with exact neighbours the result is a pure function of
+  (latents, seed).
+
+Visually (MNIST, 10k) the layout matches sklearn's 1000-iteration one; 10-NN label purity in
+2-D was 0.910 vs sklearn's 0.912.
 """
 
 from __future__ import annotations
@@ -52,8 +56,8 @@ _PROGRESS_EVERY_ITERS = 10
 # 300-point t-SNE took 2-6 s with 2 OpenMP threads and 0.6-0.8 s with one. Run single-threaded.
 _PARALLEL_MIN_POINTS = 1_000
 _INIT_STD = 1e-4  # initial embedding scale used by both openTSNE and sklearn
-# sklearn fallback: its early exaggeration phase is fixed at 250 iterations; 250 more
-# free iterations is the shortest schedule that still converges on app-sized sets.
+# sklearn fallback: its early exaggeration phase is fixed at 250 iterations; we add 250 free
+# ones (half its default 1000) to keep the fallback interactive.
 _SKLEARN_MAX_ITER = 500
 
 
