@@ -26,12 +26,11 @@ REPO = BENCH_DIR.parent
 
 # Run order: fast, self-contained figures first; the server- and browser-driving ones last. Scripts not named
 # here run after these, alphabetically.
-ORDER = ["bench_core", "bench_tsne", "quality_mnist", "bench_slider_latency", "bench_browser", "bench_load"]
+ORDER = ["bench_core", "bench_tsne", "quality_mnist", "bench_browser", "bench_load"]
 
 # For --quick: scripts without a --quick flag get these smaller settings instead (when they take them).
 QUICK_FALLBACK = {
     "quality_mnist": ["--time-budget", "20"],
-    "bench_slider_latency": ["--changes", "20"],
     "bench_load": ["--sessions", "4", "--duration", "10"],
 }
 
