@@ -58,8 +58,8 @@ with st.form("train_settings", border=True):
                                  persist_state="session", help="Training stops at whichever limit comes first.")
     with st.expander("Advanced"):
         a1, a2, a3 = st.columns(3)
-        lr = a1.number_input("Learning rate", 1e-5, 1e-1, 2e-3, format="%.4f", key="train_lr", persist_state="session")
-        batch = a2.select_slider("Batch size", [32, 64, 128, 256, 512], 128, key="train_batch", persist_state="session")
+        lr = a1.number_input("Learning rate", 1e-5, 1e-1, TrainSettings.lr, format="%.4f", key="train_lr", persist_state="session")
+        batch = a2.select_slider("Batch size", [16, 32, 64, 128, 256, 512], TrainSettings.batch_size, key="train_batch", persist_state="session")
         seed = a3.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed", persist_state="session")
         patience = a1.number_input("Early-stop patience (epochs)", 1, 500, 30, key="train_patience",
                                    persist_state="session")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import math
 import time
-from types import SimpleNamespace
 from dataclasses import replace
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -74,7 +74,7 @@ def test_a_few_epochs_lower_the_loss(digits):
     assert result.summary["val_neg_elbo"] < untrained - 5.0
 
 
-@pytest.mark.parametrize("arch", ["mlp", "resconv"])
+@pytest.mark.parametrize("arch", ["mlp", "conv"])
 def test_same_seed_reproduces_and_another_seed_differs(digits, arch):
     settings = replace(FAST, epochs=2, augment_shift=1)
     cfg = small_config(digits, arch)
@@ -176,16 +176,16 @@ def test_checkpoint_is_written_during_training_with_the_best_weights(digits, tmp
 
 
 @pytest.mark.parametrize("slow_threads, expected", [(1, 4), (4, 1)])
-def test_thread_chooser_keeps_the_faster_thread_count(slow_threads, expected):
-    chooser = _ThreadChooser(4)
+def test_thread_chooser_keeps_the_faster_thread_count_and_probes_again(slow_threads, expected):
+    chooser, probe, period = _ThreadChooser(4), _ThreadChooser.PROBE, _ThreadChooser.PERIOD
     chosen = []
-    for step in range(2 * _ThreadChooser.PROBE + 3):
-        threads = chooser.threads_for(step)
-        chosen.append(threads)
-        probing = threads if step < 2 * _ThreadChooser.PROBE else None
-        chooser.record(step, 1.0 if probing == slow_threads else 0.1)
-    assert chosen[:2 * _ThreadChooser.PROBE] == [4] * _ThreadChooser.PROBE + [1] * _ThreadChooser.PROBE
-    assert chosen[2 * _ThreadChooser.PROBE:] == [expected, None, None]
+    for step in range(period + 2 * probe + 1):
+        chosen.append(chooser.threads_for(step))
+        probing = step % period < 2 * probe
+        chooser.record(step, 1.0 if probing and chosen[-1] == slow_threads else 0.1)
+    assert chosen[:2 * probe] == [4] * probe + [1] * probe
+    assert chosen[2 * probe] == expected and set(chosen[2 * probe + 1:period]) == {None}
+    assert chosen[period:] == [4] * probe + [1] * probe + [expected]  # the next probe
 
 
 def test_fit_restores_the_thread_count(digits):
@@ -212,6 +212,11 @@ def test_shift_augmentation_moves_pixels_without_changing_them():
         assert matches, "every shifted image is a translated copy of its original"
         offsets.add(matches[0])
     assert len(offsets) > 10  # offsets differ from image to image
+    # With probability 0 nothing moves; with 0.5 some images move and others stay.
+    assert torch.equal(_shift_batch(images, 3, gen, prob=0.0), images)
+    half = _shift_batch(images, 3, gen, prob=0.5)
+    unchanged = [torch.equal(a, b) for a, b in zip(images, half)]
+    assert 10 < sum(unchanged) < 54
     # Shifting content off the edge fills with zeros rather than wrapping round.
     full = torch.ones(16, 1, 8, 8)
     cropped = _shift_batch(full, 2, gen)
@@ -223,6 +228,7 @@ def test_shift_augmentation_moves_pixels_without_changing_them():
     {"epochs": None, "time_budget_s": None}, {"epochs": 0}, {"time_budget_s": -1.0}, {"batch_size": 0},
     {"lr": 0.0}, {"lr": 1e-3, "lr_min": 1e-2}, {"val_fraction": 1.0}, {"val_fraction": 0.0},
     {"augment_shift": 9}, {"augment_shift": -1}, {"weight_decay": -0.1}, {"ema_decay": 1.0}, {"cpu_threads": 0},
+    {"augment_prob": 1.5}, {"augment_until": -0.1},
 ])
 def test_validated_rejects_bad_settings(bad):
     with pytest.raises(ValueError):

@@ -25,10 +25,10 @@ class VAEConfig:
     """Everything needed to rebuild a VAE: shape, architecture, latent size, likelihood, β."""
 
     input_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W) of the images, C in {1, 3}
-    arch: str = "resconv"  # "mlp", "conv" (plain strided conv) or "resconv" (conv + residual blocks)
+    arch: str = "conv"  # "mlp", "conv" (strided convs + hidden layer) or "resconv" (conv + a residual block per stage)
     latent_dim: int = 16  # size of z
-    hidden: tuple[int, ...] = (512, 256)  # MLP widths, encoder order (decoder mirrors)
-    channels: tuple[int, ...] = (32, 64)  # conv widths per stride-2 stage, encoder order
+    hidden: tuple[int, ...] = (512, 256)  # MLP widths, encoder order (decoder mirrors); conv archs use the last
+    channels: tuple[int, ...] = (32, 64)  # conv widths per stride-2 stage, encoder order (decoder mirrors)
     likelihood: str = "bernoulli"  # p(x|z): "bernoulli" (BCE on [0,1] pixels) or "gaussian"
     beta: float = 1.0  # weight on KL; 1 is the VAE, >1 a β-VAE
     gaussian_sigma: float = 0.1  # fixed pixel std of the Gaussian likelihood (in [0,1] units)

@@ -104,7 +104,7 @@ class MLPDecoder(nn.Module):
 
 
 class ConvEncoder(nn.Module):
-    """Stride-2 convolutions (optionally with residual blocks) → linear → (μ, log σ²)."""
+    """Stride-2 convolutions (each followed by a residual block for "resconv") → a hidden layer → (μ, log σ²)."""
 
     def __init__(self, cfg: VAEConfig, residual: bool) -> None:
         super().__init__()
@@ -118,9 +118,8 @@ class ConvEncoder(nn.Module):
             in_ch = out_ch
         self.body = nn.Sequential(*layers, nn.Flatten())
         hs, ws = _conv_sizes(h, len(cfg.channels))[-1], _conv_sizes(w, len(cfg.channels))[-1]
-        flat = in_ch * hs * ws
         hidden = cfg.hidden[-1]
-        self.fc = nn.Sequential(nn.Linear(flat, hidden), nn.SiLU())
+        self.fc = nn.Sequential(nn.Linear(in_ch * hs * ws, hidden), nn.SiLU())
         self.dropout = nn.Dropout(cfg.dropout) if cfg.dropout > 0 else nn.Identity()
         self.head = nn.Linear(hidden, 2 * cfg.latent_dim)
 
@@ -131,32 +130,35 @@ class ConvEncoder(nn.Module):
 
 
 class ConvDecoder(nn.Module):
-    """Linear → small feature map → transposed convolutions back to exactly (C, H, W)."""
+    """Two linear layers → a small feature map → transposed convolutions back to exactly (C, H, W).
+
+    The widths mirror the encoder's and halve once more at full resolution (64 → 32 → 16 for channels
+    (32, 64)), where every channel costs the most; a per-pixel bias, started at the mean training image,
+    is added to the output logits.
+    """
 
     def __init__(self, cfg: VAEConfig, residual: bool) -> None:
         super().__init__()
         c, h, w = cfg.input_shape
         stages = len(cfg.channels)
         h_sizes, w_sizes = _conv_sizes(h, stages), _conv_sizes(w, stages)
-        chans = list(reversed(cfg.channels))
-        self.start = (chans[0], h_sizes[-1], w_sizes[-1])
+        widths = list(reversed(cfg.channels)) + [max(1, cfg.channels[0] // 2)]  # (64, 32, 16) for (32, 64)
+        self.start = (widths[0], h_sizes[-1], w_sizes[-1])
         hidden = cfg.hidden[-1]
         self.fc = nn.Sequential(
             nn.Linear(cfg.latent_dim, hidden), nn.SiLU(),
-            nn.Linear(hidden, chans[0] * h_sizes[-1] * w_sizes[-1]), nn.SiLU(),
+            nn.Linear(hidden, widths[0] * h_sizes[-1] * w_sizes[-1]), nn.SiLU(),
         )
         layers: list[nn.Module] = []
         for i in range(stages):
-            in_ch = chans[i]
-            out_ch = chans[i + 1] if i + 1 < stages else chans[-1]
             if residual:
-                layers.append(ResBlock(in_ch))
+                layers.append(ResBlock(widths[i]))
             # ConvTranspose2d(k=4, s=2, p=1) maps n → 2n + output_padding; pick padding to hit the encoder's size.
             target_h, target_w = h_sizes[stages - i - 1], w_sizes[stages - i - 1]
             src_h, src_w = h_sizes[stages - i], w_sizes[stages - i]
             pad = (target_h - 2 * src_h, target_w - 2 * src_w)
-            layers += [nn.ConvTranspose2d(in_ch, out_ch, 4, stride=2, padding=1, output_padding=pad), nn.SiLU()]
-        layers.append(nn.Conv2d(chans[-1], c, 3, padding=1))
+            layers += [nn.ConvTranspose2d(widths[i], widths[i + 1], 4, stride=2, padding=1, output_padding=pad), nn.SiLU()]
+        layers.append(nn.Conv2d(widths[-1], c, 3, padding=1))
         self.body = nn.Sequential(*layers)
         self.pixel_bias = nn.Parameter(torch.zeros(c, h, w))  # per-pixel output offset (a conv bias is per channel)
 
@@ -217,13 +219,9 @@ class VAE(nn.Module):
             nll = 0.5 * ((x - mean) / sigma) ** 2 + math.log(sigma) + 0.5 * LOG_2PI
         return nll.flatten(1).sum(1)
 
-    def forward(self, x: torch.Tensor, beta: float | None = None, encoder_input: torch.Tensor | None = None) -> VAEOutput:
-        """One stochastic ELBO evaluation: loss = recon + β·KL, averaged over the batch.
-
-        `encoder_input` (default x) is what q(z|·) sees, e.g. a noisy copy of x during training; the bound
-        stays a true ELBO of x for any input, since any q(z) gives one.
-        """
-        mu, logvar = self.encode(x if encoder_input is None else encoder_input)
+    def forward(self, x: torch.Tensor, beta: float | None = None) -> VAEOutput:
+        """One stochastic ELBO evaluation: loss = recon + β·KL, averaged over the batch."""
+        mu, logvar = self.encode(x)
         z = reparameterise(mu, logvar)
         x_logits = self.decode_logits(z)
         recon = self.recon_nll(x_logits, x).mean()
