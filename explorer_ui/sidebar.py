@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from vae_core.checkpoint import CheckpointError
-from vae_core.data import DATASET_SPECS_HELP, DatasetError
+from vae_core.data import DATASET_SPECS_HELP, DatasetError, spec_root_from_env
 from vae_core.explore import model_card, n_parameters
 
 from . import state
@@ -122,6 +122,8 @@ def _dataset_picker() -> None:
         st.text_input("Dataset spec", key=W_DATASET_SPEC, placeholder="idx:/path/to/mnist  ·  npz:file.npz",
                       on_change=_on_dataset_spec, help=f"```\n{DATASET_SPECS_HELP}\n```")
         st.button("Load spec", on_click=_on_dataset_spec, key="sb_dataset_spec_go")
+        if (root := spec_root_from_env()) is not None:
+            st.caption(f"This server reads dataset paths only inside `{root}`; relative paths start there.")
         st.file_uploader("…or upload a .npz or a .zip of images", type=["npz", "zip"], key=W_DATASET_UPLOAD,
                          on_change=_on_dataset_upload)
     _show_error(DATASET_ERROR)

@@ -18,7 +18,7 @@ import torch
 
 from vae_core import ASSETS_DIR, DEFAULT_DATASET_SPEC, DEFAULT_MODEL_PATH
 from vae_core.checkpoint import LoadedCheckpoint, checkpoint_from_bytes
-from vae_core.data import DEFAULT_LIMITS, ImageDataset, load_dataset, load_uploaded
+from vae_core.data import DEFAULT_LIMITS, ImageDataset, load_dataset, load_uploaded, spec_root_from_env
 from vae_core.latents import encode, image_scores
 from vae_core.projection import PCAProjection, pca_2d, tsne_2d
 
@@ -123,7 +123,7 @@ KEEP_UPLOADS = 4  # uploads kept per session and registry (the oldest unselected
 def _dataset(key: str, spec: str | None, filename: str | None, _payload: bytes | None) -> ImageDataset:
     """Load (and share) a dataset by spec or upload content key."""
     if spec is not None:
-        return load_dataset(spec)
+        return load_dataset(spec, spec_root=spec_root_from_env())
     return load_uploaded(filename or "upload", _payload or b"", limits=UPLOAD_LIMITS)
 
 

@@ -65,6 +65,42 @@ def png_header_only(width: int, height: int) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
 
 
+class TestSpecRoot:
+    """A class server sets a data folder: typed paths may not read anything outside it."""
+
+    @pytest.fixture()
+    def root(self, tmp_path):
+        root = tmp_path / "datasets"
+        write_idx_split(root / "mnist", "t10k", random_images(12), None, gz=False)
+        write_npz(tmp_path / "secret.npz", images=random_images(12))
+        return root
+
+    def test_paths_inside_the_root_load_and_relative_paths_start_there(self, root):
+        assert len(load_dataset(f"idx:{root / 'mnist'}", spec_root=root).images) == 12
+        assert len(load_dataset("idx:mnist", spec_root=root).images) == 12
+
+    @pytest.mark.parametrize("location", ["{tmp}/secret.npz", "../secret.npz", "mnist/../../secret.npz", "/etc"])
+    def test_paths_outside_the_root_are_refused_before_reading(self, root, location, monkeypatch):
+        location = location.format(tmp=root.parent)
+        monkeypatch.setattr("vae_core.data._load_npz", lambda *a: pytest.fail("read a file outside the root"))
+        with pytest.raises(DatasetError, match="outside the data folder") as caught:
+            load_dataset(f"npz:{location}", spec_root=root)
+        assert "upload" in str(caught.value)
+
+    def test_a_link_inside_the_root_that_points_out_is_refused(self, root):
+        (root / "escape.npz").symlink_to(root.parent / "secret.npz")
+        with pytest.raises(DatasetError, match="outside the data folder"):
+            load_dataset("npz:escape.npz", spec_root=root)
+
+    def test_the_environment_variable_sets_the_root(self, root, monkeypatch):
+        from vae_core.data import spec_root_from_env
+
+        monkeypatch.delenv("LATENT_EXPLORER_SPEC_ROOT", raising=False)
+        assert spec_root_from_env() is None
+        monkeypatch.setenv("LATENT_EXPLORER_SPEC_ROOT", str(root))
+        assert spec_root_from_env() == root
+
+
 class TestSpecs:
     def test_unknown_spec_lists_the_valid_ones(self):
         refused("cifar", "unknown", "digits", "idx:DIR", "npz:FILE", "images:DIR")

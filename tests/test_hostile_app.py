@@ -279,6 +279,28 @@ def test_a_bad_dataset_spec_typed_in_the_sidebar_is_refused(spec, phrase):
     assert at.session_state["dataset_choice"] == "spec:digits"
 
 
+def test_a_server_data_folder_confines_the_spec_box(tmp_path, monkeypatch):
+    """With LATENT_EXPLORER_SPEC_ROOT set, a path outside it is refused with a message (the digits stay
+    selected), and a relative path inside it loads."""
+    from dataset_fixtures import write_idx_split
+
+    root = tmp_path / "datasets"
+    write_idx_split(root / "mnist", "t10k", random_images(20), None, gz=False)
+    write_idx_split(tmp_path / "private", "t10k", random_images(20), None, gz=False)
+    monkeypatch.setenv("LATENT_EXPLORER_SPEC_ROOT", str(root))
+    at = start_app(timeout=120)
+    assert any(str(root) in c.value for c in at.sidebar.caption)
+    at.text_input(key="sb_dataset_spec").set_value(f"idx:{tmp_path / 'private'}")
+    at.run()
+    assert_clean(at)
+    assert "outside the data folder" in sidebar_errors(at)
+    assert at.session_state["dataset_choice"] == "spec:digits"
+    at.text_input(key="sb_dataset_spec").set_value("idx:mnist")
+    at.run()
+    assert_clean(at)
+    assert at.session_state["dataset_choice"] == "spec:idx:mnist"
+
+
 def test_corrupt_idx_files_named_in_the_sidebar_are_refused(tmp_path):
     """idx:DIR typed in the sidebar over a corrupt gzip, a wrong magic number and a lying header: each a clear
     error, the digits stay selected."""

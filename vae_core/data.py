@@ -678,13 +678,34 @@ def _load_images(path: Path, spec: str, limits: DataLimits) -> ImageDataset:
 _PATH_LOADERS = {"idx": _load_idx, "npz": _load_npz, "images": _load_images}
 
 
+def spec_root_from_env() -> Path | None:
+    """The folder that path specs must stay inside: $LATENT_EXPLORER_SPEC_ROOT, or None (no restriction)."""
+    configured = os.environ.get("LATENT_EXPLORER_SPEC_ROOT", "").strip()
+    return Path(configured).expanduser() if configured else None
+
+
+def _within_root(location: str, root: Path) -> Path:
+    """`location` resolved (links followed; relative means relative to root), refused when it leaves root."""
+    base = root.resolve()
+    path = Path(location).expanduser()
+    resolved = (path if path.is_absolute() else base / path).resolve()
+    if not resolved.is_relative_to(base):
+        raise DatasetError(f"{location[:200]!r} is outside the data folder this server allows ({base}). "
+                           f"Name a path inside it (relative paths start there), or upload the file instead.")
+    return resolved
+
+
 def load_dataset(
     spec: str,
     cache_dir: str | Path | None = None,
     download: bool = True,
     limits: DataLimits = DEFAULT_LIMITS,
+    spec_root: str | Path | None = None,
 ) -> ImageDataset:
-    """Load the dataset a spec names (see DATASET_SPECS_HELP); cache_dir/download only affect downloads."""
+    """Load the dataset a spec names (see DATASET_SPECS_HELP); cache_dir/download only affect downloads.
+
+    With `spec_root`, the idx:/npz:/images: paths must resolve (links followed) inside that folder.
+    """
     key = spec.strip().lower()
     if key == "digits":
         return _load_digits(spec, limits)
@@ -694,7 +715,10 @@ def load_dataset(
     loader = _PATH_LOADERS.get(prefix.lower())
     if colon and loader and location.strip():
         try:
-            return loader(Path(location.strip()).expanduser(), spec, limits)
+            path = Path(location.strip()).expanduser()
+            if spec_root is not None:
+                path = _within_root(location.strip(), Path(spec_root))
+            return loader(path, spec, limits)
         except OSError as exc:  # e.g. a name too long, a folder we may not read
             raise DatasetError(f"cannot read {location.strip()[:200]!r}: {exc.strerror or exc}. "
                                "Check the path, or upload the file instead.") from exc

@@ -233,8 +233,3 @@ class VAE(nn.Module):
 def build_vae(config: VAEConfig) -> VAE:
     """A freshly initialised VAE for this config."""
     return VAE(config)
-
-
-def count_parameters(model: nn.Module) -> int:
-    """Number of trainable scalars."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
