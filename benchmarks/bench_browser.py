@@ -7,8 +7,11 @@ and reads the live pad's own measurement log (window.__latentPad: every send, fr
 on the performance.now() clock that input events are stamped with).
 
   slider_release_to_image_ms_p50/_p95   live pad: from the input event of a click on the slider track to the
-                                        image for the new value painted (decoded, next animation frame)
+                                        image for the new value painted (decoded, next animation frame); the
+                                        shipped MLP is decoded in the browser, so this is the local decode
   drag_frames_per_s                     live pad: new images painted per second while the mouse drags a thumb
+  *_server_decode                       the same with "Decode in the browser" off: every frame is a round trip
+                                        to the server, as for convolutional decoders
   stock_slider_release_to_image_ms_p50/_p95   Streamlit's own st.slider (sliders page, "Stock st.slider"):
                                         from the pointer release to the new st.image painted, same decode
   map_10k_first_paint_s                 Latent map, first visit with a 10,000-image dataset (the first 10k of the
@@ -228,14 +231,16 @@ def live_clicks(page, n: int, rng: random.Random) -> dict[str, list[float]]:
                             " painted: window.__latentPad.painted, states: window.__scriptStates,"
                             " ws: window.__wsLog || []})")
         first = log["sent"][0]
-        paint = next((p for p in log["painted"] if p["seq"] >= first["seq"]), None)
+        # the first image painted for this click: decoded here (local) or the server's answer to its message
+        paint = next((p for p in log["painted"] if p.get("local") or (p["seq"] or 0) >= first["seq"]), None)
         back = next((r for r in log["received"] if r["seq"] >= first["seq"]), None)
         if paint is None or back is None:
             continue
-        parts["total"].append(paint["t"] - first["tFirstInput"])
+        parts["total"].append(paint["t"] - (paint["tInput"] if paint.get("local") else first["tFirstInput"]))
         parts["throttle"].append(first["tSent"] - first["tFirstInput"])
         parts["roundtrip"].append(back["t"] - first["tSent"])
-        parts["paint"].append(paint["t"] - back["t"])
+        if not paint.get("local"):
+            parts["paint"].append(paint["t"] - back["t"])
         split = split_roundtrip(log["ws"], first["tSent"], back["t"])
         if split is not None:
             parts["server"].append(split[0])
@@ -359,14 +364,20 @@ def stock_clicks(page, n: int, rng: random.Random) -> list[float]:
 
 
 def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suffix: str = "",
-                    stock: bool = True) -> dict[str, float]:
-    """All slider figures on one server; emits them (names + suffix) and returns the headline ones."""
+                    stock: bool = True, local: bool = True) -> dict[str, float]:
+    """All slider figures on one server; emits them (names + suffix) and returns the headline ones.
+    local=False turns the pad's "Decode in the browser" off first (every frame from the server)."""
     rng = random.Random(seed)
     page = harness.new_page(browser)
     page.add_init_script(harness.WEBSOCKET_PROBE)
     load_before = cpu_snapshot()
     try:
         open_sliders(page, server)
+        toggle = harness.widget(page, "slider_local_decode")
+        if toggle.count() and toggle.locator("input").is_checked() != local:
+            toggle.locator("label").first.click()
+            harness.wait_settled(page)
+        emit("slider_decoded_in_browser" + suffix, float(bool(toggle.count()) and local), "bool")
         live_clicks(page, 3, rng)  # warm-up: first PNG encodes, first paints, JIT
         parts = live_clicks(page, changes, rng)
         drag = live_drag(page, drag_s, server.process.pid)
@@ -512,6 +523,8 @@ def main(argv: list[str] | None = None) -> int:
         with harness.running_server() as server:
             if args.only in (None, "sliders"):
                 figures = measure_sliders(browser, server, changes, drag_s, args.seed)
+                measure_sliders(browser, server, changes, drag_s, args.seed, suffix="_server_decode", stock=False,
+                                local=False)
             if args.only in (None, "map"):
                 if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
                     note(f"map_10k skipped: no MNIST at {SHARED_MNIST}")

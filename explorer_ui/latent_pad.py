@@ -5,6 +5,9 @@ Values flow in a loop that stays inside one st.fragment:
   browser: slider `input` → throttled, one message in flight → component state "z" = {generation, seq, values, dragging}
   Python:  fragment rerun → vector_from_pad_state → decode → PNG data URL → component data {image, seq, strips, …}
   browser: paints the data URL into its own <img> (no media request), acknowledges `seq`, sends the next value.
+When the decoder is a small MLP (the shipped model), its weights go to the browser once per model and tab, and the
+pad decodes there on every `input` event, with no server round trip while dragging; it sends only the released value,
+and Python answers with the same image and the traversal strips.
 The frontend lives in latent_pad_frontend/ (plain HTML, CSS and an ES module, no build step).
 """
 
@@ -19,9 +22,9 @@ import streamlit as st
 
 from vae_core.images import fit_scale, image_grid, upscale
 from vae_core.models import VAE
-from vae_core.sliders import (MAX_STRIP_DIMS, SLIDER_LIMIT, SLIDER_STEP, STRIP_VALUES, decode_vector, kl_per_dim_from_latents,
-                              order_by_kl, png_data_url, point_fits, starting_vector, strip_image, traversal_strips,
-                              vector_from_pad_state)
+from vae_core.sliders import (MAX_STRIP_DIMS, SLIDER_LIMIT, SLIDER_STEP, STRIP_VALUES, browser_decoder, decode_vector,
+                              kl_per_dim_from_latents, order_by_kl, png_data_url, point_fits, starting_vector, strip_image,
+                              traversal_strips, vector_from_pad_state)
 
 FRONTEND_DIR = Path(__file__).resolve().parent / "latent_pad_frontend"
 COMPONENT_NAME = "latent_pad"
@@ -40,6 +43,7 @@ ORIGIN_SEEN = "sliders_origin_seen"  # the SLIDER_ORIGIN value last adopted (a n
 MODE = "slider_mode"  # "live" (this component) | "stock" (st.slider + st.image, for the latency comparison)
 STRIP_CACHE = "sliders_strip_cache"  # ((model key, vector bytes), strip data URLs): kept while dragging
 STOCK_GENERATION = "sliders_stock_generation"  # generation the stock sliders were seeded from
+LOCAL_DECODE = "slider_local_decode"  # bool: let the browser decode while dragging when the decoder is a small MLP
 
 MODES = {"live": "Live (custom component)", "stock": "Stock st.slider"}
 START_LABELS = {"origin": "Origin (z = 0)", "point": "Chosen point's μ", "random": "Random z ~ N(0, I)"}
@@ -184,6 +188,27 @@ def pad_data(
     }
 
 
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _browser_decoder(model_key: str, _model: VAE) -> dict | None:
+    """The model's decoder as JSON for the browser, or None when it is not a small MLP (shared by all sessions)."""
+    return browser_decoder(_model)
+
+
+def decodes_in_browser(model: VAE, model_key: str) -> bool:
+    """Whether the pad can decode this model in the browser (a small MLP decoder)."""
+    return _browser_decoder(model_key, model) is not None
+
+
+def browser_decoder_key(key: str = PAD_KEY) -> str | None:
+    """The model key whose decoder the browser says it holds (component state "decoder"), or None."""
+    try:
+        state = st.session_state[key]
+    except KeyError:
+        return None
+    held = state.get("decoder") if isinstance(state, Mapping) else None
+    return held if isinstance(held, str) else None
+
+
 def pad_state(key: str = PAD_KEY) -> Mapping | None:
     """The component's last reported value {generation, seq, values, dragging}, or None before the first message."""
     try:
@@ -207,11 +232,16 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
     image = decode_vector(model, z)
     strips = strip_urls(model, model_key, z, order, dragging)
     data = pad_data(image=image, z=z, order=order, kl=kl, strips=strips, seq=seq, generation=ss[GENERATION])
+    local = _browser_decoder(model_key, model) if ss.get(LOCAL_DECODE, True) else None
+    data["decoder_key"] = model_key if local is not None else None
+    if local is not None and browser_decoder_key(key) != model_key:
+        data["decoder"] = local  # once per model and tab: the browser then reports the key it holds
     python_ms = 1000 * (time.perf_counter() - started)
     data["python_ms"] = round(python_ms, 2)  # recorded by the browser beside each frame, for the latency benchmark
     data["caption"] = (f"‖z‖ = {np.linalg.norm(z):.2f} (a draw from N(0, I) has about {np.sqrt(len(z)):.1f}) · "
                        f"{python_ms:.1f} ms in Python")
-    _pad_component(key=key, data=data, default={"z": None}, on_z_change=_ignore)
+    _pad_component(key=key, data=data, default={"z": None, "decoder": None}, on_z_change=_ignore,
+                   on_decoder_change=_ignore)
     return z
 
 

@@ -49,6 +49,14 @@ random_col.button("New random sample", key="sliders_new_random", on_click=pad.ne
 mode_col.radio("Slider widget", list(pad.MODES), format_func=pad.MODES.get, key=pad.MODE, horizontal=True,
                on_change=pad.on_mode_change,
                help="Live redraws while you drag; Streamlit's own slider only sends on release (for comparison)")
+if st.session_state[pad.MODE] == "live":
+    if pad.decodes_in_browser(model.model, model.key):
+        st.session_state.setdefault(pad.LOCAL_DECODE, True)
+        st.toggle("Decode in the browser while dragging", key=pad.LOCAL_DECODE,
+                  help="This decoder is a small MLP: your browser runs it on every slider move (no round trip to "
+                       "the server). Off: each frame is decoded on the server, as for convolutional decoders.")
+    else:
+        st.caption("This decoder is convolutional: each frame is decoded on the server while you drag.")
 if st.session_state[pad.START] == "point" and not pad.point_fits(origin_point, latent_dim):
     st.caption("No point chosen for this model yet: pick one on the Latent map and make it the slider origin. "
                "Showing the origin meanwhile.")

@@ -181,3 +181,32 @@ def test_the_page_runs_inside_the_app_and_keeps_its_vector_across_page_switches(
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     assert pad_data(app)["values"] == values
+
+
+def test_the_shipped_mlp_decoder_goes_to_the_browser_once_and_can_be_turned_off(at):
+    first = pad_data(at)
+    assert first["decoder_key"] and first["decoder"]["shape"] == [1, 8, 8]  # the shipped MLP decodes in the browser
+    at.session_state[pad.PAD_KEY] = {"z": None, "decoder": first["decoder_key"]}  # the pad says it holds it
+    at.run()
+    again = pad_data(at)
+    assert again["decoder_key"] == first["decoder_key"] and "decoder" not in again  # not sent twice
+    at.toggle(key=pad.LOCAL_DECODE).set_value(False).run()
+    off = pad_data(at)
+    assert off["decoder_key"] is None and "decoder" not in off  # the pad goes back to asking Python each frame
+
+
+def test_a_convolutional_decoder_stays_on_the_server(repo_root):
+    from explorer_ui.state import MODEL_CHOICE, MODELS, ModelEntry
+    from vae_core.checkpoint import checkpoint_bytes
+    from vae_core.config import VAEConfig
+    from vae_core.models import build_vae
+
+    conv = build_vae(VAEConfig(input_shape=(1, 8, 8), arch="conv", latent_dim=LATENT_DIM)).eval()
+    app = AppTest.from_file(str(repo_root / PAGE), default_timeout=60)
+    app.session_state[MODELS] = {"conv": ModelEntry("conv", payload=checkpoint_bytes(conv, {}))}
+    app.session_state[MODEL_CHOICE] = "conv"
+    app.run()
+    assert not app.exception, app.exception
+    data = pad_data(app)
+    assert data["decoder_key"] is None and "decoder" not in data
+    assert not app.toggle and any("convolutional" in c.value for c in app.caption)

@@ -158,3 +158,41 @@ def test_png_data_url_round_trips():
     assert url.startswith("data:image/png;base64,")
     back = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
     assert np.array_equal(back, image)
+
+
+# ---------------------------------------------------------------- the decoder the browser runs
+def decode_like_the_browser(spec: dict, z: np.ndarray) -> np.ndarray:
+    """What pad.js computes from the JSON: Linear, SiLU, …, Linear, sigmoid, then round(clip(x)·255), as (H, W[, 3])."""
+    x = np.asarray(z, dtype=np.float64)
+    for i, layer in enumerate(spec["layers"]):
+        w = np.frombuffer(base64.b64decode(layer["weight"]), "<f4").reshape(layer["rows"], layer["cols"])
+        b = np.frombuffer(base64.b64decode(layer["bias"]), "<f4")
+        x = w @ x + b
+        x = x / (1 + np.exp(-x)) if i < len(spec["layers"]) - 1 else 1 / (1 + np.exp(-x))
+    c, h, w_ = spec["shape"]
+    pixels = np.round(np.clip(x, 0, 1) * 255).reshape(c, h, w_)
+    return pixels[0] if c == 1 else pixels.transpose(1, 2, 0)
+
+
+def test_the_browser_decoder_draws_the_same_image_as_the_model(shipped):
+    from vae_core.sliders import browser_decoder
+
+    spec = browser_decoder(shipped)
+    assert spec["shape"] == [1, 8, 8] and spec["activation"] == "silu" and spec["output"] == "sigmoid"
+    assert [layer["cols"] for layer in spec["layers"]][0] == 8 and spec["layers"][-1]["rows"] == 64
+    for z in starting_vector("random", 8, seed=3), np.linspace(-3, 3, 8), np.zeros(8):
+        ours = decode_like_the_browser(spec, z)
+        assert np.abs(ours - decode_vector(shipped, z).astype(float)).max() <= 1  # float64 vs float32 rounding
+
+
+def test_only_small_mlp_decoders_go_to_the_browser(shipped):
+    from vae_core.config import VAEConfig
+    from vae_core.models import build_vae
+    from vae_core.sliders import browser_decoder
+
+    assert browser_decoder(build_vae(VAEConfig(input_shape=(1, 28, 28), arch="conv"))) is None
+    assert browser_decoder(shipped, max_weights=1000) is None  # too big to send
+    rgb = build_vae(VAEConfig(input_shape=(3, 16, 16), arch="mlp", latent_dim=3, hidden=(32,))).eval()
+    spec = browser_decoder(rgb)
+    z = np.array([0.5, -1.0, 2.0])
+    assert np.abs(decode_like_the_browser(spec, z) - decode_vector(rgb, z).astype(float)).max() <= 1

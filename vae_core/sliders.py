@@ -13,13 +13,35 @@ import torch
 
 from .generate import LATENT_LIMIT, decode_to_uint8, sample_latents, traverse
 from .images import image_grid, png_bytes
-from .models import VAE
+from .models import VAE, MLPDecoder
 
 SLIDER_LIMIT = 4.0  # slider range ±4: the N(0, 1) prior puts 99.99 % of its mass inside
 SLIDER_STEP = 0.05  # 160 positions across the range: smooth to drag, and each arrow key press visibly moves the image
 STRIP_VALUES = np.linspace(-3.0, 3.0, 7)  # traversal strip: the dimension set to −3, −2, …, +3
 MAX_STRIP_DIMS = 64  # strips for the first 64 dimensions in display order; more would flood the page
 STARTS = ("origin", "point", "random")
+BROWSER_DECODER_MAX_WEIGHTS = 1_000_000  # an MLP decoder up to 4 MB of float32 is sent to the browser to decode there
+
+
+def _b64_float32(tensor: torch.Tensor) -> str:
+    """Little-endian float32 bytes of a tensor (row-major), base64."""
+    return base64.b64encode(tensor.detach().cpu().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()).decode("ascii")
+
+
+def browser_decoder(model: VAE, max_weights: int = BROWSER_DECODER_MAX_WEIGHTS) -> dict | None:
+    """A small MLP decoder's layers as JSON for decoding in the browser (x = sigmoid(W_n silu(… W_1 z + b_1 …) + b_n)), else None."""
+    decoder = model.decoder
+    if not isinstance(decoder, MLPDecoder):
+        return None
+    modules = list(decoder.body)
+    linears = modules[0::2]
+    if not all(isinstance(m, torch.nn.Linear) for m in linears) or not all(isinstance(m, torch.nn.SiLU) for m in modules[1::2]):
+        return None  # not the Linear, SiLU, …, Linear stack the browser code computes
+    if sum(m.weight.numel() + m.bias.numel() for m in linears) > max_weights:
+        return None
+    layers = [{"rows": int(m.out_features), "cols": int(m.in_features), "weight": _b64_float32(m.weight),
+               "bias": _b64_float32(m.bias)} for m in linears]
+    return {"layers": layers, "activation": "silu", "output": "sigmoid", "shape": [int(v) for v in model.config.input_shape]}
 
 
 def kl_per_dim_from_latents(latent_means: np.ndarray, latent_logvars: np.ndarray) -> np.ndarray:

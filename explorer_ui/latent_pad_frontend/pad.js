@@ -11,10 +11,16 @@
 // the traversal strips while dragging and redraws them then). Python never re-sends the vector the user is dragging: the pad keeps its own values and adopts
 // Python's only on a new generation (reset, new start, new model) or a fresh mount.
 //
+// Local decoding: when Python sends `decoder_key` (and, once per model and tab, `decoder`: an MLP's layers as base64
+// float32), the pad runs that MLP itself on every `input` event and paints the result at once; nothing goes to Python
+// while dragging, the released value is sent as usual, and Python's answer (the same image, the strips) follows.
+// The pad reports the decoder it holds in the state value "decoder", so Python sends the weights only once.
+//
 // For tests and benchmarks, window.__latentPad records every send {seq, tInput, tSent, release, dragEndOnly}, every
 // frame received {seq, t, pythonMs} and every frame painted {seq, t, changed} (performance.now() clock, shared with
 // event.timeStamp); the image carries data-seq and data-painted-at.
 
+const decoders = window.__latentPadDecoders || (window.__latentPadDecoders = new Map()); // model key → MLP
 const WATCHDOG_MS = 400; // a message whose answer never came (script error, lost rerun) stops blocking after this
 const LOG_MAX = 5000;
 
@@ -41,6 +47,72 @@ function record(list, item) {
 
 function formatValue(v) {
   return (v >= 0 ? "+" : "−") + Math.abs(v).toFixed(2);
+}
+
+function float32FromBase64(text) {
+  const bin = atob(text);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new Float32Array(bytes.buffer); // little-endian, as every browser's platform is
+}
+
+// {layers: [{rows, cols, weight, bias}], shape: [C, H, W]} → {layers: [{rows, cols, w, b}], shape}; throws if inconsistent.
+function buildDecoder(spec) {
+  const layers = spec.layers.map((l) => ({ rows: l.rows, cols: l.cols, w: float32FromBase64(l.weight), b: float32FromBase64(l.bias) }));
+  const [c, h, w] = spec.shape;
+  layers.forEach((l, i) => {
+    if (l.w.length !== l.rows * l.cols || l.b.length !== l.rows) throw new Error(`layer ${i}: sizes do not match`);
+    if (i > 0 && l.cols !== layers[i - 1].rows) throw new Error(`layer ${i}: input size does not match`);
+  });
+  if (!layers.length || layers[layers.length - 1].rows !== c * h * w) throw new Error("output size does not match the shape");
+  return { layers, shape: [c, h, w] };
+}
+
+// z → pixels in [0, 1] (C·H·W, channel-major): Linear, SiLU, …, Linear, sigmoid — the model's decode().
+function decodeLocal(net, values) {
+  let input = Float64Array.from(values);
+  const last = net.layers.length - 1;
+  net.layers.forEach((layer, li) => {
+    const { rows, cols, w, b } = layer;
+    const out = new Float64Array(rows);
+    for (let r = 0; r < rows; r++) {
+      let acc = b[r];
+      const off = r * cols;
+      for (let c = 0; c < cols; c++) acc += w[off + c] * input[c];
+      out[r] = li < last ? acc / (1 + Math.exp(-acc)) : 1 / (1 + Math.exp(-acc));
+    }
+    input = out;
+  });
+  return input;
+}
+
+function paintLocal(pad, tInput) {
+  const net = pad.local;
+  if (!net) return;
+  const started = performance.now();
+  const x = decodeLocal(net, pad.values);
+  const [c, h, w] = net.shape;
+  const canvas = pad.canvas || (pad.canvas = document.createElement("canvas"));
+  canvas.width = w;
+  canvas.height = h;
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(w, h);
+  const pixels = new Uint8Array(c * h * w); // the uint8 image, as Python's to_uint8 would give it (H, W[, 3])
+  for (let i = 0; i < h * w; i++) {
+    for (let ch = 0; ch < 3; ch++) {
+      const v = Math.round(Math.min(1, Math.max(0, x[(c === 1 ? 0 : ch) * h * w + i])) * 255);
+      image.data[4 * i + ch] = v;
+      if (ch < c) pixels[i * c + ch] = v;
+    }
+    image.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(image, 0, 0);
+  const ms = performance.now() - started;
+  log.lastLocal = { values: pad.values.slice(), pixels: Array.from(pixels), shape: [h, w, c], ms };
+  const norm = Math.sqrt(pad.values.reduce((a, v) => a + v * v, 0));
+  pad.caption.textContent = `‖z‖ = ${norm.toFixed(2)} (a draw from N(0, I) has about ${Math.sqrt(pad.values.length).toFixed(1)}) · ` +
+    `decoded in your browser in ${ms.toFixed(2)} ms`;
+  paint(pad, canvas.toDataURL("image/png"), null, tInput);
 }
 
 function createPad(root) {
@@ -70,6 +142,9 @@ function createPad(root) {
     dragging: false,
     timer: null,
     setStateValue: null,
+    local: null, // the decoder to run here, or null: Python decodes
+    reportedDecoder: undefined, // what this pad last told Python it holds
+    localFrame: 0, // requestAnimationFrame id of a local decode not yet done
   };
 
   pad.rowsEl.addEventListener("pointerdown", (e) => {
@@ -172,6 +247,17 @@ function onInput(pad, e) {
   const dim = Number(input.dataset.dim);
   pad.values[dim] = Number(input.value);
   showValue(pad, dim);
+  if (pad.local) {
+    // Decode here, at most once per animation frame; Python hears only the released value.
+    const tInput = e.timeStamp;
+    if (!pad.localFrame) {
+      pad.localFrame = requestAnimationFrame(() => {
+        pad.localFrame = 0;
+        paintLocal(pad, tInput);
+      });
+    }
+    return;
+  }
   if (!pad.pending) pad.pending = { tFirstInput: e.timeStamp, tLastInput: e.timeStamp, dim };
   pad.pending.tLastInput = e.timeStamp;
   pad.pending.dim = dim;
@@ -253,15 +339,18 @@ function send(pad, release) {
   }
 }
 
-function paint(pad, src, seq) {
+// seq null: a frame decoded here (tInput: the input event it answers).
+function paint(pad, src, seq, tInput = null) {
   const token = ++pad.paintToken;
   const changed = src !== pad.imageSrc;
   const img = pad.img;
+  const local = seq === null;
   const done = () => {
     if (token !== pad.paintToken) return; // a newer frame replaced this one before it reached the screen
     requestAnimationFrame(() => {
       const t = performance.now();
-      record(log.painted, { seq, t, changed });
+      record(log.painted, local ? { seq, t, changed, local, tInput } : { seq, t, changed });
+      if (local) return;
       log.lastPaintedSeq = seq;
       img.dataset.seq = String(seq);
       img.dataset.paintedAt = t.toFixed(1);
@@ -308,12 +397,38 @@ function update(pad, data) {
     }
     showValue(pad, dim);
   }
-  pad.caption.textContent = data.caption || "";
-  if (data.image) paint(pad, data.image, seq);
+  useDecoder(pad, data);
+  const current = pad.values.length === (data.values || []).length &&
+    pad.values.every((v, i) => Math.abs(v - data.values[i]) < 1e-3);
+  if (pad.local && !current) {
+    // A frame for a value the pad has already left (decoded here since): keep the newer local image.
+    log.lastPaintedSeq = Math.max(log.lastPaintedSeq, seq);
+  } else {
+    pad.caption.textContent = data.caption || "";
+    if (data.image) paint(pad, data.image, seq);
+  }
 
   if (pad.inFlight && seq >= pad.inFlight.seq) {
     pad.inFlight = null;
     schedule(pad);
+  }
+}
+
+// Take the decoder Python sent (once per model and tab) or the one already held, and tell Python what is held.
+function useDecoder(pad, data) {
+  const key = typeof data.decoder_key === "string" ? data.decoder_key : null;
+  if (key && data.decoder) {
+    try {
+      decoders.set(key, buildDecoder(data.decoder));
+    } catch (err) {
+      console.warn("latent pad: decoding on the server, the decoder sent is unusable:", err);
+    }
+  }
+  pad.local = key ? decoders.get(key) || null : null;
+  const held = pad.local ? key : key ? "" : pad.reportedDecoder; // "": please send it (again)
+  if (held !== pad.reportedDecoder && pad.setStateValue && held !== undefined) {
+    pad.reportedDecoder = held;
+    pad.setStateValue("decoder", held);
   }
 }
 
