@@ -199,24 +199,24 @@ def decodes_in_browser(model: VAE, model_key: str) -> bool:
     return _browser_decoder(model_key, model) is not None
 
 
-def browser_decoder_key(key: str = PAD_KEY) -> str | None:
-    """The model key whose decoder the browser says it holds (component state "decoder"), or None."""
+def _component_value(key: str, name: str, kind: type) -> object | None:
+    """One state value the component reported (session_state[key][name]) if it has the expected type, else None."""
     try:
         state = st.session_state[key]
     except KeyError:
         return None
-    held = state.get("decoder") if isinstance(state, Mapping) else None
-    return held if isinstance(held, str) else None
+    value = state.get(name) if isinstance(state, Mapping) else None
+    return value if isinstance(value, kind) else None
+
+
+def browser_decoder_key(key: str = PAD_KEY) -> str | None:
+    """The model key whose decoder the browser says it holds (component state "decoder"), or None."""
+    return _component_value(key, "decoder", str)
 
 
 def pad_state(key: str = PAD_KEY) -> Mapping | None:
     """The component's last reported value {generation, seq, values, dragging}, or None before the first message."""
-    try:
-        state = st.session_state[key]
-    except KeyError:
-        return None
-    value = state.get("z") if isinstance(state, Mapping) else None
-    return value if isinstance(value, Mapping) else None
+    return _component_value(key, "z", Mapping)
 
 
 def _ignore() -> None:

@@ -44,3 +44,21 @@ def mnist_dir() -> Path:
     if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"shared MNIST files not found at {SHARED_MNIST}")
     return SHARED_MNIST
+
+
+@pytest.fixture()
+def app_router():
+    """AppTest runs explorer_app.py (router + sidebar) on every run, as the real server does."""
+    from app_helpers import router_runs_every_time
+
+    with router_runs_every_time():
+        yield
+
+
+@pytest.fixture()
+def media():
+    """Every media file AppTest stores during the test (a download's bytes, by URL)."""
+    from app_helpers import recording_media
+
+    with recording_media() as recorder:
+        yield recorder

@@ -8,23 +8,10 @@ import io
 import pytest
 from PIL import Image
 
-from app_helpers import (assert_clean, download_url, goto, image_urls, recording_media, router_runs_every_time,
-                         start_app, texts, wait_for_training)
+from app_helpers import assert_clean, download_url, goto, image_urls, start_app, texts, wait_for_training
 from vae_core.checkpoint import checkpoint_from_bytes
 
-pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def _router():
-    with router_runs_every_time():
-        yield
-
-
-@pytest.fixture()
-def media():
-    with recording_media() as recorder:
-        yield recorder
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("app_router")]
 
 
 def start_training(at, epochs: int, latent: int = 2):

@@ -9,23 +9,12 @@ import json
 import numpy as np
 import pytest
 
-from app_helpers import (MY_PAGES, PAGES, assert_clean, download_url, goto, image_urls, recording_media,
-                         router_runs_every_time, start_app, texts)
+from app_helpers import MY_PAGES, PAGES, assert_clean, download_url, goto, image_urls, start_app, texts
 from vae_core import DEFAULT_MODEL_PATH
 from vae_core.explore import rank_worst
 from vae_core.latents import image_scores
 
-
-@pytest.fixture(autouse=True)
-def _router():
-    with router_runs_every_time():
-        yield
-
-
-@pytest.fixture()
-def media():
-    with recording_media() as recorder:
-        yield recorder
+pytestmark = pytest.mark.usefixtures("app_router")
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from app_helpers import assert_clean, goto, image_urls, router_runs_every_time, start_app
+from app_helpers import assert_clean, goto, image_urls, start_app
 from dataset_fixtures import labelled_pngs, png_bytes, random_images, understate_sizes, zip_bytes
 from vae_core.checkpoint import FORMAT, checkpoint_bytes
 from vae_core.config import VAEConfig
@@ -41,10 +41,7 @@ class Tripwire:
         return (open, (str(self.marker), "w"))
 
 
-@pytest.fixture(autouse=True)
-def _router():
-    with router_runs_every_time():
-        yield
+pytestmark = pytest.mark.usefixtures("app_router")
 
 
 def upload(at, key: str, name: str, payload: bytes):

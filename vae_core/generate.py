@@ -123,17 +123,24 @@ def traverse(z: torch.Tensor, dim: int, values: np.ndarray | list[float]) -> tor
     return out
 
 
-def clean_latent(z: np.ndarray | list[float] | torch.Tensor, latent_dim: int) -> torch.Tensor:
-    """A (latent_dim,) float32 tensor from user input: finite values clamped to ±LATENT_LIMIT, else ValueError."""
+def clamped_vector(values, latent_dim: int, limit: float = LATENT_LIMIT) -> np.ndarray:
+    """A (latent_dim,) float64 vector from untrusted input, clamped to ±limit; ValueError on wrong size, NaN or inf."""
     try:
-        arr = np.asarray(z, dtype=np.float64).reshape(-1)
+        if values is None:
+            raise TypeError("None")
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"latent vector must be a list of numbers, got {z!r:.80}") from exc
+        raise ValueError(f"latent vector must be a list of numbers, got {values!r:.80}") from exc
     if arr.size != latent_dim:
         raise ValueError(f"latent vector must have {latent_dim} values, got {arr.size}")
     if not np.all(np.isfinite(arr)):
         raise ValueError("latent vector contains NaN or infinite values")
-    return torch.from_numpy(np.clip(arr, -LATENT_LIMIT, LATENT_LIMIT).astype(np.float32))
+    return np.clip(arr, -limit, limit)
+
+
+def clean_latent(z: np.ndarray | list[float] | torch.Tensor, latent_dim: int) -> torch.Tensor:
+    """A (latent_dim,) float32 tensor from user input: finite values clamped to ±LATENT_LIMIT, else ValueError."""
+    return torch.from_numpy(clamped_vector(z, latent_dim).astype(np.float32))
 
 
 @torch.inference_mode()

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
-from .generate import LATENT_LIMIT, decode_to_uint8, sample_latents, traverse
+from .generate import LATENT_LIMIT, clamped_vector, decode_to_uint8, sample_latents, traverse
 from .images import image_grid, png_bytes
 from .models import VAE, MLPDecoder
 
@@ -88,18 +88,7 @@ def point_fits(point: Sequence[float] | np.ndarray | None, latent_dim: int) -> b
 
 def clamp_vector(values: Sequence[float] | np.ndarray, latent_dim: int, limit: float = SLIDER_LIMIT) -> np.ndarray:
     """A (latent_dim,) float64 vector from untrusted input, clamped to ±limit; ValueError on wrong size, NaN or inf."""
-    try:
-        if values is None:
-            raise TypeError("None")
-        arr = np.asarray(values, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"latent vector must be numbers, got {values!r:.80}") from exc
-    if arr.size != latent_dim:
-        raise ValueError(f"latent vector must have {latent_dim} values, got {arr.size}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("latent vector contains NaN or infinite values")
-    limit = min(float(limit), LATENT_LIMIT)
-    return np.clip(arr, -limit, limit)
+    return clamped_vector(values, latent_dim, min(float(limit), LATENT_LIMIT))
 
 
 def vector_from_pad_state(state: Mapping | None, generation: int, fallback: np.ndarray) -> tuple[np.ndarray, int, bool]:
