@@ -44,6 +44,8 @@ MODE = "slider_mode"  # "live" (this component) | "stock" (st.slider + st.image,
 STRIP_CACHE = "sliders_strip_cache"  # ((model key, vector bytes), strip data URLs): kept while dragging
 STOCK_GENERATION = "sliders_stock_generation"  # generation the stock sliders were seeded from
 LOCAL_DECODE = "slider_local_decode"  # bool: let the browser decode while dragging when the decoder is a small MLP
+DECODER_SENT = "sliders_decoder_sent"  # (model key, times its decoder went to this session's browser)
+MAX_DECODER_SENDS = 2  # a browser that never confirms (a broken tab, a script client) is not sent megabytes every frame
 
 MODES = {"live": "Live (custom component)", "stock": "Stock st.slider"}
 START_LABELS = {"origin": "Origin (z = 0)", "point": "Chosen point's μ", "random": "Random z ~ N(0, I)"}
@@ -235,7 +237,11 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
     local = _browser_decoder(model_key, model) if ss.get(LOCAL_DECODE, True) else None
     data["decoder_key"] = model_key if local is not None else None
     if local is not None and browser_decoder_key(key) != model_key:
-        data["decoder"] = local  # once per model and tab: the browser then reports the key it holds
+        sent_for, sends = ss.get(DECODER_SENT) or (None, 0)
+        sends = sends if sent_for == model_key else 0
+        if sends < MAX_DECODER_SENDS:  # once per model and tab: the browser then reports the key it holds
+            data["decoder"] = local
+            ss[DECODER_SENT] = (model_key, sends + 1)
     python_ms = 1000 * (time.perf_counter() - started)
     data["python_ms"] = round(python_ms, 2)  # recorded by the browser beside each frame, for the latency benchmark
     data["caption"] = (f"‖z‖ = {np.linalg.norm(z):.2f} (a draw from N(0, I) has about {np.sqrt(len(z)):.1f}) · "

@@ -210,3 +210,11 @@ def test_a_convolutional_decoder_stays_on_the_server(repo_root):
     data = pad_data(app)
     assert data["decoder_key"] is None and "decoder" not in data
     assert not app.toggle and any("convolutional" in c.value for c in app.caption)
+
+
+def test_a_browser_that_never_confirms_the_decoder_is_not_sent_it_every_frame(at):
+    assert "decoder" in pad_data(at)  # first frame: sent
+    sent = 1
+    for seq in range(1, 6):  # a client that sends values but never reports holding the decoder
+        sent += "decoder" in send_from_browser(at, [0.1 * seq] * LATENT_DIM, seq=seq)
+    assert sent == pad.MAX_DECODER_SENDS

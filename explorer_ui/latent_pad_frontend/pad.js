@@ -447,6 +447,8 @@ export default function (component) {
     if (host.isConnected) return;
     if (pad.timer) clearTimeout(pad.timer);
     pad.timer = null;
+    if (pad.localFrame) cancelAnimationFrame(pad.localFrame);
+    pad.localFrame = 0;
     window.removeEventListener("pointerup", pad.onPointerUp, true);
   };
 }
