@@ -248,3 +248,18 @@ def test_a_plain_autoencoder_is_stopped_on_its_own_objective(digits):
     recons = [h["val_recon"] for h in result.history]
     assert result.summary["best_epoch"] == 1 + recons.index(min(recons))
     assert all(h["val_objective"] == pytest.approx(h["val_recon"]) for h in result.history)
+
+
+@pytest.mark.parametrize("ema_decay", [0.0, 0.99])
+def test_the_returned_model_is_the_one_whose_validation_score_is_reported(digits, ema_decay):
+    """With or without a weight average, the summary's validation −ELBO is that of the weights returned (and saved)."""
+    result = fit(small_config(digits), digits, replace(FAST, ema_decay=ema_decay))
+    _, val_idx = split_indices(len(digits.images), FAST.val_fraction)
+    again = evaluate(result.model, digits.images[val_idx], seed=FAST.seed)
+    assert again["neg_elbo"] == pytest.approx(result.summary["val_neg_elbo"], rel=1e-5)
+
+
+def test_a_weight_average_changes_the_result(digits):
+    plain = fit(small_config(digits), digits, replace(FAST, ema_decay=0.0)).model
+    averaged = fit(small_config(digits), digits, replace(FAST, ema_decay=0.99)).model
+    assert any(not torch.equal(a, b) for a, b in zip(plain.state_dict().values(), averaged.state_dict().values()))

@@ -261,8 +261,7 @@ def _fit(config: VAEConfig, dataset, s: TrainSettings, progress, should_stop, ch
             if ema is not None:  # bias-corrected start: early averages do not drag the random init along
                 weight = 1.0 - min(s.ema_decay, (1 + step) / (10 + step))
                 with torch.no_grad():
-                    for averaged, live in zip(ema_params, live_params):
-                        averaged.lerp_(live, weight)
+                    torch._foreach_lerp_(ema_params, live_params, weight)  # one call for every tensor
             n = len(x)
             seen += n
             sums["loss"] += out.loss.item() * n
