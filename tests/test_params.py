@@ -123,7 +123,7 @@ def test_bad_traversals_are_refused(z, dim, values, message):
 
 
 @pytest.mark.parametrize(("z", "message"), [
-    ([NAN, 0, 0], "NaN"), ([INF, 0, 0], "NaN"), ([0, 0], "3 values"), (None, "3 values"),
+    ([NAN, 0, 0], "NaN"), ([INF, 0, 0], "NaN"), ([0, 0], "3 values"), (None, "list of numbers"),
     (["x", 0, 0], "list of numbers"), ({"a": 1}, "list of numbers"), ([[1, 2], [3]], "list of numbers"),
 ])
 def test_clean_latent_refuses_what_is_not_a_finite_vector(z, message):
