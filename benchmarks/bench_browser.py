@@ -106,6 +106,11 @@ STOCK_PROBE = """
 
 
 def emit(name: str, value: float, unit: str) -> None:
+    """One JSON line; a figure with nothing to measure (a NaN median: no values sent while the browser decodes) is
+    named on stderr instead, so every line stays strict JSON."""
+    if math.isnan(float(value)):
+        note(f"{name}: nothing to measure in this run")
+        return
     print(json.dumps({"name": name, "value": round(float(value), 3), "unit": unit}), flush=True)
 
 
