@@ -334,10 +334,11 @@ def live_drag(page, seconds: float, server_pid: int | None = None) -> dict[str, 
         "interval_ms": median(intervals),
         "server_ms": median([x[0] for x in splits]),
         "frontend_ms": median([x[1] for x in splits]),
-        "server_cpu_ms_per_frame": 1000 * server_cpu / max(1, len(sends)),
+        "server_cpu_ms_per_frame": 1000 * server_cpu / len(sends) if sends else float("nan"),
         "script_run_ms": median(runs),
         "python_ms": median([r["pythonMs"] for r in log["received"] if t0 <= r["t"] <= t1 and r.get("pythonMs")]),
         "sent_while_running_pct": 100.0 * busy_sends / max(1, len(sends)),
+        "browser_decode_ms": median([p["decodeMs"] for p in frames if p.get("local")]),
     }
 
 
@@ -366,6 +367,24 @@ def stock_clicks(page, n: int, rng: random.Random) -> list[float]:
         probe = page.evaluate("() => window.__stockProbe")
         latencies.append(probe["painted"][before]["t"] - probe["releases"][-1])
     return latencies
+
+
+# (figure name, live_drag key, unit) of the drag's detail figures
+DRAG_FIGURES = [
+    ("drag_frames_painted", "frames", "frames"),
+    ("drag_values_sent", "sent", "messages"),
+    ("drag_slider_input_events_per_s", "inputs_per_s", "events/s"),
+    ("drag_browser_decode_ms_p50", "browser_decode_ms", "ms"),
+    ("drag_send_to_frame_back_ms_p50", "roundtrip_ms", "ms"),
+    ("drag_frame_back_to_next_send_ms_p50", "idle_ms", "ms"),
+    ("drag_send_interval_ms_p50", "interval_ms", "ms"),
+    ("drag_websocket_send_to_frame_message_ms_p50", "server_ms", "ms"),
+    ("drag_frame_message_to_component_ms_p50", "frontend_ms", "ms"),
+    ("drag_server_cpu_ms_per_frame", "server_cpu_ms_per_frame", "ms"),
+    ("drag_server_script_run_ms_p50", "script_run_ms", "ms"),
+    ("drag_server_python_frame_ms_p50", "python_ms", "ms"),
+    ("drag_values_sent_while_previous_run_busy_pct", "sent_while_running_pct", "%"),
+]
 
 
 def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suffix: str = "",
@@ -400,18 +419,8 @@ def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suf
     for name, value in figures.items():
         emit(name + suffix, value, "frames/s" if name.startswith("drag") else "ms")
     emit("slider_changes_measured" + suffix, len(total), "changes")
-    emit("drag_frames_painted" + suffix, drag["frames"], "frames")
-    emit("drag_values_sent" + suffix, drag["sent"], "messages")
-    emit("drag_slider_input_events_per_s" + suffix, drag["inputs_per_s"], "events/s")
-    emit("drag_send_to_frame_back_ms_p50" + suffix, drag["roundtrip_ms"], "ms")
-    emit("drag_frame_back_to_next_send_ms_p50" + suffix, drag["idle_ms"], "ms")
-    emit("drag_send_interval_ms_p50" + suffix, drag["interval_ms"], "ms")
-    emit("drag_websocket_send_to_frame_message_ms_p50" + suffix, drag["server_ms"], "ms")
-    emit("drag_frame_message_to_component_ms_p50" + suffix, drag["frontend_ms"], "ms")
-    emit("drag_server_cpu_ms_per_frame" + suffix, drag["server_cpu_ms_per_frame"], "ms")
-    emit("drag_server_script_run_ms_p50" + suffix, drag["script_run_ms"], "ms")
-    emit("drag_server_python_frame_ms_p50" + suffix, drag["python_ms"], "ms")
-    emit("drag_values_sent_while_previous_run_busy_pct" + suffix, drag["sent_while_running_pct"], "%")
+    for name, key, unit in DRAG_FIGURES:
+        emit(name + suffix, drag[key], unit)
     if stock_ms:
         emit("stock_slider_release_to_image_ms_p50" + suffix, statistics.median(stock_ms), "ms")
         emit("stock_slider_release_to_image_ms_p95" + suffix, harness.percentile(stock_ms, 95), "ms")

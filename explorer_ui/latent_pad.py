@@ -118,6 +118,7 @@ def ensure_vector(latent_dim: int, model_key: str, origin_point: Sequence[float]
     ss.setdefault(SEED, 0)
     ss.setdefault(MODE, "live")
     ss.setdefault(GENERATION, 0)
+    ss.setdefault(LOCAL_DECODE, True)
     origin_list = None if origin_point is None else list(np.asarray(origin_point, dtype=float).reshape(-1))
     if origin_list is not None and origin_list != ss.get(ORIGIN_SEEN) and point_fits(origin_list, latent_dim):
         ss[ORIGIN_SEEN] = origin_list
@@ -234,7 +235,7 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
     image = decode_vector(model, z)
     strips = strip_urls(model, model_key, z, order, dragging)
     data = pad_data(image=image, z=z, order=order, kl=kl, strips=strips, seq=seq, generation=ss[GENERATION])
-    local = _browser_decoder(model_key, model) if ss.get(LOCAL_DECODE, True) else None
+    local = _browser_decoder(model_key, model) if ss[LOCAL_DECODE] else None
     data["decoder_key"] = model_key if local is not None else None
     if local is not None and browser_decoder_key(key) != model_key:
         sent_for, sends = ss.get(DECODER_SENT) or (None, 0)

@@ -51,7 +51,6 @@ mode_col.radio("Slider widget", list(pad.MODES), format_func=pad.MODES.get, key=
                help="Live redraws while you drag; Streamlit's own slider only sends on release (for comparison)")
 if st.session_state[pad.MODE] == "live":
     if pad.decodes_in_browser(model.model, model.key):
-        st.session_state.setdefault(pad.LOCAL_DECODE, True)
         st.toggle("Decode in the browser while dragging", key=pad.LOCAL_DECODE,
                   help="This decoder is a small MLP: your browser runs it on every slider move (no round trip to "
                        "the server). Off: each frame is decoded on the server, as for convolutional decoders.")

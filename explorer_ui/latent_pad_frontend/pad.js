@@ -17,7 +17,8 @@
 // The pad reports the decoder it holds in the state value "decoder", so Python sends the weights only once.
 //
 // For tests and benchmarks, window.__latentPad records every send {seq, tInput, tSent, release, dragEndOnly}, every
-// frame received {seq, t, pythonMs} and every frame painted {seq, t, changed} (performance.now() clock, shared with
+// frame received {seq, t, pythonMs} and every frame painted {seq, t, changed} (a frame decoded here: seq null, plus
+// local, tInput and decodeMs) (performance.now() clock, shared with
 // event.timeStamp); the image carries data-seq and data-painted-at.
 
 const decoders = window.__latentPadDecoders || (window.__latentPadDecoders = new Map()); // model key → MLP
@@ -112,7 +113,7 @@ function paintLocal(pad, tInput) {
   const norm = Math.sqrt(pad.values.reduce((a, v) => a + v * v, 0));
   pad.caption.textContent = `‖z‖ = ${norm.toFixed(2)} (a draw from N(0, I) has about ${Math.sqrt(pad.values.length).toFixed(1)}) · ` +
     `decoded in your browser in ${ms.toFixed(2)} ms`;
-  paint(pad, canvas.toDataURL("image/png"), null, tInput);
+  paint(pad, canvas.toDataURL("image/png"), null, { tInput, decodeMs: ms });
 }
 
 function createPad(root) {
@@ -339,17 +340,16 @@ function send(pad, release) {
   }
 }
 
-// seq null: a frame decoded here (tInput: the input event it answers).
-function paint(pad, src, seq, tInput = null) {
+// seq null: a frame decoded here; `local` then says which input event it answers and how long the decode took.
+function paint(pad, src, seq, local = null) {
   const token = ++pad.paintToken;
   const changed = src !== pad.imageSrc;
   const img = pad.img;
-  const local = seq === null;
   const done = () => {
     if (token !== pad.paintToken) return; // a newer frame replaced this one before it reached the screen
     requestAnimationFrame(() => {
       const t = performance.now();
-      record(log.painted, local ? { seq, t, changed, local, tInput } : { seq, t, changed });
+      record(log.painted, local ? { seq, t, changed, local: true, ...local } : { seq, t, changed });
       if (local) return;
       log.lastPaintedSeq = seq;
       img.dataset.seq = String(seq);
