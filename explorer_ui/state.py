@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -18,7 +18,7 @@ import torch
 
 from vae_core import ASSETS_DIR, DEFAULT_DATASET_SPEC, DEFAULT_MODEL_PATH
 from vae_core.checkpoint import LoadedCheckpoint, checkpoint_from_bytes
-from vae_core.data import DEFAULT_LIMITS, ImageDataset, load_dataset, load_uploaded, spec_root_from_env
+from vae_core.data import UPLOAD_LIMITS, ImageDataset, load_dataset, load_uploaded, spec_root_from_env
 from vae_core.latents import encode, image_scores
 from vae_core.projection import PCAProjection, pca_2d, tsne_2d
 
@@ -114,8 +114,6 @@ def _checkpoint(key: str, _payload: bytes | None) -> LoadedCheckpoint:
     return checkpoint_from_bytes(payload, source="the shipped model" if _payload is None else "uploaded checkpoint")
 
 
-# An upload is tiny on the wire but may unpack big (a compressed .npz of zeros): cap what one upload may become.
-UPLOAD_LIMITS = replace(DEFAULT_LIMITS, max_images=70_000, max_array_bytes=768 * 2**20)
 KEEP_UPLOADS = 4  # uploads kept per session and registry (the oldest unselected ones are dropped)
 
 

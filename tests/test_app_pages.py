@@ -283,7 +283,7 @@ def test_a_dataset_of_another_shape_says_so_and_offers_training():
 
 def test_an_offline_download_is_reported_and_the_dataset_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("LATENT_EXPLORER_DATA", str(tmp_path))  # an empty cache: loading must try to download
-    monkeypatch.setattr("vae_core.data._download_torchvision", lambda source, root: OSError("network is unreachable"))
+    monkeypatch.setattr("vae_core.data.builtin.download_torchvision", lambda source, root: OSError("network is unreachable"))
     at = start_app()
     at.sidebar.selectbox(key="sb_dataset").set_value("spec:fashion-mnist").run()
     assert_clean(at)
