@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.installed
 PORT   ?= 8501
 
-.PHONY: run test test-fast bench venv default-model clean
+.PHONY: run test test-fast bench fuzz venv default-model clean
 
 venv: $(STAMP)
 
@@ -29,6 +29,13 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# Property-based fuzzing of every loader (checkpoints, .npz, IDX, zips), longer than make test's short run.
+# FUZZ_EXAMPLES cases per target; FUZZ_SEED=0 repeats the same cases, any other seed explores new ones.
+FUZZ_EXAMPLES ?= 1500
+FUZZ_SEED ?= 1
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz_inputs --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED)
 
 # Rebuild the shipped default model exactly as the README says.
 default-model: $(STAMP)

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -36,6 +37,9 @@ _MAX_ZIP_COMMENT = 65_535
 # decompressed a whole compressed block at a time, so one read could allocate gigabytes.
 _ALLOWED_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _READ_CHUNK = 1 << 20
+# What zipfile, gzip and zlib raise on corrupt input (a negative seek from a lying header is a ValueError).
+_READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError,
+                OverflowError, IndexError, struct.error)
 
 
 @dataclass
@@ -106,6 +110,8 @@ def _zip_from(stream: BinaryIO, max_members: int) -> Iterator[zipfile.ZipFile]:
 
 def checked_members(archive: zipfile.ZipFile, max_total_bytes: int) -> list[zipfile.ZipInfo]:
     """The archive's file entries, after refusing unsafe names, encryption, odd compression and bombs."""
+    if any(not info.filename for info in archive.infolist()):
+        raise ArchiveError("a member has an empty name; the whole archive is refused")
     files = [info for info in archive.infolist() if not info.is_dir()]
     for info in files:
         if not is_safe_member_name(info.filename):
@@ -144,13 +150,12 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: ReadBud
                         "or the archive's size limit"
                     )
                 chunks.append(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError, RuntimeError) as err:
+    except ArchiveError:
+        raise
+    except _READ_ERRORS as err:
         raise ArchiveError(f"member {info.filename!r} cannot be read ({err}); the archive is corrupt") from err
     budget.remaining -= size
     return b"".join(chunks)
-
-
-_READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError, RuntimeError)
 
 
 def confined(path: Path, root: Path | None) -> Path:
@@ -214,6 +219,8 @@ class IdxStream:
             stream.seek(0)
             self._stream: BinaryIO = gzip.GzipFile(fileobj=stream, mode="rb") if is_gzip else stream
             self.dims = self._read_header(magic, max_count, max_side)
+        except ArchiveError:
+            raise
         except _READ_ERRORS as err:
             raise ArchiveError(f"it cannot be read ({err}); the file or its gzip wrapper is corrupt") from err
         self.item_bytes = int(np.prod(self.dims[1:], dtype=np.int64)) if len(self.dims) > 1 else 1
@@ -248,6 +255,8 @@ class IdxStream:
         size = count * self.item_bytes
         try:
             data = _read_up_to(self._stream, size)
+        except ArchiveError:
+            raise
         except _READ_ERRORS as err:
             raise ArchiveError(f"it cannot be read ({err}); the file or its gzip wrapper is corrupt") from err
         if len(data) != size:
@@ -262,6 +271,8 @@ class IdxStream:
         """Refuse data after the last item (the header and the file disagree)."""
         try:
             extra = self._stream.read(1)
+        except ArchiveError:
+            raise
         except _READ_ERRORS as err:
             raise ArchiveError(f"it cannot be read ({err}); the file or its gzip wrapper is corrupt") from err
         if extra:
@@ -277,6 +288,8 @@ class MemberStream:
         self.read_so_far = 0
         try:
             self._member = archive.open(info)
+        except ArchiveError:
+            raise
         except _READ_ERRORS as err:
             raise ArchiveError(f"member {info.filename!r} cannot be read ({err}); the archive is corrupt") from err
 
@@ -286,6 +299,8 @@ class MemberStream:
             size = self.info.file_size - self.read_so_far
         try:
             data = bytes(_read_up_to(self._member, max(0, size)))
+        except ArchiveError:
+            raise
         except _READ_ERRORS as err:
             raise ArchiveError(f"member {self.info.filename!r} cannot be read ({err}); the archive is corrupt") from err
         self.read_so_far += len(data)

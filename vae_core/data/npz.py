@@ -54,6 +54,9 @@ def _small_array(payload: bytes, name: str, source: str) -> np.ndarray:
             f"{size_text(len(payload))}; the file is corrupt. Save it again."
         )
     data = stream.read(declared)
+    if len(data) != declared:
+        raise DatasetError(f"{source}: '{name}' ends before the {size_text(declared)} its header declares; "
+                           "the file is corrupt. Save it again.")
     array = np.frombuffer(data, dtype=dtype, count=math.prod(shape)) if declared else np.empty(0, dtype)
     return array.reshape(shape, order="F" if fortran_order else "C")
 
@@ -64,6 +67,8 @@ def _stream_images(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, 
     stream = MemberStream(archive, info)
     try:
         shape, fortran_order, dtype = _npy_header(stream, "images", label)
+        if not shape:
+            raise DatasetError(f"{label}: 'images' is a single number, not an array of images. Save (N, H, W) images.")
         if math.prod(shape) == 0:
             raise DatasetError(f"{label}: the 'images' array is empty (shape {shape}). Save some images.")
         item_values = math.prod(shape[1:])
