@@ -49,16 +49,22 @@ IDX_IMAGES = 2051
 
 def seed_checkpoint() -> bytes:
     """A small valid checkpoint."""
-    return checkpoint_bytes(build_vae(VAEConfig(input_shape=(1, 8, 8), arch="mlp", latent_dim=2, hidden=(8,))),
-                            {"dataset_name": "digits", "epochs_run": 3, "val_neg_elbo": 12.5})
+    return checkpoint_bytes(
+        build_vae(VAEConfig(input_shape=(1, 8, 8), arch="mlp", latent_dim=2, hidden=(8,))),
+        {"dataset_name": "digits", "epochs_run": 3, "val_neg_elbo": 12.5},
+    )
 
 
 def seed_npz() -> bytes:
     """A small valid .npz with images, labels and class names."""
     buffer = io.BytesIO()
     rng = np.random.default_rng(0)
-    np.savez(buffer, images=rng.integers(0, 256, (6, 10, 10), dtype=np.uint8), labels=np.array([0, 1, 0, 1, 2, 2]),
-             class_names=np.array(["a", "b", "c"]))
+    np.savez(
+        buffer,
+        images=rng.integers(0, 256, (6, 10, 10), dtype=np.uint8),
+        labels=np.array([0, 1, 0, 1, 2, 2]),
+        class_names=np.array(["a", "b", "c"]),
+    )
     return buffer.getvalue()
 
 
@@ -109,7 +115,9 @@ def loaders(work: Workdir) -> dict[str, Callable[[bytes], object]]:
         "idx_raw": lambda p: idx_folder(p, gz=False),
         "idx_gz": lambda p: idx_folder(p, gz=True),
         "config_json": lambda p: VAEConfig.from_json(p.decode("utf-8", "replace")),
-        "spec_text": lambda p: load_dataset(p.decode("utf-8", "replace"), download=False, spec_root=work.path),
+        "spec_text": lambda p: load_dataset(
+            p.decode("utf-8", "replace"), download=False, spec_root=work.path
+        ),
     }
 
 
@@ -117,10 +125,14 @@ def loaders(work: Workdir) -> dict[str, Callable[[bytes], object]]:
 
 _mutation = st.one_of(
     st.tuples(st.just("flip"), st.integers(0, 2**20), st.integers(1, 255)),
-    st.tuples(st.just("set"), st.integers(0, 2**20), st.sampled_from([0, 0xFF, 0x7F, 0x80, ord("["), ord("9")])),
+    st.tuples(
+        st.just("set"), st.integers(0, 2**20), st.sampled_from([0, 0xFF, 0x7F, 0x80, ord("["), ord("9")])
+    ),
     st.tuples(st.just("truncate"), st.integers(0, 2**20), st.just(0)),
     st.tuples(st.just("insert"), st.integers(0, 2**20), st.binary(min_size=1, max_size=16)),
-    st.tuples(st.just("int"), st.integers(0, 2**20), st.sampled_from([0, 1, 2**31 - 1, 2**32 - 1, 2**63, 2**64 - 1])),
+    st.tuples(
+        st.just("int"), st.integers(0, 2**20), st.sampled_from([0, 1, 2**31 - 1, 2**32 - 1, 2**63, 2**64 - 1])
+    ),
 )
 
 
@@ -146,14 +158,28 @@ def mutate(seed: bytes, steps: list[tuple]) -> bytes:
 
 
 _json_value = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats(allow_nan=True) | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=True)
+    | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
     max_leaves=12,
 )
-_config_fields = ["input_shape", "arch", "latent_dim", "hidden", "channels", "likelihood", "beta", "gaussian_sigma",
-                  "dropout"]
-_configs = st.dictionaries(st.sampled_from(_config_fields), _json_value | st.lists(st.integers(-5, 70_000), max_size=7),
-                           max_size=9)
+_config_fields = [
+    "input_shape",
+    "arch",
+    "latent_dim",
+    "hidden",
+    "channels",
+    "likelihood",
+    "beta",
+    "gaussian_sigma",
+    "dropout",
+]
+_configs = st.dictionaries(
+    st.sampled_from(_config_fields), _json_value | st.lists(st.integers(-5, 70_000), max_size=7), max_size=9
+)
 
 
 def checkpoint_with(config: dict, summary: object) -> bytes:
@@ -163,15 +189,35 @@ def checkpoint_with(config: dict, summary: object) -> bytes:
     return struct.pack("<Q", len(header)) + header
 
 
-_dtypes = st.sampled_from(["|u1", "<f4", "<f8", ">f8", "<i8", ">u8", "<u8", "|b1", "<U5", "|S3", "|O", "<c8", "|V8",
-                           "<f2", "<i2", "[('a', '<f4')]"])
+_dtypes = st.sampled_from(
+    [
+        "|u1",
+        "<f4",
+        "<f8",
+        ">f8",
+        "<i8",
+        ">u8",
+        "<u8",
+        "|b1",
+        "<U5",
+        "|S3",
+        "|O",
+        "<c8",
+        "|V8",
+        "<f2",
+        "<i2",
+        "[('a', '<f4')]",
+    ]
+)
 _shapes = st.lists(st.integers(0, 2**40), min_size=0, max_size=5).map(tuple)
 
 
 def npz_with_header(dtype: str, shape: tuple, fortran: bool, data: bytes, member: str) -> bytes:
     """An .npz whose member has a hand-written .npy header (any shape/dtype), then `data`."""
-    header = f"{{'descr': {dtype if dtype.startswith('[') else repr(dtype)}, 'fortran_order': {fortran}, " \
-             f"'shape': {shape!r}, }}"
+    header = (
+        f"{{'descr': {dtype if dtype.startswith('[') else repr(dtype)}, 'fortran_order': {fortran}, "
+        f"'shape': {shape!r}, }}"
+    )
     header = header.ljust(118) + "\n"
     npy = b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + data
     return zip_bytes({member: npy})
@@ -190,7 +236,9 @@ def png_header(width: int, height: int, mode: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, mode, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
 
 
 # ---------------------------------------------------------------- the run
@@ -215,14 +263,17 @@ class Recorder:
             pass
         except Exception as exc:  # noqa: BLE001 - the finding is recorded with its traceback, not hidden
             tail = traceback.format_exc().strip().splitlines()[-3:]
-            self.findings.append(f"{target}: {type(exc).__name__}: {str(exc)[:200]} | {' / '.join(tail)[:400]}")
+            self.findings.append(
+                f"{target}: {type(exc).__name__}: {str(exc)[:200]} | {' / '.join(tail)[:400]}"
+            )
         self.slowest[target] = max(self.slowest.get(target, 0.0), time.perf_counter() - start)
         rise = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before
         self.rss_rise_kib[target] = self.rss_rise_kib.get(target, 0) + rise
 
 
-def mutation_test(name: str, call: Callable[[bytes], object], seed: bytes, recorder: Recorder,
-                  options: settings) -> Callable[[], None]:
+def mutation_test(
+    name: str, call: Callable[[bytes], object], seed: bytes, recorder: Recorder, options: settings
+) -> Callable[[], None]:
     """A Hypothesis test feeding byte-level mutations of `seed` to one loader."""
 
     @options
@@ -237,17 +288,31 @@ def run(examples: int, seed: int = 0) -> dict:
     """Fuzz every target with `examples` cases each; the figures and findings as a dict."""
     work = Workdir()
     calls = loaders(work)
-    seeds = {"checkpoint_bytes": seed_checkpoint(), "checkpoint_file": seed_checkpoint(), "npz_upload": seed_npz(),
-             "npz_spec": seed_npz(), "zip_upload": seed_zip(), "zip_spec": seed_zip(), "idx_raw": seed_idx(),
-             "idx_gz": seed_idx(), "config_json": seed_checkpoint()[8:400], "spec_text": b"idx:idx_raw"}
+    seeds = {
+        "checkpoint_bytes": seed_checkpoint(),
+        "checkpoint_file": seed_checkpoint(),
+        "npz_upload": seed_npz(),
+        "npz_spec": seed_npz(),
+        "zip_upload": seed_zip(),
+        "zip_spec": seed_zip(),
+        "idx_raw": seed_idx(),
+        "idx_gz": seed_idx(),
+        "config_json": seed_checkpoint()[8:400],
+        "spec_text": b"idx:idx_raw",
+    }
     for name, payload in seeds.items():  # warm-up: every loader once on its valid seed
         if name not in ("config_json", "spec_text"):
             calls[name](payload)
     baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     recorder = Recorder()
     started = time.perf_counter()
-    options = settings(max_examples=examples, deadline=None, database=None, derandomize=seed == 0,
-                       suppress_health_check=list(HealthCheck))
+    options = settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=seed == 0,
+        suppress_health_check=list(HealthCheck),
+    )
 
     for name in seeds:
         mutation_test(name, calls[name], seeds[name], recorder, options)()
@@ -261,7 +326,13 @@ def run(examples: int, seed: int = 0) -> dict:
     valid_images_npy = zipfile.ZipFile(io.BytesIO(seed_npz())).read("images.npy")
 
     @options
-    @given(_dtypes, _shapes, st.booleans(), st.binary(max_size=2048), st.sampled_from(["images.npy", "labels.npy"]))
+    @given(
+        _dtypes,
+        _shapes,
+        st.booleans(),
+        st.binary(max_size=2048),
+        st.sampled_from(["images.npy", "labels.npy"]),
+    )
     def npy_headers(dtype: str, shape: tuple, fortran: bool, data: bytes, member: str) -> None:
         payload = npz_with_header(dtype, shape, fortran, data, member)
         if member == "labels.npy":  # hostile labels beside valid images
@@ -270,31 +341,49 @@ def run(examples: int, seed: int = 0) -> dict:
         recorder.call("npy_header", lambda: load_uploaded("x.npz", payload))
 
     @options
-    @given(st.sampled_from([2051, 2049, 2052, 0, 2**32 - 1]), st.lists(st.integers(0, 2**32 - 1), max_size=4),
-           st.binary(max_size=4096))
+    @given(
+        st.sampled_from([2051, 2049, 2052, 0, 2**32 - 1]),
+        st.lists(st.integers(0, 2**32 - 1), max_size=4),
+        st.binary(max_size=4096),
+    )
     def idx_headers(magic: int, dims: list[int], data: bytes) -> None:
         recorder.call("idx_header", lambda: calls["idx_raw"](idx_with_header(magic, dims, data)))
 
     @options
-    @given(st.lists(st.tuples(st.integers(0, 2**31 - 1), st.integers(0, 2**31 - 1), st.sampled_from([0, 2, 3, 4, 6, 7])),
-                    min_size=1, max_size=4),
-           st.lists(st.text(max_size=12), min_size=1, max_size=4))
+    @given(
+        st.lists(
+            st.tuples(
+                st.integers(0, 2**31 - 1), st.integers(0, 2**31 - 1), st.sampled_from([0, 2, 3, 4, 6, 7])
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        st.lists(st.text(max_size=12), min_size=1, max_size=4),
+    )
     def png_headers(sizes: list[tuple[int, int, int]], names: list[str]) -> None:
-        files = {f"{(names[i % len(names)] or 'x').replace('/', '_')}/{i}.png": png_header(*size)
-                 for i, size in enumerate(sizes)}
+        files = {
+            f"{(names[i % len(names)] or 'x').replace('/', '_')}/{i}.png": png_header(*size)
+            for i, size in enumerate(sizes)
+        }
         files["ok/ok.png"] = png_bytes(np.zeros((8, 8), np.uint8))
         recorder.call("png_header", lambda: load_uploaded("x.zip", zip_bytes(files)))
 
     for test in (configs, npy_headers, idx_headers, png_headers):
         test()
     peak_growth_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline_kib) / 1024
-    return {"fuzz_cases": sum(recorder.cases.values()), "fuzz_cases_per_target": recorder.cases,
-            "fuzz_seconds": round(time.perf_counter() - started, 1),
-            "fuzz_slowest_case_s": round(max(recorder.slowest.values()), 3),
-            "fuzz_slowest_target": max(recorder.slowest, key=recorder.slowest.get),
-            "fuzz_peak_rss_growth_mib": round(peak_growth_mib, 1),
-            "fuzz_peak_rss_rise_mib_by_target": {k: round(v / 1024, 1) for k, v in recorder.rss_rise_kib.items() if v},
-            "fuzz_findings": len(recorder.findings), "fuzz_finding_examples": sorted(set(recorder.findings))[:20]}
+    return {
+        "fuzz_cases": sum(recorder.cases.values()),
+        "fuzz_cases_per_target": recorder.cases,
+        "fuzz_seconds": round(time.perf_counter() - started, 1),
+        "fuzz_slowest_case_s": round(max(recorder.slowest.values()), 3),
+        "fuzz_slowest_target": max(recorder.slowest, key=recorder.slowest.get),
+        "fuzz_peak_rss_growth_mib": round(peak_growth_mib, 1),
+        "fuzz_peak_rss_rise_mib_by_target": {
+            k: round(v / 1024, 1) for k, v in recorder.rss_rise_kib.items() if v
+        },
+        "fuzz_findings": len(recorder.findings),
+        "fuzz_finding_examples": sorted(set(recorder.findings))[:20],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,8 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.dataset_fixtures import (labelled_pngs, png_bytes, random_images, write_files, write_idx_split, write_npz,
-                                    zip_bytes)
+from tests.dataset_fixtures import (
+    labelled_pngs,
+    png_bytes,
+    random_images,
+    write_files,
+    write_idx_split,
+    write_npz,
+    zip_bytes,
+)
 from vae_core.data import DataLimits, DatasetError, load_dataset, load_uploaded
 from vae_core.limits import UPLOAD_LIMITS
 
@@ -33,15 +40,20 @@ try:
 except LatentExplorerError as exc:
     outcome = f"{type(exc).__name__}: {exc}"
 after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"outcome": outcome, "rss_growth_kib": after - before, "seconds": time.perf_counter() - start}))
+seconds = time.perf_counter() - start
+print(json.dumps({"outcome": outcome, "rss_growth_kib": after - before, "seconds": seconds}))
 """
 
 
 def measure_upload(tmp_path: Path, name: str, payload: bytes) -> dict:
     """Load an upload in a fresh process; its outcome, peak-RSS growth (KiB) and seconds."""
     (tmp_path / name).write_bytes(payload)
-    res = subprocess.run([sys.executable, "-c", _MEASURE, str(REPO), str(tmp_path / name), name],
-                         capture_output=True, text=True, timeout=300)
+    res = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(REPO), str(tmp_path / name), name],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert res.returncode == 0, res.stderr
     return json.loads(res.stdout)
 
@@ -68,7 +80,9 @@ class TestMemory:
         assert result["rss_growth_kib"] < 32 * 1024, result
 
     def test_an_upload_over_the_float32_cap_is_refused_before_reading(self):
-        payload = npz_bytes(images=np.zeros((20_000, 64, 64), np.uint8))  # 328 MB as float32; uploads get 256 MiB
+        payload = npz_bytes(
+            images=np.zeros((20_000, 64, 64), np.uint8)
+        )  # 328 MB as float32; uploads get 256 MiB
         with pytest.raises(DatasetError, match="over the 256.0 MiB limit"):
             load_uploaded("many.npz", payload, limits=UPLOAD_LIMITS)
 
@@ -120,7 +134,9 @@ class TestLabels:
             load_uploaded("x.npz", payload, limits=DataLimits(max_classes=4))
 
     def test_overlong_class_names_are_refused(self):
-        payload = npz_bytes(images=random_images(2), labels=np.array([0, 0]), class_names=np.array(["x" * 500]))
+        payload = npz_bytes(
+            images=random_images(2), labels=np.array([0, 0]), class_names=np.array(["x" * 500])
+        )
         with pytest.raises(DatasetError, match="over 200 characters"):
             load_uploaded("x.npz", payload)
 
@@ -151,7 +167,9 @@ class TestConfinement:
     def test_an_idx_file_linked_from_outside_the_root_is_refused(self, root, tmp_path):
         write_idx_split(tmp_path / "outside", "t10k", random_images(3), None, gz=False)
         (root / "mnist").mkdir()
-        (root / "mnist" / "t10k-images-idx3-ubyte").symlink_to(tmp_path / "outside" / "t10k-images-idx3-ubyte")
+        (root / "mnist" / "t10k-images-idx3-ubyte").symlink_to(
+            tmp_path / "outside" / "t10k-images-idx3-ubyte"
+        )
         with pytest.raises(DatasetError, match="outside the data folder"):
             load_dataset("idx:mnist", spec_root=root)
 

@@ -26,21 +26,51 @@ from safetensors.torch import save as st_save
 
 from .config import VAEConfig
 from .errors import CheckpointError, ConfigError
-from .limits import MAX_CHECKPOINT_BYTES, MAX_HEADER_BYTES, MAX_PARAMETERS, MAX_SUMMARY_TEXT, DEFAULT_LIMITS
+from .limits import (
+    DEFAULT_LIMITS,
+    MAX_CHECKPOINT_BYTES,
+    MAX_HEADER_BYTES,
+    MAX_PARAMETERS,
+    MAX_SUMMARY_TEXT,
+    size_text,
+)
 from .models import VAE, build_vae
 
 FORMAT = "latent-explorer/1"
 ALLOWED_DTYPES = {"F32": torch.float32}
 # Training-summary fields the app reads, with the type each must have (others are kept as they are).
 SUMMARY_FIELDS: dict[str, type] = {
-    "dataset_spec": str, "dataset_name": str, "status": str, "n_images": int, "epochs_run": int, "best_epoch": int,
-    "steps": int, "train_time_s": float, "val_neg_elbo": float, "val_recon": float, "val_kl": float,
-    "class_names": list, "settings": dict,
+    "dataset_spec": str,
+    "dataset_name": str,
+    "status": str,
+    "n_images": int,
+    "epochs_run": int,
+    "best_epoch": int,
+    "steps": int,
+    "train_time_s": float,
+    "val_neg_elbo": float,
+    "val_recon": float,
+    "val_kl": float,
+    "class_names": list,
+    "settings": dict,
 }
 
-__all__ = ["FORMAT", "MAX_CHECKPOINT_BYTES", "MAX_HEADER_BYTES", "MAX_PARAMETERS", "CheckpointError",
-           "LoadedCheckpoint", "atomic_write_bytes", "checkpoint_bytes", "save_checkpoint", "parse_header",
-           "expected_tensors", "checkpoint_from_bytes", "load_checkpoint", "model_fingerprint"]
+__all__ = [
+    "FORMAT",
+    "MAX_CHECKPOINT_BYTES",
+    "MAX_HEADER_BYTES",
+    "MAX_PARAMETERS",
+    "CheckpointError",
+    "LoadedCheckpoint",
+    "atomic_write_bytes",
+    "checkpoint_bytes",
+    "save_checkpoint",
+    "parse_header",
+    "expected_tensors",
+    "checkpoint_from_bytes",
+    "load_checkpoint",
+    "model_fingerprint",
+]
 
 
 @dataclass
@@ -102,7 +132,7 @@ def _sniff(payload: bytes) -> str | None:
 
 
 def parse_header(payload: bytes) -> tuple[dict, dict]:
-    """Validate the safetensors framing of `payload`; return (tensor entries, metadata) or raise CheckpointError."""
+    """Validate the safetensors framing of `payload`: (tensor entries, metadata), or a CheckpointError."""
     if not isinstance(payload, (bytes, bytearray, memoryview)):
         raise CheckpointError(f"a checkpoint must be bytes, got {type(payload).__name__}")
     payload = bytes(payload)
@@ -110,19 +140,28 @@ def parse_header(payload: bytes) -> tuple[dict, dict]:
     if kind is not None:
         raise CheckpointError(
             f"this file is {kind}, not a safetensors checkpoint. Latent Explorer never unpickles files "
-            "(a pickle can run code). Re-save the weights with safetensors, or train a model here.")
+            "(a pickle can run code). Re-save the weights with safetensors, or train a model here."
+        )
     if len(payload) < 8:
         raise CheckpointError("file is too short to be a safetensors checkpoint (truncated or empty)")
     (header_len,) = struct.unpack("<Q", payload[:8])
     if header_len > MAX_HEADER_BYTES:
         raise CheckpointError(
-            f"safetensors header claims {header_len:,} bytes (limit {MAX_HEADER_BYTES:,}): malformed or hostile file")
+            f"safetensors header claims {header_len:,} bytes (limit {MAX_HEADER_BYTES:,}): malformed or "
+            "hostile file"
+        )
     if 8 + header_len > len(payload):
         raise CheckpointError("file ends inside its header: it is truncated or not a safetensors file")
     try:
-        header = json.loads(payload[8:8 + header_len].decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # bad JSON, over-long integers, deep nesting
-        raise CheckpointError(f"safetensors header is not valid JSON ({str(exc)[:200]}); the file is corrupt") from exc
+        header = json.loads(payload[8 : 8 + header_len].decode("utf-8"))
+    except (
+        UnicodeDecodeError,
+        ValueError,
+        RecursionError,
+    ) as exc:  # bad JSON, over-long integers, deep nesting
+        raise CheckpointError(
+            f"safetensors header is not valid JSON ({str(exc)[:200]}); the file is corrupt"
+        ) from exc
     if not isinstance(header, dict):
         raise CheckpointError("safetensors header is not a JSON object; the file is corrupt")
     metadata = header.pop("__metadata__", None) or {}
@@ -142,7 +181,7 @@ def parse_header(payload: bytes) -> tuple[dict, dict]:
 
 
 def expected_tensors(config: VAEConfig) -> dict[str, tuple[int, ...]]:
-    """Name → shape of every tensor a model of this config holds, derived on the meta device (nothing allocated)."""
+    """Name → shape of every tensor a model of this config holds, from the meta device (nothing allocated)."""
     with torch.device("meta"):
         skeleton = build_vae(config)
     return {name: tuple(tensor.shape) for name, tensor in skeleton.state_dict().items()}
@@ -152,8 +191,9 @@ def _config_of(metadata: dict, source: str) -> VAEConfig:
     """The VAEConfig in a checkpoint's metadata, refused (CheckpointError) when absent or unusable."""
     if metadata.get("format") != FORMAT or "config" not in metadata:
         raise CheckpointError(
-            f"{source} is a safetensors file but not a Latent Explorer checkpoint (no '{FORMAT}' config in its "
-            "metadata). Train a model with `python -m vae_core train` or in the app's Train page.")
+            f"{source} is a safetensors file but not a Latent Explorer checkpoint (no '{FORMAT}' config in "
+            "its metadata). Train a model with `python -m vae_core train` or in the app's Train page."
+        )
     try:
         return VAEConfig.from_json(metadata["config"])
     except ConfigError as exc:
@@ -171,8 +211,11 @@ def _summary_value_ok(value: Any, kind: type) -> bool:
     if kind is str:
         return isinstance(value, str) and len(value) <= MAX_SUMMARY_TEXT
     if kind is list:
-        return (isinstance(value, list) and len(value) <= DEFAULT_LIMITS.max_classes
-                and all(isinstance(v, str) and len(v) <= DEFAULT_LIMITS.max_class_name_chars for v in value))
+        return (
+            isinstance(value, list)
+            and len(value) <= DEFAULT_LIMITS.max_classes
+            and all(isinstance(v, str) and len(v) <= DEFAULT_LIMITS.max_class_name_chars for v in value)
+        )
     return isinstance(value, kind)
 
 
@@ -187,35 +230,46 @@ def _summary_of(metadata: dict, source: str) -> dict:
     for name, kind in SUMMARY_FIELDS.items():
         if name in summary and summary[name] is not None and not _summary_value_ok(summary[name], kind):
             raise CheckpointError(
-                f"{source}: training summary field {name!r} should be {kind.__name__}, got {summary[name]!r:.60}. "
-                "The file was edited or damaged; save it again from the app or the CLI.")
+                f"{source}: training summary field {name!r} should be {kind.__name__}, got "
+                f"{summary[name]!r:.60}. "
+                "The file was edited or damaged; save it again from the app or the CLI."
+            )
     return summary
 
 
 def _check_tensors(header: dict, config: VAEConfig, data_len: int, source: str) -> None:
-    """Compare the header's tensors with what the config implies: names, dtypes, shapes, bytes, parameter cap."""
+    """Compare the header's tensors with the config's: names, dtypes, shapes, bytes, and the parameter cap."""
     expected = expected_tensors(config)
     n_params = sum(math.prod(shape) for shape in expected.values())
     if n_params > MAX_PARAMETERS:
         raise CheckpointError(
             f"{source}: its config describes a model of {n_params:,} parameters, over the limit of "
-            f"{MAX_PARAMETERS:,}. Train a smaller model (fewer or narrower layers).")
+            f"{MAX_PARAMETERS:,}. Train a smaller model (fewer or narrower layers)."
+        )
     missing = sorted(set(expected) - set(header))
     extra = sorted(set(header) - set(expected))
     if missing or extra:
         raise CheckpointError(
-            f"{source}: weights do not match its config (missing {missing[:5]}, unexpected {[e[:60] for e in extra[:5]]})")
+            f"{source}: weights do not match its config (missing {missing[:5]}, unexpected "
+            f"{[e[:60] for e in extra[:5]]})"
+        )
     spans = []
     for name, shape in expected.items():
         entry = header[name]
         if entry["dtype"] not in ALLOWED_DTYPES:
-            raise CheckpointError(f"{source}: tensor {name!r} has dtype {entry['dtype']!r:.30}; only float32 is accepted")
+            raise CheckpointError(
+                f"{source}: tensor {name!r} has dtype {entry['dtype']!r:.30}; only float32 is accepted"
+            )
         if entry["shape"] != list(shape):
             raise CheckpointError(
-                f"{source}: tensor {name!r} has shape {entry['shape']!r:.80}, its config implies {list(shape)}")
+                f"{source}: tensor {name!r} has shape {entry['shape']!r:.80}, its config implies "
+                f"{list(shape)}"
+            )
         start, end = entry["data_offsets"]
         if end - start != math.prod(shape) * 4:
-            raise CheckpointError(f"{source}: tensor {name!r} holds {end - start} bytes, expected {math.prod(shape) * 4}")
+            raise CheckpointError(
+                f"{source}: tensor {name!r} holds {end - start} bytes, expected {math.prod(shape) * 4}"
+            )
         spans.append((start, end))
     position = 0
     for start, end in sorted(spans):
@@ -223,14 +277,17 @@ def _check_tensors(header: dict, config: VAEConfig, data_len: int, source: str) 
             raise CheckpointError(f"{source}: its tensors overlap or leave gaps; the file is corrupt")
         position = end
     if position != data_len:
-        raise CheckpointError(f"{source}: {data_len - position:,} bytes follow the last tensor; the file is corrupt")
+        raise CheckpointError(
+            f"{source}: {data_len - position:,} bytes follow the last tensor; the file is corrupt"
+        )
 
 
 def checkpoint_from_bytes(payload: bytes, source: str = "checkpoint") -> LoadedCheckpoint:
-    """Rebuild a model from safetensors bytes: everything is checked against the saved config before building."""
+    """Rebuild a model from safetensors bytes, everything checked against its saved config before building."""
     if isinstance(payload, (bytes, bytearray, memoryview)) and len(payload) > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(
-            f"{source} is {len(payload) / 1e6:.0f} MB; the limit is {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB")
+            f"{source} is {size_text(len(payload))}; the limit is {size_text(MAX_CHECKPOINT_BYTES)}"
+        )
     header, metadata = parse_header(payload)
     config = _config_of(metadata, source)
     summary = _summary_of(metadata, source)
@@ -261,7 +318,8 @@ def load_checkpoint(path: str | Path) -> LoadedCheckpoint:
             raise CheckpointError(f"no checkpoint at {path}: not a regular file")
         if info.st_size > MAX_CHECKPOINT_BYTES:
             raise CheckpointError(
-                f"{path.name} is {info.st_size / 1e6:.0f} MB; the limit is {MAX_CHECKPOINT_BYTES / 1e6:.0f} MB")
+                f"{path.name} is {size_text(info.st_size)}; the limit is {size_text(MAX_CHECKPOINT_BYTES)}"
+            )
         with open(path, "rb") as handle:
             payload = handle.read(MAX_CHECKPOINT_BYTES + 1)  # a file that grew meanwhile is still capped
     except FileNotFoundError as exc:

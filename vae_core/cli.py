@@ -19,11 +19,19 @@ from .checkpoint import atomic_write_bytes, load_checkpoint
 from .config import ARCHITECTURES, VAEConfig
 from .data import DATASET_SPECS_HELP, DatasetError, load_dataset, split_indices
 from .errors import LatentExplorerError
-from .generate import INTERPOLATIONS, MAX_SAMPLES, MAX_STEPS, MAX_TEMPERATURE, decode_to_uint8, interpolate, sample_latents
+from .generate import (
+    INTERPOLATIONS,
+    MAX_SAMPLES,
+    MAX_STEPS,
+    MAX_TEMPERATURE,
+    decode_to_uint8,
+    interpolate,
+    sample_latents,
+)
 from .images import fit_scale, gif_bytes, image_grid, png_bytes, upscale
 from .latents import encode
-from .metrics import evaluate
 from .limits import MAX_LATENT_DIM
+from .metrics import evaluate
 from .training import MAX_EPOCHS, MAX_TIME_BUDGET_S, TrainSettings, fit
 
 MAX_SEED = 2**32 - 1

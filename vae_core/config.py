@@ -9,15 +9,22 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from .errors import ConfigError
-from .limits import (MAX_CHANNELS, MAX_CONV_STAGES, MAX_HIDDEN, MAX_HIDDEN_LAYERS, MAX_LATENT_DIM, MAX_SIDE,
-                     MIN_SIDE)
+from .limits import (
+    MAX_CHANNELS,
+    MAX_CONV_STAGES,
+    MAX_HIDDEN,
+    MAX_HIDDEN_LAYERS,
+    MAX_LATENT_DIM,
+    MAX_SIDE,
+    MIN_SIDE,
+)
 
 ARCHITECTURES = ("mlp", "conv", "resconv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 
 
 def _whole(name: str, value: Any) -> int:
-    """`value` as a Python int; booleans, strings and fractions are refused (a config is typed, not coerced)."""
+    """`value` as a Python int; booleans, strings and fractions are refused (typed, not coerced)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ConfigError(f"{name} must be a whole number, got {value!r:.60}")
     return int(value)
@@ -54,9 +61,12 @@ class VAEConfig:
     """Everything needed to rebuild a VAE: shape, architecture, latent size, likelihood, β."""
 
     input_shape: tuple[int, int, int] = (1, 28, 28)  # (C, H, W) of the images, C in {1, 3}
-    arch: str = "conv"  # "mlp", "conv" (strided convs + hidden layer) or "resconv" (conv + a residual block per stage)
+    arch: str = "conv"  # "mlp", "conv" (strided convs + hidden layer), "resconv" (+ residual blocks)
     latent_dim: int = 16  # size of z
-    hidden: tuple[int, ...] = (512, 256)  # MLP widths, encoder order (decoder mirrors); conv archs use the last
+    hidden: tuple[int, ...] = (
+        512,
+        256,
+    )  # MLP widths, encoder order (decoder mirrors); conv archs use the last
     channels: tuple[int, ...] = (32, 64)  # conv widths per stride-2 stage, encoder order (decoder mirrors)
     likelihood: str = "bernoulli"  # p(x|z): "bernoulli" (BCE on [0,1] pixels) or "gaussian"
     beta: float = 1.0  # weight on KL; 1 is the VAE, >1 a β-VAE
@@ -96,9 +106,13 @@ class VAEConfig:
         if not 1 <= int(self.latent_dim) <= MAX_LATENT_DIM:
             raise ConfigError(f"latent_dim must be 1..{MAX_LATENT_DIM}, got {self.latent_dim}")
         if not self.hidden or any(not 1 <= v <= MAX_HIDDEN for v in self.hidden):
-            raise ConfigError(f"hidden must be 1-{MAX_HIDDEN_LAYERS} widths in 1..{MAX_HIDDEN}, got {self.hidden}")
+            raise ConfigError(
+                f"hidden must be 1-{MAX_HIDDEN_LAYERS} widths in 1..{MAX_HIDDEN}, got {self.hidden}"
+            )
         if not self.channels or any(not 1 <= v <= MAX_CHANNELS for v in self.channels):
-            raise ConfigError(f"channels must be 1-{MAX_CONV_STAGES} widths in 1..{MAX_CHANNELS}, got {self.channels}")
+            raise ConfigError(
+                f"channels must be 1-{MAX_CONV_STAGES} widths in 1..{MAX_CHANNELS}, got {self.channels}"
+            )
         if not (0.0 <= float(self.beta) <= 1000.0):
             raise ConfigError(f"beta must be in [0, 1000], got {self.beta}")
         if not (1e-3 <= float(self.gaussian_sigma) <= 10.0):
@@ -117,7 +131,7 @@ class VAEConfig:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "VAEConfig":
+    def from_dict(cls, data: dict[str, Any]) -> VAEConfig:
         """Build from a dict, refusing unknown keys and wrong types with a ConfigError."""
         if not isinstance(data, dict):
             raise ConfigError("config must be a JSON object")
@@ -128,7 +142,7 @@ class VAEConfig:
         return cls(**data)  # every field is type-checked in __post_init__
 
     @classmethod
-    def from_json(cls, text: str) -> "VAEConfig":
+    def from_json(cls, text: str) -> VAEConfig:
         """Parse a JSON string written by to_json."""
         if not isinstance(text, str):
             raise ConfigError("config must be a JSON string")
@@ -144,4 +158,12 @@ def default_config_for(input_shape: tuple[int, int, int], **overrides: Any) -> V
     return VAEConfig(input_shape=tuple(input_shape), **overrides)
 
 
-__all__ = ["VAEConfig", "ConfigError", "ARCHITECTURES", "LIKELIHOODS", "MIN_SIDE", "MAX_SIDE", "default_config_for"]
+__all__ = [
+    "VAEConfig",
+    "ConfigError",
+    "ARCHITECTURES",
+    "LIKELIHOODS",
+    "MIN_SIDE",
+    "MAX_SIDE",
+    "default_config_for",
+]

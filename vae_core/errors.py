@@ -30,4 +30,11 @@ class ArgumentError(LatentExplorerError):
     """A command-line argument outside what the command accepts; the message names the argument."""
 
 
-__all__ = ["LatentExplorerError", "ConfigError", "DatasetError", "CheckpointError", "ArchiveError", "ArgumentError"]
+__all__ = [
+    "LatentExplorerError",
+    "ConfigError",
+    "DatasetError",
+    "CheckpointError",
+    "ArchiveError",
+    "ArgumentError",
+]

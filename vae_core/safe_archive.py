@@ -38,8 +38,18 @@ _MAX_ZIP_COMMENT = 65_535
 _ALLOWED_COMPRESSION = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _READ_CHUNK = 1 << 20
 # What zipfile, gzip and zlib raise on corrupt input (a negative seek from a lying header is a ValueError).
-_READ_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile, NotImplementedError, RuntimeError, ValueError,
-                OverflowError, IndexError, struct.error)
+_READ_ERRORS = (
+    OSError,
+    EOFError,
+    zlib.error,
+    zipfile.BadZipFile,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    OverflowError,
+    IndexError,
+    struct.error,
+)
 
 
 @dataclass
@@ -80,13 +90,18 @@ def declared_member_count(stream: BinaryIO) -> int | None:
 
 
 @contextmanager
-def open_zip(source: Path | bytes, max_members: int, max_file_bytes: int = 2**40) -> Iterator[zipfile.ZipFile]:
-    """Open a zip held in bytes or in a regular file on disk, refusing it before parsing when it has too many entries."""
+def open_zip(
+    source: Path | bytes, max_members: int, max_file_bytes: int = 2**40
+) -> Iterator[zipfile.ZipFile]:
+    """Open a zip (bytes, or a regular file on disk), refused before parsing when it has too many entries."""
     if isinstance(source, (bytes, bytearray)):
         with _zip_from(io.BytesIO(source), max_members) as archive:
             yield archive
         return
-    with open_regular(Path(source), None, max_file_bytes) as stream, _zip_from(stream, max_members) as archive:
+    with (
+        open_regular(Path(source), None, max_file_bytes) as stream,
+        _zip_from(stream, max_members) as archive,
+    ):
         yield archive
 
 
@@ -99,12 +114,23 @@ def _zip_from(stream: BinaryIO, max_members: int) -> Iterator[zipfile.ZipFile]:
             raise ArchiveError(f"it has {count:,} entries, over the limit of {max_members:,}")
         try:
             archive = zipfile.ZipFile(stream)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, OverflowError,
-                NotImplementedError, RuntimeError, UnicodeDecodeError) as err:
+        except (
+            zipfile.BadZipFile,
+            zipfile.LargeZipFile,
+            OSError,
+            EOFError,
+            ValueError,
+            OverflowError,
+            NotImplementedError,
+            RuntimeError,
+            UnicodeDecodeError,
+        ) as err:
             raise ArchiveError(f"not a readable zip archive ({str(err)[:200]})") from err
         with archive:
             if len(archive.infolist()) > max_members:
-                raise ArchiveError(f"it has {len(archive.infolist()):,} entries, over the limit of {max_members:,}")
+                raise ArchiveError(
+                    f"it has {len(archive.infolist()):,} entries, over the limit of {max_members:,}"
+                )
             yield archive
 
 
@@ -146,14 +172,16 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: ReadBud
                 size += len(chunk)
                 if size > allowed:
                     raise ArchiveError(
-                        f"member {info.filename!r} unpacks to more than its declared {info.file_size:,} bytes "
-                        "or the archive's size limit"
+                        f"member {info.filename!r} unpacks to more than its declared {info.file_size:,} "
+                        "bytes or the archive's size limit"
                     )
                 chunks.append(chunk)
     except ArchiveError:
         raise
     except _READ_ERRORS as err:
-        raise ArchiveError(f"member {info.filename!r} cannot be read ({err}); the archive is corrupt") from err
+        raise ArchiveError(
+            f"member {info.filename!r} cannot be read ({err}); the archive is corrupt"
+        ) from err
     budget.remaining -= size
     return b"".join(chunks)
 
@@ -162,17 +190,21 @@ def confined(path: Path, root: Path | None) -> Path:
     """`path` resolved (links followed), refused when it leaves `root` (no check when root is None)."""
     resolved = path.resolve()
     if root is not None and not resolved.is_relative_to(root.resolve()):
-        raise ArchiveError(f"{path.name!r} leads outside the data folder this server allows ({root.resolve()})")
+        raise ArchiveError(
+            f"{path.name!r} leads outside the data folder this server allows ({root.resolve()})"
+        )
     return resolved
 
 
 def regular_file_size(path: Path, root: Path | None, max_bytes: int) -> int:
-    """The size of a regular file inside root, refusing links that leave it, special files and oversized files."""
+    """The size of a regular file inside root; links that leave it, special and oversized files refused."""
     info = os.stat(confined(path, root))
     if not stat.S_ISREG(info.st_mode):
         raise ArchiveError(f"{path.name!r} is not a regular file (a folder, device, pipe or socket)")
     if info.st_size > max_bytes:
-        raise ArchiveError(f"{path.name!r} holds {info.st_size:,} bytes, over the limit of {max_bytes:,} for one file")
+        raise ArchiveError(
+            f"{path.name!r} holds {info.st_size:,} bytes, over the limit of {max_bytes:,} for one file"
+        )
     return info.st_size
 
 
@@ -213,7 +245,9 @@ def _read_up_to(stream: BinaryIO, size: int) -> bytearray:
 class IdxStream:
     """A uint8 IDX file (gzipped or not) read item by item: the header is checked before any data is read."""
 
-    def __init__(self, stream: BinaryIO, magic: int, max_count: int, max_side: int, budget: ReadBudget) -> None:
+    def __init__(
+        self, stream: BinaryIO, magic: int, max_count: int, max_side: int, budget: ReadBudget
+    ) -> None:
         try:
             is_gzip = stream.read(2) == b"\x1f\x8b"
             stream.seek(0)
@@ -226,7 +260,9 @@ class IdxStream:
         self.item_bytes = int(np.prod(self.dims[1:], dtype=np.int64)) if len(self.dims) > 1 else 1
         expected = self.dims[0] * self.item_bytes
         if expected > budget.remaining:
-            raise ArchiveError(f"its header declares {expected:,} bytes of data, over the limit of {budget.remaining:,}")
+            raise ArchiveError(
+                f"its header declares {expected:,} bytes of data, over the limit of {budget.remaining:,}"
+            )
         budget.remaining -= expected
         self.items_left = self.dims[0]
 
@@ -244,9 +280,13 @@ class IdxStream:
             raise ArchiveError("the header ends before its dimensions")
         dims = tuple(int(v) for v in np.frombuffer(dims_bytes, dtype=">u4"))
         if dims[0] < 1 or dims[0] > max_count:
-            raise ArchiveError(f"its header declares {dims[0]:,} items; between 1 and {max_count:,} are accepted")
+            raise ArchiveError(
+                f"its header declares {dims[0]:,} items; between 1 and {max_count:,} are accepted"
+            )
         if any(side < 1 or side > max_side for side in dims[1:]):
-            raise ArchiveError(f"its header declares items of shape {dims[1:]}; sides up to {max_side} are accepted")
+            raise ArchiveError(
+                f"its header declares items of shape {dims[1:]}; sides up to {max_side} are accepted"
+            )
         return dims
 
     def read(self, count: int) -> np.ndarray:
@@ -262,8 +302,10 @@ class IdxStream:
         if len(data) != size:
             total = self.dims[0] * self.item_bytes
             held = total - self.items_left * self.item_bytes + len(data)
-            raise ArchiveError(f"its data holds only {held:,} bytes, short of the {total:,} bytes its header "
-                               f"declares for shape {self.dims}")
+            raise ArchiveError(
+                f"its data holds only {held:,} bytes, short of the {total:,} bytes its header "
+                f"declares for shape {self.dims}"
+            )
         self.items_left -= count
         return np.frombuffer(bytes(data), dtype=np.uint8).reshape(count, *self.dims[1:])
 
@@ -277,7 +319,9 @@ class IdxStream:
             raise ArchiveError(f"it cannot be read ({err}); the file or its gzip wrapper is corrupt") from err
         if extra:
             total = self.dims[0] * self.item_bytes
-            raise ArchiveError(f"its data is longer than the {total:,} bytes its header declares for shape {self.dims}")
+            raise ArchiveError(
+                f"its data is longer than the {total:,} bytes its header declares for shape {self.dims}"
+            )
 
 
 class MemberStream:
@@ -291,7 +335,9 @@ class MemberStream:
         except ArchiveError:
             raise
         except _READ_ERRORS as err:
-            raise ArchiveError(f"member {info.filename!r} cannot be read ({err}); the archive is corrupt") from err
+            raise ArchiveError(
+                f"member {info.filename!r} cannot be read ({err}); the archive is corrupt"
+            ) from err
 
     def read(self, size: int) -> bytes:
         """Up to `size` bytes (fewer only at the end of the member)."""
@@ -302,7 +348,9 @@ class MemberStream:
         except ArchiveError:
             raise
         except _READ_ERRORS as err:
-            raise ArchiveError(f"member {self.info.filename!r} cannot be read ({err}); the archive is corrupt") from err
+            raise ArchiveError(
+                f"member {self.info.filename!r} cannot be read ({err}); the archive is corrupt"
+            ) from err
         self.read_so_far += len(data)
         return data
 

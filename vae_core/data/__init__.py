@@ -13,7 +13,17 @@ from .dataset import ImageDataset, default_cache_dir, make_dataset, split_indice
 from .specs import DATASET_SPECS_HELP, PATH_LOADERS, load_dataset, load_uploaded, spec_root_from_env
 
 __all__ = [
-    "DATASET_SPECS_HELP", "DEFAULT_LIMITS", "PATH_LOADERS", "UPLOAD_LIMITS", "DataLimits", "DatasetError",
-    "ImageDataset", "default_cache_dir", "load_dataset", "load_uploaded", "make_dataset", "spec_root_from_env",
+    "DATASET_SPECS_HELP",
+    "DEFAULT_LIMITS",
+    "PATH_LOADERS",
+    "UPLOAD_LIMITS",
+    "DataLimits",
+    "DatasetError",
+    "ImageDataset",
+    "default_cache_dir",
+    "load_dataset",
+    "load_uploaded",
+    "make_dataset",
+    "spec_root_from_env",
     "split_indices",
 ]

@@ -21,7 +21,9 @@ def load_digits(spec: str, limits: DataLimits) -> ImageDataset:
     digits = sklearn_digits()
     notes: list[str] = []
     images = to_unit_images(digits.images[:, None] / 16.0, "digits", limits, notes, Budget("digits", limits))
-    return make_dataset("Digits", images, digits.target.astype(np.int64), [str(d) for d in range(10)], spec, notes)
+    return make_dataset(
+        "Digits", images, digits.target.astype(np.int64), [str(d) for d in range(10)], spec, notes
+    )
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,22 @@ TORCHVISION = {
     "fashion-mnist": TorchvisionSource(
         "Fashion-MNIST",
         "FashionMNIST",
-        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+        (
+            "T-shirt/top",
+            "Trouser",
+            "Pullover",
+            "Dress",
+            "Coat",
+            "Sandal",
+            "Shirt",
+            "Sneaker",
+            "Bag",
+            "Ankle boot",
+        ),
     ),
-    "kmnist": TorchvisionSource("KMNIST", "KMNIST", ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")),
+    "kmnist": TorchvisionSource(
+        "KMNIST", "KMNIST", ("o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo")
+    ),
 }
 
 
@@ -51,7 +66,10 @@ def download_torchvision(source: TorchvisionSource, root: Path) -> Exception | N
     dataset_class = getattr(torchvision.datasets, source.class_name)
     try:
         dataset_class(root=str(root), train=False, download=True)
-    except (OSError, RuntimeError) as err:  # URLError is an OSError; torchvision raises RuntimeError on bad files
+    except (
+        OSError,
+        RuntimeError,
+    ) as err:  # URLError is an OSError; torchvision raises RuntimeError on bad files
         return err
     return None
 
@@ -70,8 +88,8 @@ def load_torchvision(
         reason = f"downloading failed ({download_error})" if download_error else "downloading is off"
         raise DatasetError(
             f"{source.title} is not in {raw_folder} and {reason}. Put train-images-idx3-ubyte, "
-            f"train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may end in .gz) "
-            f"into {raw_folder}, or load any folder of IDX files with idx:DIR."
+            f"train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte (each may end in "
+            f".gz) into {raw_folder}, or load any folder of IDX files with idx:DIR."
         )
     notes: list[str] = []
     images, raw_labels = read_idx_folder(raw_folder, limits, notes, None, Budget(str(raw_folder), limits))

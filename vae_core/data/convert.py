@@ -1,4 +1,4 @@
-"""Raw arrays → float32 images in [0, 1]: size checks, layouts, labels, and the chunked writer every reader uses.
+"""Raw arrays → float32 images in [0, 1]: size checks, layouts, labels, and the chunked writer readers use.
 
 The writer allocates the final (N, C, h, w) array once, after its size is checked, and fills it a bounded
 chunk at a time (limits.chunk_bytes of float32 temporaries), so no reader holds more than the result.
@@ -52,7 +52,9 @@ def check_size(count: int, channels: int, height: int, width: int, source: str, 
     if count == 0:
         raise DatasetError(f"{source}: there are no images. Provide at least one.")
     if count > limits.max_images:
-        raise DatasetError(f"{source}: {count:,} images is over the limit of {limits.max_images:,}. Use a subset.")
+        raise DatasetError(
+            f"{source}: {count:,} images is over the limit of {limits.max_images:,}. Use a subset."
+        )
     array_bytes = count * channels * height * width * 4
     if array_bytes > limits.max_array_bytes:
         raise DatasetError(
@@ -70,8 +72,10 @@ def resize(batch: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return resized.numpy()
 
 
-def nchw_layout(shape: tuple[int, ...], source: str) -> tuple[tuple[int, int, int, int], tuple[int, ...] | None]:
-    """((N, C, H, W), axes to transpose a chunk by or None) for (N, H, W), (N, H, W, C) or (N, C, H, W) arrays."""
+def nchw_layout(
+    shape: tuple[int, ...], source: str
+) -> tuple[tuple[int, int, int, int], tuple[int, ...] | None]:
+    """((N, C, H, W), a chunk's transpose axes or None) for (N, H, W), (N, H, W, C) or (N, C, H, W) arrays."""
     if len(shape) == 3:
         return (shape[0], 1, shape[1], shape[2]), None
     if len(shape) == 4 and shape[1] in (1, 3) and shape[3] not in (1, 3):
@@ -98,13 +102,24 @@ def as_nchw(chunk: np.ndarray, transpose: tuple[int, ...] | None) -> np.ndarray:
 class UnitImageWriter:
     """The final (N, C, h, w) float32 array, checked against the caps, then filled chunk by chunk."""
 
-    def __init__(self, nchw: tuple[int, int, int, int], dtype: np.dtype, source: str, limits: DataLimits,
-                 notes: list[str], budget: Budget) -> None:
+    def __init__(
+        self,
+        nchw: tuple[int, int, int, int],
+        dtype: np.dtype,
+        source: str,
+        limits: DataLimits,
+        notes: list[str],
+        budget: Budget,
+    ) -> None:
         count, channels, height, width = nchw
         if dtype.kind not in "biuf":
-            raise DatasetError(f"{source}: images have dtype {dtype}; store them as uint8 (0..255) or float ([0, 1]).")
+            raise DatasetError(
+                f"{source}: images have dtype {dtype}; store them as uint8 (0..255) or float ([0, 1])."
+            )
         if channels not in (1, 3):
-            raise DatasetError(f"{source}: images have {channels} channels; 1 (gray) or 3 (RGB) are supported.")
+            raise DatasetError(
+                f"{source}: images have {channels} channels; 1 (gray) or 3 (RGB) are supported."
+            )
         self.fitted = check_sides(height, width, source, limits)
         check_size(count, channels, *self.fitted, source, limits)
         budget.spend_pixels(count * height * width)
@@ -135,19 +150,23 @@ class UnitImageWriter:
     def _track_range(self, raw: np.ndarray) -> None:
         """Refuse non-finite or impossible values as soon as a chunk shows them; remember the range."""
         if raw.dtype.kind == "f" and not np.isfinite(raw).all():
-            raise DatasetError(f"{self.source}: images contain NaN or infinite values. Replace them before saving.")
+            raise DatasetError(
+                f"{self.source}: images contain NaN or infinite values. Replace them before saving."
+            )
         low, high = float(raw.min()), float(raw.max())
         self.low, self.high = min(self.low, low), max(self.high, high)
         if self.low < 0 or self.high > 255:
             raise DatasetError(
-                f"{self.source}: pixel values range from {self.low:g} to {self.high:g}; expected [0, 1] or 0..255. "
-                "Rescale them."
+                f"{self.source}: pixel values range from {self.low:g} to {self.high:g}; expected [0, 1] or "
+                "0..255. Rescale them."
             )
 
     def finish(self) -> np.ndarray:
         """The filled images, scaled into [0, 1] (0..255 floats and integers divided by 255)."""
         if self.filled != len(self.images):
-            raise DatasetError(f"{self.source}: only {self.filled:,} of {len(self.images):,} images were read.")
+            raise DatasetError(
+                f"{self.source}: only {self.filled:,} of {len(self.images):,} images were read."
+            )
         if self.scale is None:
             scale = 1.0 if self.dtype.kind == "f" and self.high <= 1 + 1e-6 else 1 / 255
             if self.dtype.kind == "f" and scale != 1.0:
@@ -160,8 +179,10 @@ class UnitImageWriter:
         return self.images
 
 
-def to_unit_images(raw: np.ndarray, source: str, limits: DataLimits, notes: list[str], budget: Budget) -> np.ndarray:
-    """Turn an in-memory numeric (N, C, H, W) array into float32 images in [0, 1], downscaled to fit max_side."""
+def to_unit_images(
+    raw: np.ndarray, source: str, limits: DataLimits, notes: list[str], budget: Budget
+) -> np.ndarray:
+    """An in-memory numeric (N, C, H, W) array as float32 images in [0, 1], downscaled to fit max_side."""
     writer = UnitImageWriter(tuple(int(v) for v in raw.shape), raw.dtype, source, limits, notes, budget)
     for start in range(0, len(raw), writer.rows_per_chunk):
         writer.add(raw[start : start + writer.rows_per_chunk])
@@ -172,17 +193,22 @@ def integer_labels(raw: np.ndarray, count: int, source: str) -> np.ndarray:
     """Labels as an int64 (N,) array, refusing the wrong shape, non-integers and values int64 cannot hold."""
     if raw.shape != (count,):
         raise DatasetError(
-            f"{source}: labels have shape {raw.shape} but there are {count:,} images; need one label per image."
+            f"{source}: labels have shape {raw.shape} but there are {count:,} images; need one label per "
+            "image."
         )
     if raw.dtype.kind == "b":
         return raw.astype(np.int64)
     if raw.dtype.kind in "iu":
         if raw.dtype.kind == "u" and raw.size and int(raw.max()) > _INT64_MAX:
-            raise DatasetError(f"{source}: label {int(raw.max())} is too large to keep exactly; use labels below 2**63.")
+            raise DatasetError(
+                f"{source}: label {int(raw.max())} is too large to keep exactly; use labels below 2**63."
+            )
         return raw.astype(np.int64)
     if raw.dtype.kind == "f" and np.isfinite(raw).all() and (raw == np.round(raw)).all():
         if raw.size and float(np.abs(raw).max()) > _EXACT_FLOAT_INT:
-            raise DatasetError(f"{source}: float labels beyond ±2**53 are not exact whole numbers; store integers.")
+            raise DatasetError(
+                f"{source}: float labels beyond ±2**53 are not exact whole numbers; store integers."
+            )
         return raw.astype(np.int64)
     raise DatasetError(f"{source}: labels have dtype {raw.dtype} or non-integer values; store whole numbers.")
 

@@ -26,7 +26,9 @@ class ImageDataset:
     def __post_init__(self) -> None:
         shape = self.images.shape
         if self.images.ndim != 4 or shape[1] not in (1, 3) or self.images.dtype != np.float32:
-            raise DatasetError(f"images must be (N, C, H, W) float32 with C 1 or 3, got {shape} {self.images.dtype}")
+            raise DatasetError(
+                f"images must be (N, C, H, W) float32 with C 1 or 3, got {shape} {self.images.dtype}"
+            )
         if self.labels is not None and self.labels.shape != (shape[0],):
             raise DatasetError(f"labels must have shape ({shape[0]},), got {self.labels.shape}")
 
@@ -41,7 +43,12 @@ class ImageDataset:
 
 
 def make_dataset(
-    title: str, images: np.ndarray, labels: np.ndarray | None, class_names: list[str], spec: str, notes: list[str]
+    title: str,
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: list[str],
+    spec: str,
+    notes: list[str],
 ) -> ImageDataset:
     """An ImageDataset with a display name that counts its images."""
     names = class_names if labels is not None else []

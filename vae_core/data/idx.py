@@ -31,8 +31,9 @@ def all_idx_files_present(folder: Path) -> bool:
     return all(find_idx_file(folder, split, kind) for split in IDX_SPLITS for kind in ("images", "labels"))
 
 
-def _open_idx(stack: ExitStack, path: Path, magic: int, limits: DataLimits, root: Path | None,
-              read_budget: ReadBudget) -> IdxStream:
+def _open_idx(
+    stack: ExitStack, path: Path, magic: int, limits: DataLimits, root: Path | None, read_budget: ReadBudget
+) -> IdxStream:
     """An IDX file opened (confined, regular, size-capped) with its header checked; errors name the file."""
     try:
         handle = stack.enter_context(open_regular(path, root, limits.max_uncompressed_bytes))
@@ -51,9 +52,10 @@ def _read_labels(stream: IdxStream, path: Path) -> np.ndarray:
     return labels
 
 
-def read_idx_folder(folder: Path, limits: DataLimits, notes: list[str], root: Path | None,
-                    budget: Budget) -> tuple[np.ndarray, np.ndarray | None]:
-    """(N, 1, h, w) float32 images in [0, 1] and (N,) uint8 labels or None, from a folder's train then t10k files."""
+def read_idx_folder(
+    folder: Path, limits: DataLimits, notes: list[str], root: Path | None, budget: Budget
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """(N, 1, h, w) float32 images in [0, 1] and (N,) uint8 labels or None: train then t10k files."""
     read_budget = ReadBudget(limits.max_uncompressed_bytes)
     with ExitStack() as stack:
         parts: list[tuple[Path, IdxStream]] = []
@@ -64,39 +66,50 @@ def read_idx_folder(folder: Path, limits: DataLimits, notes: list[str], root: Pa
                 continue
             images = _open_idx(stack, image_path, IDX_IMAGES_MAGIC, limits, root, read_budget)
             if parts and images.dims[1:] != parts[0][1].dims[1:]:
-                raise DatasetError(f"{folder}: train and t10k images differ in size; keep one size per folder.")
+                raise DatasetError(
+                    f"{folder}: train and t10k images differ in size; keep one size per folder."
+                )
             label_path = find_idx_file(folder, split, "labels")
             labels = None
             if label_path is not None:
                 with ExitStack() as label_stack:
-                    label_stream = _open_idx(label_stack, label_path, IDX_LABELS_MAGIC, limits, root, read_budget)
+                    label_stream = _open_idx(
+                        label_stack, label_path, IDX_LABELS_MAGIC, limits, root, read_budget
+                    )
                     labels = _read_labels(label_stream, label_path)
                 if len(labels) != images.dims[0]:
                     raise DatasetError(
-                        f"{label_path}: {len(labels):,} labels for {images.dims[0]:,} images in {image_path.name}. "
+                        f"{label_path}: {len(labels):,} labels for {images.dims[0]:,} images in "
+                        f"{image_path.name}. "
                         "Use the label file that belongs to these images."
                     )
             parts.append((image_path, images))
             label_parts.append(labels)
         if not parts:
             raise DatasetError(
-                f"{folder}: no IDX image files. Expected train-images-idx3-ubyte and/or t10k-images-idx3-ubyte "
-                "(optionally .gz), with matching *-labels-idx1-ubyte files."
+                f"{folder}: no IDX image files. Expected train-images-idx3-ubyte and/or "
+                "t10k-images-idx3-ubyte (optionally .gz), with matching *-labels-idx1-ubyte files."
             )
         if len(parts) < len(IDX_SPLITS):
             notes.append(f"only the {parts[0][0].name.split('-')[0]} split was found in {folder}")
         dims = parts[0][1].dims
         if len(dims) != 3:
-            raise DatasetError(f"{parts[0][0]}: IDX images need 3 dimensions (N, rows, cols), got {len(dims)}.")
+            raise DatasetError(
+                f"{parts[0][0]}: IDX images need 3 dimensions (N, rows, cols), got {len(dims)}."
+            )
         total = sum(stream.dims[0] for _, stream in parts)
-        writer = UnitImageWriter((total, 1, dims[1], dims[2]), np.dtype(np.uint8), str(folder), limits, notes, budget)
+        writer = UnitImageWriter(
+            (total, 1, dims[1], dims[2]), np.dtype(np.uint8), str(folder), limits, notes, budget
+        )
         for path, stream in parts:
             try:
                 while stream.items_left:
                     writer.add(stream.read(writer.rows_per_chunk)[:, None])
                 stream.finish()
             except ArchiveError as err:
-                raise DatasetError(f"{path}: {err}. Replace it with an intact MNIST-format IDX file.") from err
+                raise DatasetError(
+                    f"{path}: {err}. Replace it with an intact MNIST-format IDX file."
+                ) from err
         images = writer.finish()
     if any(labels is None for labels in label_parts):
         if any(labels is not None for labels in label_parts):
@@ -112,6 +125,8 @@ def load_idx(folder: Path, spec: str, limits: DataLimits, root: Path | None = No
     notes: list[str] = []
     images, raw_labels = read_idx_folder(folder, limits, notes, root, Budget(str(folder), limits))
     labels, class_names = (
-        (None, []) if raw_labels is None else label_classes(raw_labels, len(images), str(folder), limits, notes)
+        (None, [])
+        if raw_labels is None
+        else label_classes(raw_labels, len(images), str(folder), limits, notes)
     )
     return make_dataset(folder.name, images, labels, class_names, spec, notes)

@@ -28,8 +28,20 @@ from .dataset import ImageDataset, make_dataset
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _GRAY_MODES = ("1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F")
 _SIXTEEN_BIT_MODES = ("I", "I;16", "I;16B", "I;16L")
-_PIL_ERRORS = (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError, IndexError, KeyError,
-               OverflowError, EOFError, RuntimeError, ZeroDivisionError, AttributeError)  # what corrupt files raise
+_PIL_ERRORS = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    TypeError,
+    IndexError,
+    KeyError,
+    OverflowError,
+    EOFError,
+    RuntimeError,
+    ZeroDivisionError,
+    AttributeError,
+)  # what corrupt files raise
 
 
 @dataclass
@@ -58,15 +70,19 @@ def is_image_name(relative: str) -> bool:
 
 
 def folder_files(folder: Path, limits: DataLimits, root: Path | None) -> tuple[list[ImageFile], list[str]]:
-    """Every image under folder (sorted, each confined, regular and size-checked) and the other files' paths."""
+    """Every image under folder (sorted; confined, regular, size-checked) and the other files' paths."""
     images: list[ImageFile] = []
     others: list[str] = []
     remaining = limits.max_uncompressed_bytes
     for walk_root, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "__MACOSX")  # walk order; skip metadata
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and d != "__MACOSX"
+        )  # walk order; skip metadata
         for name in sorted(files):
             if len(images) + len(others) >= limits.max_zip_members:
-                raise DatasetError(f"{folder}: more than {limits.max_zip_members:,} files. Use a smaller folder.")
+                raise DatasetError(
+                    f"{folder}: more than {limits.max_zip_members:,} files. Use a smaller folder."
+                )
             path = Path(walk_root) / name
             relative = path.relative_to(folder).as_posix()
             if not is_image_name(relative):
@@ -75,7 +91,9 @@ def folder_files(folder: Path, limits: DataLimits, root: Path | None) -> tuple[l
             try:
                 remaining -= regular_file_size(path, root, limits.max_file_bytes)
             except ArchiveError as err:
-                raise DatasetError(f"{folder}: {relative}: {err}. Remove it or replace it with an image.") from err
+                raise DatasetError(
+                    f"{folder}: {relative}: {err}. Remove it or replace it with an image."
+                ) from err
             if remaining < 0:
                 raise DatasetError(
                     f"{folder}: image files add up to more than {limits.max_uncompressed_bytes:,} bytes. "
@@ -94,8 +112,10 @@ def zip_files(archive: zipfile.ZipFile, limits: DataLimits) -> tuple[list[ImageF
             others.append(info.filename)
             continue
         if info.file_size > limits.max_file_bytes:
-            raise ArchiveError(f"member {info.filename!r} unpacks to {info.file_size:,} bytes, over the "
-                               f"{limits.max_file_bytes:,}-byte limit for one image")
+            raise ArchiveError(
+                f"member {info.filename!r} unpacks to {info.file_size:,} bytes, over the "
+                f"{limits.max_file_bytes:,}-byte limit for one image"
+            )
         images.append(ImageFile(info.filename, partial(_read_member_again, archive, info)))
     return _strip_common_folder(images), others
 
@@ -111,11 +131,11 @@ def _strip_common_folder(files: list[ImageFile]) -> list[ImageFile]:
     tops = {p[0] for p in parts if len(p) > 1}
     if len(tops) != 1 or any(len(p) == 1 for p in parts):
         return files
-    return [ImageFile(PurePosixPath(*p[1:]).as_posix(), f.read) for f, p in zip(files, parts)]
+    return [ImageFile(PurePosixPath(*p[1:]).as_posix(), f.read) for f, p in zip(files, parts, strict=True)]
 
 
 def interleave_by_class(labels: list[int]) -> list[int]:
-    """Order indices so each class is spread evenly; any tail (the validation split) keeps class proportions."""
+    """Order indices so each class is spread evenly; any tail (the validation split) keeps proportions."""
     counts = Counter(labels)
     seen: Counter[int] = Counter()
     keys = []
@@ -185,7 +205,9 @@ def image_labels(
         return None, []
     class_names = sorted(set(folders))
     if len(class_names) > limits.max_classes:
-        raise DatasetError(f"{label}: {len(class_names):,} class folders, over the limit of {limits.max_classes:,}.")
+        raise DatasetError(
+            f"{label}: {len(class_names):,} class folders, over the limit of {limits.max_classes:,}."
+        )
     if any(len(name) > limits.max_class_name_chars for name in class_names):
         raise DatasetError(f"{label}: a class folder name is over {limits.max_class_name_chars} characters.")
     index = {name: i for i, name in enumerate(class_names)}
@@ -212,7 +234,9 @@ def images_dataset(
         readable.append(header)
     if not readable:
         skipped = (
-            f"; skipped {len(others) + len(unreadable):,} other or unreadable files" if others or unreadable else ""
+            f"; skipped {len(others) + len(unreadable):,} other or unreadable files"
+            if others or unreadable
+            else ""
         )
         raise DatasetError(f"{label}: no readable PNG or JPEG images{skipped}. Add .png/.jpg files.")
     label_of, class_names = image_labels([h.file.name for h in readable], label, limits, notes)
@@ -222,7 +246,9 @@ def images_dataset(
     common = max(size_counts, key=lambda size: size_counts[size])  # ties: the first size seen
     fitted = check_sides(*common, label, limits)
     check_size(len(readable), channels, *fitted, label, limits)
-    budget.spend_pixels(sum(h.height * h.width for h in readable))  # every decode is paid for before the first
+    budget.spend_pixels(
+        sum(h.height * h.width for h in readable)
+    )  # every decode is paid for before the first
     if len(size_counts) > 1:
         others_count = len(readable) - size_counts[common]
         notes.append(f"resized {others_count:,} images to {common[0]}×{common[1]}, the most common size")

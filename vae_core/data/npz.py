@@ -20,7 +20,7 @@ _HEADER_ERRORS = (ValueError, SyntaxError, RecursionError, TypeError, OverflowEr
 
 
 def _npy_header(stream, name: str, source: str) -> tuple[tuple[int, ...], bool, np.dtype]:
-    """(shape, fortran_order, dtype) from a .npy header; object dtypes (pickles) and odd headers are refused."""
+    """(shape, fortran_order, dtype) from a .npy header; object dtypes (pickles) and odd headers refused."""
     try:
         version = np.lib.format.read_magic(stream)
         if version not in _HEADER_READERS:
@@ -30,8 +30,8 @@ def _npy_header(stream, name: str, source: str) -> tuple[tuple[int, ...], bool, 
         raise
     except _HEADER_ERRORS as err:
         raise DatasetError(
-            f"{source}: '{name}' is not a .npy array ({str(err)[:200]}); pickled data and other formats are never "
-            "loaded. Save plain numeric arrays with np.savez."
+            f"{source}: '{name}' is not a .npy array ({str(err)[:200]}); pickled data and other formats "
+            "are never loaded. Save plain numeric arrays with np.savez."
         ) from err
     if dtype.hasobject:
         raise DatasetError(
@@ -47,6 +47,8 @@ def _small_array(payload: bytes, name: str, source: str) -> np.ndarray:
     """A small .npy member (labels, class names) read whole after its header is checked against its size."""
     stream = io.BytesIO(payload)
     shape, fortran_order, dtype = _npy_header(stream, name, source)
+    if len(shape) > 2 or any(side > 2**31 for side in shape):
+        raise DatasetError(f"{source}: '{name}' has shape {shape}; expected one value per image or class.")
     declared = math.prod(shape) * dtype.itemsize
     if declared > len(payload):
         raise DatasetError(
@@ -55,20 +57,30 @@ def _small_array(payload: bytes, name: str, source: str) -> np.ndarray:
         )
     data = stream.read(declared)
     if len(data) != declared:
-        raise DatasetError(f"{source}: '{name}' ends before the {size_text(declared)} its header declares; "
-                           "the file is corrupt. Save it again.")
+        raise DatasetError(
+            f"{source}: '{name}' ends before the {size_text(declared)} its header declares; "
+            "the file is corrupt. Save it again."
+        )
     array = np.frombuffer(data, dtype=dtype, count=math.prod(shape)) if declared else np.empty(0, dtype)
     return array.reshape(shape, order="F" if fortran_order else "C")
 
 
-def _stream_images(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, limits: DataLimits,
-                   notes: list[str], budget: Budget) -> np.ndarray:
+def _stream_images(
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    label: str,
+    limits: DataLimits,
+    notes: list[str],
+    budget: Budget,
+) -> np.ndarray:
     """The 'images' member converted chunk by chunk into the final float32 array."""
     stream = MemberStream(archive, info)
     try:
         shape, fortran_order, dtype = _npy_header(stream, "images", label)
         if not shape:
-            raise DatasetError(f"{label}: 'images' is a single number, not an array of images. Save (N, H, W) images.")
+            raise DatasetError(
+                f"{label}: 'images' is a single number, not an array of images. Save (N, H, W) images."
+            )
         if math.prod(shape) == 0:
             raise DatasetError(f"{label}: the 'images' array is empty (shape {shape}). Save some images.")
         item_values = math.prod(shape[1:])
@@ -80,7 +92,9 @@ def _stream_images(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, 
             )
         nchw, transpose = nchw_layout(shape, label)
         if fortran_order and len(shape) > 1:
-            raise DatasetError(f"{label}: 'images' is stored in Fortran order; save np.ascontiguousarray(images).")
+            raise DatasetError(
+                f"{label}: 'images' is stored in Fortran order; save np.ascontiguousarray(images)."
+            )
         writer = UnitImageWriter(nchw, dtype, label, limits, notes, budget)
         for start in range(0, shape[0], writer.rows_per_chunk):
             rows = min(writer.rows_per_chunk, shape[0] - start)
@@ -95,35 +109,45 @@ def _stream_images(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str, 
 
 
 def _class_names(names: np.ndarray, labels: np.ndarray, label: str, limits: DataLimits) -> list[str]:
-    """The 'class_names' array as strings, refusing a wrong shape, too many or too long names, or missing ones."""
+    """The 'class_names' as strings, refusing a wrong shape, too many or too long names, or missing ones."""
     if names.ndim != 1 or names.dtype.kind not in "US":
-        raise DatasetError(f"{label}: 'class_names' must be a 1-D array of strings, got {names.dtype} {names.shape}.")
+        raise DatasetError(
+            f"{label}: 'class_names' must be a 1-D array of strings, got {names.dtype} {names.shape}."
+        )
     if len(names) > limits.max_classes:
-        raise DatasetError(f"{label}: {len(names):,} class names, over the limit of {limits.max_classes:,} classes.")
+        raise DatasetError(
+            f"{label}: {len(names):,} class names, over the limit of {limits.max_classes:,} classes."
+        )
     if labels.min() < 0 or labels.max() >= len(names):
         raise DatasetError(
-            f"{label}: 'class_names' must be a 1-D string array with a name for every label 0..{labels.max()}."
+            f"{label}: 'class_names' must be a 1-D string array with a name for every label "
+            f"0..{labels.max()}."
         )
     try:
         text = [n.decode("utf-8") if isinstance(n, bytes) else str(n) for n in names.tolist()]
     except UnicodeDecodeError as err:
         raise DatasetError(f"{label}: 'class_names' are not UTF-8 text ({err}).") from err
     if any(len(name) > limits.max_class_name_chars for name in text):
-        raise DatasetError(f"{label}: a class name is over {limits.max_class_name_chars} characters; shorten it.")
+        raise DatasetError(
+            f"{label}: a class name is over {limits.max_class_name_chars} characters; shorten it."
+        )
     return text
 
 
 def npz_dataset(source: Path | bytes, title: str, label: str, spec: str, limits: DataLimits) -> ImageDataset:
-    """An ImageDataset from an .npz (path or bytes): small arrays read and checked first, then images streamed."""
+    """An ImageDataset from an .npz (path or bytes): small arrays checked first, then images streamed."""
     notes: list[str] = []
     budget = Budget(label, limits)
     try:
         with open_zip(source, limits.max_zip_members, limits.max_uncompressed_bytes) as archive:
-            members = {info.filename: info for info in checked_members(archive, limits.max_uncompressed_bytes)}
+            members = {
+                info.filename: info for info in checked_members(archive, limits.max_uncompressed_bytes)
+            }
             if "images.npy" not in members:
                 found = ", ".join(name.removesuffix(".npy") for name in members)[:300] or "nothing"
                 raise DatasetError(
-                    f"{label}: no 'images' array (found: {found}). Save with np.savez(path, images=..., labels=...)."
+                    f"{label}: no 'images' array (found: {found}). Save with np.savez(path, images=..., "
+                    "labels=...)."
                 )
             small = {}
             for key in ("labels", "class_names"):
@@ -131,12 +155,16 @@ def npz_dataset(source: Path | bytes, title: str, label: str, spec: str, limits:
                 if info is None:
                     continue
                 if info.file_size > limits.max_file_bytes:
-                    raise DatasetError(f"{label}: '{key}' unpacks to {size_text(info.file_size)}, over the "
-                                       f"{size_text(limits.max_file_bytes)} limit for it.")
+                    raise DatasetError(
+                        f"{label}: '{key}' unpacks to {size_text(info.file_size)}, over the "
+                        f"{size_text(limits.max_file_bytes)} limit for it."
+                    )
                 payload = read_member(archive, info, ReadBudget(limits.max_file_bytes))
                 small[key] = _small_array(payload, key, label)
             count = _peek_count(archive, members["images.npy"], label)
-            labels, class_names = _labels(small, count, label, limits, notes)  # checked before any pixel is read
+            labels, class_names = _labels(
+                small, count, label, limits, notes
+            )  # checked before any pixel is read
             images = _stream_images(archive, members["images.npy"], label, limits, notes, budget)
     except ArchiveError as err:
         raise DatasetError(f"{label}: not a usable .npz: {err}. Save it again with np.savez.") from err
@@ -153,9 +181,10 @@ def _peek_count(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> 
     return shape[0] if shape else 0
 
 
-def _labels(small: dict[str, np.ndarray], count: int, label: str, limits: DataLimits,
-            notes: list[str]) -> tuple[np.ndarray | None, list[str]]:
-    """(labels, class names) from the optional 'labels' and 'class_names' arrays; (None, []) without labels."""
+def _labels(
+    small: dict[str, np.ndarray], count: int, label: str, limits: DataLimits, notes: list[str]
+) -> tuple[np.ndarray | None, list[str]]:
+    """(labels, class names) from the optional 'labels' and 'class_names'; (None, []) without labels."""
     if "labels" not in small:
         return None, []
     if "class_names" not in small:

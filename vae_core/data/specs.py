@@ -1,4 +1,4 @@
-"""Dataset specs: parse `digits`, `mnist`, `idx:DIR`, `npz:FILE`, `images:DIR|FILE.zip` and uploads, and confine paths.
+"""Dataset specs: parse `digits`, `mnist`, `idx:DIR`, `npz:FILE`, `images:DIR|FILE.zip` and uploads.
 
 A new format is one reader module in this package plus one entry in PATH_LOADERS (and its caps in
 vae_core.limits). Typed paths are resolved, links followed, inside the spec root before a byte is read.
@@ -43,8 +43,10 @@ def within_root(location: str, root: Path) -> Path:
     path = Path(location).expanduser()
     resolved = (path if path.is_absolute() else base / path).resolve()
     if not resolved.is_relative_to(base):
-        raise DatasetError(f"{location[:200]!r} is outside the data folder this server allows ({base}). "
-                           f"Name a path inside it (relative paths start there), or upload the file instead.")
+        raise DatasetError(
+            f"{location[:200]!r} is outside the data folder this server allows ({base}). "
+            f"Name a path inside it (relative paths start there), or upload the file instead."
+        )
     return resolved
 
 
@@ -61,8 +63,10 @@ def load_dataset(
     (links followed) inside that folder.
     """
     if not isinstance(spec, str) or len(spec) > _MAX_SPEC_CHARS or "\x00" in spec:
-        raise DatasetError(f"a dataset spec must be text of at most {_MAX_SPEC_CHARS:,} characters without NUL. "
-                           f"Valid specs:\n{DATASET_SPECS_HELP}")
+        raise DatasetError(
+            f"a dataset spec must be text of at most {_MAX_SPEC_CHARS:,} characters without NUL. "
+            f"Valid specs:\n{DATASET_SPECS_HELP}"
+        )
     key = spec.strip().lower()
     if key == "digits":
         return load_digits(spec, limits)
@@ -79,8 +83,10 @@ def load_dataset(
             return loader(path, spec, limits, root)
         except (OSError, RuntimeError) as exc:  # a name too long, a folder we may not read, a symlink loop
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)[:200]
-            raise DatasetError(f"cannot read {location.strip()[:200]!r}: {reason}. "
-                               "Check the path, or upload the file instead.") from exc
+            raise DatasetError(
+                f"cannot read {location.strip()[:200]!r}: {reason}. "
+                "Check the path, or upload the file instead."
+            ) from exc
     raise DatasetError(f"unknown dataset spec {spec[:200]!r}. Valid specs:\n{DATASET_SPECS_HELP}")
 
 
