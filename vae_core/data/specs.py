@@ -62,11 +62,11 @@ def load_dataset(
     With `spec_root`, the idx:/npz:/images: paths, and every file read inside those folders, must resolve
     (links followed) inside that folder.
     """
-    if not isinstance(spec, str) or len(spec) > _MAX_SPEC_CHARS or "\x00" in spec:
-        raise DatasetError(
-            f"a dataset spec must be text of at most {_MAX_SPEC_CHARS:,} characters without NUL. "
-            f"Valid specs:\n{DATASET_SPECS_HELP}"
-        )
+    if not isinstance(spec, str) or "\x00" in spec:
+        raise DatasetError(f"a dataset spec must be text without NUL characters. Valid specs:\n{DATASET_SPECS_HELP}")
+    if len(spec) > _MAX_SPEC_CHARS:
+        raise DatasetError(f"cannot read a spec of {len(spec):,} characters (the limit is {_MAX_SPEC_CHARS:,}). "
+                           "Give a shorter path, or upload the file instead.")
     key = spec.strip().lower()
     if key == "digits":
         return load_digits(spec, limits)
