@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import gc
-import sys
-from pathlib import Path
 
 import streamlit as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # `streamlit run` from any folder finds vae_core
-
-from explorer_ui.sidebar import render_sidebar  # noqa: E402
-from explorer_ui.state import configure_torch, init_state  # noqa: E402
+# `streamlit run explorer_app.py` puts this file's folder first on sys.path, so vae_core and explorer_ui import
+# from any working directory (and AppTest runs under pytest, whose pythonpath is the repository root).
+from explorer_ui.sidebar import render_sidebar
+from explorer_ui.state import configure_torch, init_state
 
 st.set_page_config(page_title="Latent Explorer", page_icon="🧭", layout="wide")
 configure_torch()

@@ -15,9 +15,26 @@ from vae_core.data import DATASET_SPECS_HELP, DatasetError, spec_root_from_env
 from vae_core.explore import model_card, n_parameters
 
 from . import state
-from .state import (DATASET_CHOICE, DATASET_ERROR, FLASH, MODEL_CHOICE, MODEL_ERROR, MODELS, PENDING_DATASET,
-                    DatasetEntry, active_dataset, active_model, dataset_key, dataset_options, request_dataset,
-                    select_dataset, select_model, shapes_match, try_load_dataset, try_load_model)
+from .state import (
+    DATASET_CHOICE,
+    DATASET_ERROR,
+    FLASH,
+    MODEL_CHOICE,
+    MODEL_ERROR,
+    MODELS,
+    PENDING_DATASET,
+    DatasetEntry,
+    active_dataset,
+    active_model,
+    dataset_key,
+    dataset_options,
+    request_dataset,
+    select_dataset,
+    select_model,
+    shapes_match,
+    try_load_dataset,
+    try_load_model,
+)
 from .widgets import mismatch_notice, pixel_art_style, shape_text
 
 W_MODEL = "sb_model"

@@ -4,10 +4,17 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui.figures import comparison_map
-from explorer_ui.state import active_model, digits_dataset, latents, pca_projection, shipped_autoencoder, shipped_model
+from explorer_ui.routing import ensure_router
+from explorer_ui.state import (
+    active_model,
+    digits_dataset,
+    latents,
+    pca_projection,
+    shipped_autoencoder,
+    shipped_model,
+)
 from explorer_ui.widgets import show_grid, teaching_panel
 from vae_core.explore import samples_with_nearest, to_plane
-from explorer_ui.routing import ensure_router
 
 ensure_router()
 

@@ -3,15 +3,21 @@ frames, see the path on the PCA map, and download it as a GIF."""
 
 import streamlit as st
 
+from explorer_ui import figures
+from explorer_ui.routing import ensure_router
+from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection
+from explorer_ui.widgets import (
+    MAP_PAGE,
+    grid_picture,
+    label_text,
+    png_download,
+    require_matching_pair,
+    show_image,
+    teaching_panel,
+)
 from vae_core.explore import interpolation, to_plane
 from vae_core.generate import sample_latents
 from vae_core.images import fit_scale, gif_bytes, to_uint8
-
-from explorer_ui import figures
-from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection
-from explorer_ui.widgets import (MAP_PAGE, grid_picture, label_text, png_download, require_matching_pair,
-                                 show_image, teaching_panel)
-from explorer_ui.routing import ensure_router
 
 ensure_router()
 

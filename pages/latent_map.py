@@ -6,17 +6,30 @@ import time
 import numpy as np
 import streamlit as st
 
+from explorer_ui import figures
+from explorer_ui.routing import ensure_router
+from explorer_ui.state import (
+    INTERP_END,
+    INTERP_START,
+    SELECTION,
+    SLIDER_ORIGIN,
+    compute_tsne,
+    latents,
+    pca_projection,
+    stored_tsne,
+)
+from explorer_ui.widgets import (
+    grid_columns,
+    label_text,
+    require_matching_pair,
+    show_gallery,
+    show_grid,
+    teaching_panel,
+)
 from vae_core.explore import manifold_grid, selected_indices
 from vae_core.generate import decode_to_uint8
-from vae_core.latents import nearest_neighbours, reconstruct
 from vae_core.images import to_uint8
-
-from explorer_ui import figures
-from explorer_ui.state import (INTERP_END, INTERP_START, SELECTION, SLIDER_ORIGIN, compute_tsne, latents,
-                               pca_projection, stored_tsne)
-from explorer_ui.widgets import (grid_columns, label_text, require_matching_pair, show_gallery, show_grid,
-                                 teaching_panel)
-from explorer_ui.routing import ensure_router
+from vae_core.latents import nearest_neighbours, reconstruct
 
 ensure_router()
 

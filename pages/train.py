@@ -7,15 +7,21 @@ its best weights are registered as a model and selected at once.
 
 import streamlit as st
 
+from explorer_ui import figures
+from explorer_ui.routing import ensure_router
+from explorer_ui.state import (
+    MODEL_CHOICE,
+    MODELS,
+    TRAIN_JOB,
+    TRAIN_RESULT,
+    active_dataset,
+    model_payload,
+    start_training,
+)
+from explorer_ui.widgets import shape_text, teaching_panel
 from vae_core.config import ARCHITECTURES, ConfigError
 from vae_core.explore import APP_HIDDEN, TrainingRun, app_train_config
 from vae_core.training import TrainSettings
-
-from explorer_ui import figures
-from explorer_ui.state import (MODEL_CHOICE, MODELS, TRAIN_JOB, TRAIN_RESULT, active_dataset, model_payload,
-                               start_training)
-from explorer_ui.widgets import shape_text, teaching_panel
-from explorer_ui.routing import ensure_router
 
 ensure_router()
 

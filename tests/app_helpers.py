@@ -14,9 +14,9 @@ Two AppTest quirks (Streamlit 1.67) are handled here, so the tests exercise the 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from streamlit.runtime import pages_manager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage

@@ -14,7 +14,6 @@ import json
 import math
 import pickle
 import struct
-import zipfile
 from pathlib import Path
 
 import numpy as np

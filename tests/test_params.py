@@ -17,8 +17,18 @@ import torch
 from vae_core import DEFAULT_MODEL_PATH
 from vae_core.checkpoint import load_checkpoint
 from vae_core.explore import interpolation, rank_worst, samples_with_nearest, selected_indices
-from vae_core.generate import (ENDPOINT_LIMIT, LATENT_LIMIT, MAX_SAMPLES, MAX_STEPS, MAX_TEMPERATURE, clean_latent,
-                               decode_to_uint8, interpolate, sample_latents, traverse)
+from vae_core.generate import (
+    ENDPOINT_LIMIT,
+    LATENT_LIMIT,
+    MAX_SAMPLES,
+    MAX_STEPS,
+    MAX_TEMPERATURE,
+    clean_latent,
+    decode_to_uint8,
+    interpolate,
+    sample_latents,
+    traverse,
+)
 from vae_core.sliders import SLIDER_LIMIT, clamp_vector, vector_from_pad_state
 
 REPO = Path(__file__).resolve().parents[1]

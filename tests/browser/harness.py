@@ -18,9 +18,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("LATENT_EXPLORER_CHROMIUM", "/usr/bin/chromium"))
@@ -199,7 +199,7 @@ class ConsoleLog:
     errors: list[str] = field(default_factory=list)
     benign: list[tuple[str, str]] = field(default_factory=list)
 
-    def attach(self, page) -> "ConsoleLog":
+    def attach(self, page) -> ConsoleLog:
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self._add(f"pageerror: {exc}"))
         return self
