@@ -7,7 +7,6 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import figures
-from explorer_ui.routing import ensure_router
 from explorer_ui.state import (
     INTERP_END,
     INTERP_START,
@@ -30,8 +29,6 @@ from vae_core.explore import manifold_grid, selected_indices
 from vae_core.generate import decode_to_uint8
 from vae_core.images import to_uint8
 from vae_core.latents import nearest_neighbours, reconstruct
-
-ensure_router()
 
 CHART_KEY = "latent_map"
 LAST_EVENT = "map_last_event"  # the last selection the chart reported, so a rerun does not re-copy it

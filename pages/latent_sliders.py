@@ -6,11 +6,8 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import latent_pad as pad
-from explorer_ui.routing import ensure_router
 from explorer_ui.state import SLIDER_ORIGIN, active_dataset, active_model, latents, shapes_match
 from explorer_ui.widgets import mismatch_notice, teaching_panel
-
-ensure_router()
 
 st.title("Latent sliders")
 teaching_panel(

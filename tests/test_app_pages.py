@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from app_helpers import MY_PAGES, PAGES, assert_clean, download_url, goto, image_urls, start_app, texts
+from app_helpers import PAGES, assert_clean, download_url, goto, image_urls, start_app, texts
 from vae_core import DEFAULT_MODEL_PATH
 from vae_core.explore import rank_worst
 from vae_core.latents import image_scores
@@ -45,7 +45,7 @@ def test_every_page_renders_on_the_shipped_model(page):
     assert at.sidebar.selectbox(key="sb_model").value == "default"
 
 
-@pytest.mark.parametrize("page", MY_PAGES)
+@pytest.mark.parametrize("page", PAGES)
 def test_every_page_opens_with_a_teaching_panel_and_a_formula(page):
     at = goto(start_app(), page)
     assert len(at.get("latex")) >= 1

@@ -546,25 +546,6 @@ def test_values_streamlit_cannot_parse_break_only_the_senders_session(server, pa
         again.close()
 
 
-ROUTED_PAGES = ["home", "train", "latent_map", "latent_sliders", "sample", "interpolate", "anomalies"]
-
-
-def test_the_router_guard_test_knows_every_page():
-    import re
-
-    repo = Path(__file__).resolve().parents[1]
-    routed = re.findall(r'st\.Page\("pages/([a-z_]+)\.py"', (repo / "explorer_app.py").read_text())
-    assert sorted(routed) == sorted(ROUTED_PAGES)
-
-
-@pytest.mark.parametrize("page", ROUTED_PAGES)
-def test_every_page_calls_the_router_guard(page):
-    """On a fresh server Streamlit treats pages/ as a legacy multipage folder until st.navigation has run once;
-    each page must call explorer_ui.routing.ensure_router() so a deep link still gets the sidebar."""
-    source = (Path(__file__).resolve().parents[1] / "pages" / f"{page}.py").read_text()
-    assert "ensure_router()" in source
-
-
 @pytest.mark.slow
 def test_a_deep_link_as_the_first_request_on_a_fresh_server_gets_the_router(tmp_path):
     """The first visitor after a restart opens /sample directly: the page comes with the sidebar."""
