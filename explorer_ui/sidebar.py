@@ -55,7 +55,7 @@ def _on_model_upload() -> None:
     if upload is None:
         return
     try:
-        key = try_load_model(f"Uploaded: {upload.name}", upload.getvalue())
+        key = try_load_model(f"Uploaded: {upload.name}", upload.getvalue(), kind="uploaded")
     except CheckpointError as exc:
         current = st.session_state[MODELS][st.session_state[MODEL_CHOICE]].label
         st.session_state[MODEL_ERROR] = f"Could not load **{upload.name}**: {exc}\n\nStill using *{current}*."
