@@ -15,9 +15,26 @@ from vae_core.errors import LatentExplorerError
 from vae_core.explore import model_card, n_parameters
 
 from . import state
-from .state import (DATASET_CHOICE, DATASET_ERROR, FLASH, MODEL_CHOICE, MODEL_ERROR, MODELS, PENDING_DATASET,
-                    DatasetEntry, active_dataset, active_model, dataset_key, dataset_options, request_dataset,
-                    select_dataset, select_model, shapes_match, try_load_dataset, try_load_model)
+from .state import (
+    DATASET_CHOICE,
+    DATASET_ERROR,
+    FLASH,
+    MODEL_CHOICE,
+    MODEL_ERROR,
+    MODELS,
+    PENDING_DATASET,
+    DatasetEntry,
+    active_dataset,
+    active_model,
+    dataset_key,
+    dataset_options,
+    request_dataset,
+    select_dataset,
+    select_model,
+    shapes_match,
+    try_load_dataset,
+    try_load_model,
+)
 from .widgets import mismatch_notice, pixel_art_style, shape_text
 
 W_MODEL = "sb_model"
@@ -38,7 +55,7 @@ def _on_model_upload() -> None:
     if upload is None:
         return
     try:
-        key = try_load_model(f"Uploaded: {upload.name}", upload.getvalue())
+        key = try_load_model(f"Uploaded: {upload.name}", upload.getvalue(), kind="uploaded")
     except LatentExplorerError as exc:  # any refusal of the library, with its message
         current = st.session_state[MODELS][st.session_state[MODEL_CHOICE]].label
         st.session_state[MODEL_ERROR] = f"Could not load **{upload.name}**: {exc}\n\nStill using *{current}*."

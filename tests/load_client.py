@@ -99,7 +99,7 @@ class StreamlitServer:
         """http://127.0.0.1:PORT"""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 120.0) -> "StreamlitServer":
+    def start(self, timeout_s: float = 120.0) -> StreamlitServer:
         """Start the server and wait until /_stcore/health answers ok."""
         self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -143,7 +143,7 @@ class StreamlitServer:
         if self._log not in (None, subprocess.DEVNULL):
             self._log.close()
 
-    def __enter__(self) -> "StreamlitServer":
+    def __enter__(self) -> StreamlitServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -204,7 +204,7 @@ class StreamlitSession:
         self.session_id = ""
 
     # -- connection
-    def connect(self) -> "StreamlitSession":
+    def connect(self) -> StreamlitSession:
         """Open the websocket (the browser's 'streamlit' subprotocol)."""
         self.ws = websocket.create_connection(self.ws_url, subprotocols=["streamlit"], timeout=self.timeout_s)
         return self

@@ -16,8 +16,15 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from vae_core.checkpoint import (FORMAT, MAX_HEADER_BYTES, CheckpointError, checkpoint_bytes, checkpoint_from_bytes,
-                                 load_checkpoint, save_checkpoint)
+from vae_core.checkpoint import (
+    FORMAT,
+    MAX_HEADER_BYTES,
+    CheckpointError,
+    checkpoint_bytes,
+    checkpoint_from_bytes,
+    load_checkpoint,
+    save_checkpoint,
+)
 from vae_core.config import VAEConfig
 from vae_core.models import build_vae
 
