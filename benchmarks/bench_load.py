@@ -43,8 +43,9 @@ UNITS = {"load_sessions": "sessions", "load_requests": "requests", "load_errors"
          "load_sessions_answered": "sessions", "load_duration_s": "s", "load_requests_per_s": "requests/s",
          "load_error_alerts": "alerts", "load_sidebar_missing": "runs", "load_server_cpu_s": "s",
          "load_server_cpu_cores_busy": "cores", "load_hostile_errors": "requests",
-         "load_hostile_p95_ratio": "ratio", "load_hostile_rss_peak_mib": "MiB", "load_hostile_uploads": "uploads",
-         "load_hostile_uncaught": "uploads", "load_hostile_failures": "uploads", "load_hostile_sessions": "sessions"}
+         "load_hostile_p95_ratio": "ratio", "load_hostile_rss_peak_mib": "MiB",
+         "load_hostile_uploads": "uploads", "load_hostile_uncaught": "uploads",
+         "load_hostile_failures": "uploads", "load_hostile_sessions": "sessions"}
 
 
 def unit_of(name: str) -> str:
@@ -61,7 +62,7 @@ def unit_of(name: str) -> str:
 
 
 def hostile_figures(args: argparse.Namespace, clean: dict) -> dict:
-    """The same load plus hostile uploading sessions: the well-behaved users' errors, p95 ratio, server peak RSS."""
+    """The same load plus hostile uploaders: the well-behaved users' errors, p95 ratio, server peak RSS."""
     log = args.log.with_name(args.log.stem + "-hostile" + args.log.suffix) if args.log else None
     hostile = run_load(args.sessions, args.duration, args.port, tuple(args.think), log, hostile=args.hostile)
     return {
@@ -82,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, nargs=2, default=(0.2, 0.8), metavar=("MIN", "MAX"),
                         help="pause between pages, seconds (default 0.2 0.8)")
     parser.add_argument("--log", type=Path, default=None, help="write the server's output here")
-    parser.add_argument("--hostile", type=int, default=2, help="hostile uploading sessions in a second run (0: none)")
+    parser.add_argument("--hostile", type=int, default=2,
+                        help="hostile uploading sessions in a second run (0: none)")
     args = parser.parse_args(argv)
     figures = run_load(args.sessions, args.duration, args.port, tuple(args.think), args.log)
     if args.hostile > 0:

@@ -380,7 +380,8 @@ class StreamlitSession:
         self._put_file(urls.upload_url, name, payload)
         info = UploadedFileInfo(name=name, size=len(payload), file_id=urls.file_id)
         info.file_urls.CopyFrom(urls)
-        state = WidgetState(id=widget.id, file_uploader_state_value=FileUploaderState(uploaded_file_info=[info]))
+        uploader_state = FileUploaderState(uploaded_file_info=[info])
+        state = WidgetState(id=widget.id, file_uploader_state_value=uploader_state)
         self.states[widget.id] = state
         return self.rerun(widget.fragment_id)
 
@@ -394,10 +395,11 @@ class StreamlitSession:
                 raise ClientError(f"websocket failed: {exc}") from exc
             msg = ForwardMsg()
             msg.ParseFromString(payload)
-            if msg.WhichOneof("type") == "file_urls_response" and msg.file_urls_response.response_id == request_id:
-                if msg.file_urls_response.error_msg or not msg.file_urls_response.file_urls:
-                    raise ClientError(f"upload refused: {msg.file_urls_response.error_msg}")
-                return msg.file_urls_response.file_urls[0]
+            answer = msg.file_urls_response
+            if msg.WhichOneof("type") == "file_urls_response" and answer.response_id == request_id:
+                if answer.error_msg or not answer.file_urls:
+                    raise ClientError(f"upload refused: {answer.error_msg}")
+                return answer.file_urls[0]
         raise ClientError("no file_urls_response")
 
     def _put_file(self, upload_url: str, name: str, payload: bytes) -> None:
@@ -573,7 +575,7 @@ def simulate_user(base_url: str, deadline: float, seed: int, think_s: tuple[floa
 
 
 def hostile_uploads() -> list[tuple[str, str, bytes]]:
-    """(uploader key, file name, bytes) of the worst inputs a student can upload (issue: bounded by construction).
+    """(uploader key, file name, bytes) of the worst inputs a student can upload (the bounded-inputs issue).
 
     Each is small on the wire and was once expensive: a config describing ~10⁸ parameters, a header nested
     200,000 deep, a compressed .npz over the pixel budget, one just under it (accepted, ~250 MB of pixels
@@ -588,7 +590,8 @@ def hostile_uploads() -> list[tuple[str, str, bytes]]:
         return struct.pack("<Q", len(header)) + header
 
     config = {"input_shape": [3, 64, 64], "arch": "mlp", "latent_dim": 512, "hidden": [4096] * 6}
-    huge = safetensors_header(json.dumps({"__metadata__": {"format": FORMAT, "config": json.dumps(config)}}).encode())
+    metadata = {"__metadata__": {"format": FORMAT, "config": json.dumps(config)}}
+    huge = safetensors_header(json.dumps(metadata).encode())
     nested = safetensors_header(b'{"a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}")
 
     def npz(count: int) -> bytes:
@@ -611,10 +614,10 @@ def hostile_uploads() -> list[tuple[str, str, bytes]]:
     import zipfile
 
     bomb_buffer = io.BytesIO()  # 576 MiB of zeros in one member, written in chunks (about 0.6 MB on the wire)
-    with zipfile.ZipFile(bomb_buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("a/big.png", "w",
-                                                                                           force_zip64=True) as member:
-        for _ in range(576):
-            member.write(bytes(2**20))
+    with zipfile.ZipFile(bomb_buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("a/big.png", "w", force_zip64=True) as member:
+            for _ in range(576):
+                member.write(bytes(2**20))
     bomb = bomb_buffer.getvalue()
     return [("sb_model_upload", "huge.safetensors", huge), ("sb_model_upload", "nested.safetensors", nested),
             ("sb_dataset_upload", "over.npz", npz(70)), ("sb_dataset_upload", "heavy.npz", npz(60)),

@@ -48,7 +48,8 @@ def whole(low: int, high: int) -> Callable[[str], int]:
         try:
             value = int(text, 10)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number in {low:,}..{high:,}, got {text!r:.40}") from None
+            message = f"must be a whole number in {low:,}..{high:,}, got {text!r:.40}"
+            raise argparse.ArgumentTypeError(message) from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be in {low:,}..{high:,}, got {value:,}")
         return value
@@ -82,12 +83,13 @@ def device_name(text: str) -> str:
             raise argparse.ArgumentTypeError(f"{name}: this machine has no CUDA GPU; use cpu")
         index = int(name.partition(":")[2] or 0)
         if index >= torch.cuda.device_count():
-            raise argparse.ArgumentTypeError(f"{name}: there are only {torch.cuda.device_count()} CUDA devices")
+            count = torch.cuda.device_count()
+            raise argparse.ArgumentTypeError(f"{name}: there are only {count} CUDA devices")
     return name
 
 
 def out_file(*suffixes: str) -> Callable[[str], str]:
-    """An argparse type: a file path we can write (not a folder, its folder writable), ending in one of suffixes."""
+    """An argparse type: a file path we can write (not a folder; its folder writable), ending in a suffix."""
 
     def parse(text: str) -> str:
         path = Path(text).expanduser()
@@ -95,7 +97,8 @@ def out_file(*suffixes: str) -> Callable[[str], str]:
             raise argparse.ArgumentTypeError("needs a file name")
         if path.is_dir():
             raise argparse.ArgumentTypeError(
-                f"{text!r:.200} is a folder; give a file inside it, e.g. {path / ('out' + (suffixes or ('',))[0])}")
+                f"{text!r:.200} is a folder; give a file inside it, e.g. {path / ('out' + (suffixes or ('',))[0])}"
+            )
         if suffixes and path.suffix.lower() not in suffixes:
             raise argparse.ArgumentTypeError(f"{text!r:.200} must end in {' or '.join(suffixes)}")
         folder = path.parent
