@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,12 @@ def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
 def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(μ, σ²) || N(0, 1)) for each latent dimension, shape (B, D)."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def check_image_shape(shape: Sequence[int], expected: Sequence[int], what: str = "images") -> None:
+    """Raise ValueError naming both shapes when images of `shape` (C, H, W) do not fit a model's `expected`."""
+    if tuple(shape) != tuple(expected):
+        raise ValueError(f"{what} are {tuple(shape)}, the model expects {tuple(expected)}")
 
 
 def _conv_sizes(side: int, stages: int) -> list[int]:
