@@ -17,6 +17,7 @@ from .generate import INTERPOLATIONS, decode_to_uint8, interpolate, sample_laten
 from .images import fit_scale, gif_bytes, image_grid, png_bytes, upscale
 from .latents import encode
 from .metrics import evaluate
+from .models import image_shape_fits
 from .training import TrainSettings, fit
 
 
@@ -85,7 +86,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _check_shape(config: VAEConfig, dataset) -> None:
     """Refuse a dataset whose image shape differs from the model's."""
-    if tuple(dataset.image_shape) != tuple(config.input_shape):
+    if not image_shape_fits(dataset.image_shape, config.input_shape):
         raise DatasetError(f"{dataset.name} has images of shape {dataset.image_shape}, the model expects "
                            f"{config.input_shape}; train a model on this dataset first")
 

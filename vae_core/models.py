@@ -38,9 +38,14 @@ def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
 
 
+def image_shape_fits(shape: Sequence[int], expected: Sequence[int]) -> bool:
+    """Whether images of `shape` (C, H, W) are what a model built for `expected` takes."""
+    return tuple(int(v) for v in shape) == tuple(int(v) for v in expected)
+
+
 def check_image_shape(shape: Sequence[int], expected: Sequence[int], what: str = "images") -> None:
     """Raise ValueError naming both shapes when images of `shape` (C, H, W) do not fit a model's `expected`."""
-    if tuple(shape) != tuple(expected):
+    if not image_shape_fits(shape, expected):
         raise ValueError(f"{what} are {tuple(shape)}, the model expects {tuple(expected)}")
 
 
