@@ -436,7 +436,8 @@ def finish_training() -> str | None:
     cfg = run.config
     data_name = (snap.summary or {}).get("dataset_name") or "dataset"
     label = f"Trained #{ss[TRAINED_COUNT]}: {data_name} · {cfg.arch} z={cfg.latent_dim} β={cfg.beta:g}"
-    key = try_load_model(label, snap.checkpoint, kind="trained")  # fit wrote it; a CheckpointError here is a bug worth seeing
+    # fit wrote the checkpoint: a CheckpointError here is a bug worth seeing
+    key = try_load_model(label, snap.checkpoint, kind="trained")
     select_model(key)
     ss[TRAIN_RESULT] = key
     flash("success", f"{label} is trained and selected (validation −ELBO {snap.summary['val_neg_elbo']:.2f}).")

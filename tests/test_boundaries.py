@@ -1,4 +1,4 @@
-"""The library boundary: vae_core never imports streamlit or plotly, and the benchmarks never reach into tests/."""
+"""The library boundary: vae_core never imports streamlit or plotly; benchmarks never reach into tests/."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[1]
 IMPORT_EVERY_MODULE = """
 import json, pkgutil, importlib, sys
 import vae_core
-names = [m.name for m in pkgutil.walk_packages(vae_core.__path__, "vae_core.") if not m.name.endswith("__main__")]
+modules = pkgutil.walk_packages(vae_core.__path__, "vae_core.")
+names = [m.name for m in modules if not m.name.endswith("__main__")]
 for name in names:
     importlib.import_module(name)
 print(json.dumps({"modules": names, "ui": sorted(m for m in sys.modules
@@ -23,8 +24,9 @@ print(json.dumps({"modules": names, "ui": sorted(m for m in sys.modules
 
 def test_vae_core_imports_neither_streamlit_nor_plotly():
     """Every vae_core module, imported in a fresh interpreter, leaves streamlit and plotly unloaded."""
-    done = subprocess.run([sys.executable, "-c", IMPORT_EVERY_MODULE], cwd=REPO, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_EVERY_MODULE], cwd=REPO, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert "vae_core.training" in seen["modules"] and "vae_core.cli" in seen["modules"]
@@ -43,7 +45,9 @@ def _imported_modules(path: Path) -> set[str]:
 
 
 def test_benchmarks_do_not_import_the_tests():
-    """Shared browser-driving and load-driving code lives outside tests/, so a benchmark never depends on it."""
-    offenders = {p.name: sorted(m for m in _imported_modules(p) if m == "tests" or m.startswith("tests."))
-                 for p in (REPO / "benchmarks").glob("*.py")}
+    """Browser- and load-driving code lives outside tests/ (app_drivers/), so no benchmark depends on it."""
+    offenders = {
+        p.name: sorted(m for m in _imported_modules(p) if m == "tests" or m.startswith("tests."))
+        for p in (REPO / "benchmarks").glob("*.py")
+    }
     assert {name: mods for name, mods in offenders.items() if mods} == {}

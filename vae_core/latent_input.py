@@ -1,8 +1,8 @@
 """Untrusted numbers in, safe ones out: the one latent-vector validator and the one integer clamp.
 
 Every latent vector that comes from a user, a file, a URL or the browser goes through `as_latent`; every whole
-number a user chooses (counts, steps, indices) goes through `clamp_int`. The library, the pages and the pad use
-these, so a value is checked the same way wherever it enters.
+number a user chooses (counts, steps, indices) goes through `clamp_int`. The library, the pages and the pad
+use these, so a value is checked the same way wherever it enters.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ import numpy as np
 import torch
 
 LATENT_LIMIT = 10.0  # |z_i| beyond this is far outside the N(0, I) prior; values are clamped to it
-ENDPOINT_LIMIT = 1e4  # interpolation endpoints beyond ±this are refused (norms of such points overflow float32)
+ENDPOINT_LIMIT = (
+    1e4  # interpolation endpoints beyond ±this are refused (norms of such points overflow float32)
+)
 
 
 def clamp_int(value: Any, low: int, high: int, name: str) -> int:
@@ -25,8 +27,14 @@ def clamp_int(value: Any, low: int, high: int, name: str) -> int:
     return max(low, min(high, v))
 
 
-def as_latent(values: Any, dim: int | None = None, *, limit: float = LATENT_LIMIT, beyond: str = "clamp",
-              name: str = "latent vector") -> np.ndarray:
+def as_latent(
+    values: Any,
+    dim: int | None = None,
+    *,
+    limit: float = LATENT_LIMIT,
+    beyond: str = "clamp",
+    name: str = "latent vector",
+) -> np.ndarray:
     """A flat float64 vector from untrusted input: finite numbers, exactly `dim` of them when given.
 
     Values beyond ±limit are clamped to it (beyond="clamp") or refused (beyond="refuse"). Anything else
@@ -56,7 +64,7 @@ def as_latent(values: Any, dim: int | None = None, *, limit: float = LATENT_LIMI
 
 
 def latent_fits(values: Any, dim: int) -> bool:
-    """Whether `values` would pass as_latent(values, dim) (a usable starting point for a model of size dim)."""
+    """Whether `values` would pass as_latent(values, dim): a usable starting point for a model of size dim."""
     try:
         as_latent(values, dim, limit=np.inf)
     except ValueError:

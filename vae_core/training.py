@@ -381,7 +381,7 @@ def _fit(config: VAEConfig, dataset: ImageDataset, s: TrainSettings, progress, s
     best_state, stopped = None, "completed"
     for epoch in range(1, run.clock.max_epochs + 1):
         sums, ended_early = train_epoch(run, epoch)
-        scored = run.ema.model if run.ema.model is not None else run.model  # the weights that are validated, kept and returned
+        scored = run.ema.model if run.ema.model is not None else run.model  # validated, kept and returned
         val = validate(scored, x_val, config.beta, s.seed)
         threads = torch.get_num_threads() if device.type == "cpu" else None
         history.append({"epoch": epoch, "step": run.step, "elapsed_s": run.clock.elapsed(), **sums.means(),
