@@ -1,7 +1,7 @@
 """What a user feels in a real browser: latent slider latency, drag frame rate, stock st.slider latency, and the
 first paint of a 10,000-point latent map. Prints JSON lines {"name", "value", "unit"}.
 
-It starts `streamlit run explorer_app.py` on a free port exactly as the browser tests do (tests/browser/harness.py),
+It starts `streamlit run explorer_app.py` on a free port exactly as the browser tests do (app_drivers/browser.py),
 drives Debian's Chromium (/usr/bin/chromium, headless, via the playwright pip package; never `playwright install`)
 and reads the live pad's own measurement log (window.__latentPad: every send, frame received and frame painted,
 on the performance.now() clock that input events are stamped with).
@@ -51,7 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.browser import harness  # noqa: E402
+from app_drivers import browser as harness  # noqa: E402
 
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 MAP_POINTS = 10_000

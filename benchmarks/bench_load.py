@@ -20,7 +20,7 @@ a zip of PNGs that decode to 2048² each, a zip bomb). It adds:
 
 Each user visits /latent_sliders (two pad drags of 4–10 moves, one message in flight, like pad.js; sometimes
 "New random sample"), /sample (count, temperature, seed or "New seed") and /interpolate (steps, path, both
-endpoint indices, frame), pausing 0.2–0.8 s between pages. The client is tests/load_client.py.
+endpoint indices, frame), pausing 0.2–0.8 s between pages. The client is app_drivers/load_client.py.
 
 Usage (repo root): python benchmarks/bench_load.py [--sessions 20] [--duration 60] [--port 8631]
                    [--think 0.2 0.8] [--log server.log] [--hostile 2]
@@ -37,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.load_client import run_load  # noqa: E402
+from app_drivers.load_client import run_load  # noqa: E402
 
 UNITS = {"load_sessions": "sessions", "load_requests": "requests", "load_errors": "requests",
          "load_sessions_answered": "sessions", "load_duration_s": "s", "load_requests_per_s": "requests/s",

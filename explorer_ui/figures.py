@@ -9,6 +9,8 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from vae_core.latent_input import clamp_int
+
 PALETTE = qualitative.Plotly + qualitative.D3[3:] + qualitative.Dark24  # 10 distinct first, then more
 UNLABELLED_COLOUR = "#4c78a8"
 FONT = dict(size=15)  # readable on a projector
@@ -23,14 +25,19 @@ def marker_size(n_points: int) -> float:
     return 2.5
 
 
+def class_name(class_names: Sequence[str], label: int) -> str:
+    """The name of class `label`, or the number itself when the dataset names fewer classes."""
+    label = int(label)
+    return class_names[label] if 0 <= label < len(class_names) else str(label)
+
+
 def _class_groups(labels: np.ndarray | None, class_names: Sequence[str]) -> list[tuple[str, np.ndarray]]:
     """(name, row indices) per class present, in class order; one unnamed group without labels."""
     if labels is None:
         return []
     groups = []
     for value in np.unique(labels):
-        name = class_names[int(value)] if 0 <= int(value) < len(class_names) else str(int(value))
-        groups.append((name, np.flatnonzero(labels == value)))
+        groups.append((class_name(class_names, value), np.flatnonzero(labels == value)))
     return groups
 
 
@@ -118,7 +125,7 @@ def interpolation_path(background: np.ndarray, labels: np.ndarray | None, class_
                              text=["start", "end"], textposition="top center", textfont=dict(size=15),
                              marker=dict(size=14, color="white", line=dict(color="black", width=2)),
                              hoverinfo="skip"))
-    current = max(0, min(int(current), len(path_xy) - 1))
+    current = clamp_int(current, 0, len(path_xy) - 1, "frame")
     fig.add_trace(go.Scatter(x=[path_xy[current, 0]], y=[path_xy[current, 1]], mode="markers",
                              name=f"frame {current}", hoverinfo="skip",
                              marker=dict(size=20, color="#d62728", symbol="star", line=dict(color="black", width=1))))

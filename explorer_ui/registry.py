@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page: its short name (the file's stem), menu title and icon, what it is for, and whether it opens first."""
+    """One page: short name (the file's stem), menu title and icon, what it is for, whether it opens first."""
 
     name: str
     title: str
@@ -33,19 +33,32 @@ class PageSpec:
 
     @property
     def url_path(self) -> str:
-        """The page's URL path on the server ('' for the default page, else st.Page's default: the file's stem)."""
+        """The page's URL path ('' for the default page, else st.Page's default: the file's stem)."""
         return "" if self.default else self.name
 
 
 PAGES: tuple[PageSpec, ...] = (
-    PageSpec("home", "Overview", "🧭", "what a VAE is, live samples, and a plain autoencoder beside a VAE.",
-             default=True),
+    PageSpec(
+        "home",
+        "Overview",
+        "🧭",
+        "what a VAE is, live samples, and a plain autoencoder beside a VAE.",
+        default=True,
+    ),
     PageSpec("train", "Train", "🏋️", "fit a new VAE on any dataset, watch the loss curves, stop any time."),
-    PageSpec("latent_map", "Latent map", "🗺️",
-             "every image as a dot (PCA or t-SNE); select dots to see them and their reconstructions."),
-    PageSpec("latent_sliders", "Latent sliders", "🎚️", "drag one latent coordinate and watch the image change."),
+    PageSpec(
+        "latent_map",
+        "Latent map",
+        "🗺️",
+        "every image as a dot (PCA or t-SNE); select dots to see them and their reconstructions.",
+    ),
+    PageSpec(
+        "latent_sliders", "Latent sliders", "🎚️", "drag one latent coordinate and watch the image change."
+    ),
     PageSpec("sample", "Sample", "🎲", "decode random codes; is each one just a copy of a training image?"),
-    PageSpec("interpolate", "Interpolate", "🔀", "walk in a straight line (or along a sphere) between two codes."),
+    PageSpec(
+        "interpolate", "Interpolate", "🔀", "walk in a straight line (or along a sphere) between two codes."
+    ),
     PageSpec("anomalies", "Anomalies", "🔎", "the images the model explains worst."),
 )
 

@@ -12,9 +12,10 @@ import streamlit as st
 
 from vae_core.data import DATASET_SPECS_HELP, spec_root_from_env
 from vae_core.errors import LatentExplorerError
-from vae_core.explore import model_card, n_parameters
+from vae_core.explore import n_parameters
 
 from . import state
+from .model_card import model_card
 from .state import (
     DATASET_CHOICE,
     DATASET_ERROR,

@@ -21,6 +21,7 @@ from vae_core import ASSETS_DIR, DEFAULT_DATASET_SPEC, DEFAULT_MODEL_PATH
 from vae_core.checkpoint import LoadedCheckpoint, checkpoint_from_bytes
 from vae_core.data import UPLOAD_LIMITS, ImageDataset, load_dataset, load_uploaded, spec_root_from_env
 from vae_core.latents import encode, image_scores
+from vae_core.models import image_shape_fits
 from vae_core.projection import PCAProjection, pca_2d, tsne_2d
 
 DEFAULT_MODEL_KEY = "default"
@@ -204,7 +205,7 @@ def active_dataset() -> ActiveDataset:
 
 def shapes_match(model: ActiveModel, dataset: ActiveDataset) -> bool:
     """Whether the dataset's images have the shape the model was built for."""
-    return tuple(model.config.input_shape) == tuple(dataset.data.image_shape)
+    return image_shape_fits(dataset.data.image_shape, model.config.input_shape)
 
 
 def latents(model: ActiveModel, dataset: ActiveDataset) -> tuple[np.ndarray, np.ndarray]:
@@ -433,7 +434,8 @@ def finish_training() -> str | None:
     cfg = run.config
     data_name = (snap.summary or {}).get("dataset_name") or "dataset"
     label = f"Trained #{ss[TRAINED_COUNT]}: {data_name} · {cfg.arch} z={cfg.latent_dim} β={cfg.beta:g}"
-    key = try_load_model(label, snap.checkpoint, kind="trained")  # fit wrote it; a CheckpointError here is a bug worth seeing
+    # fit wrote the checkpoint: a CheckpointError here is a bug worth seeing
+    key = try_load_model(label, snap.checkpoint, kind="trained")
     select_model(key)
     ss[TRAIN_RESULT] = key
     flash("success", f"{label} is trained and selected (validation −ELBO {snap.summary['val_neg_elbo']:.2f}).")

@@ -10,6 +10,7 @@ import streamlit as st
 
 from vae_core.images import fit_scale, image_grid, png_bytes, upscale
 
+from .figures import class_name
 from .registry import page_file
 from .state import ActiveDataset, ActiveModel, active_dataset, active_model, shapes_match
 
@@ -87,8 +88,7 @@ def label_text(dataset: ActiveDataset, index: int) -> str:
     data = dataset.data
     if data.labels is None:
         return "–"
-    label = int(data.labels[index])
-    return data.class_names[label] if 0 <= label < len(data.class_names) else str(label)
+    return class_name(data.class_names, data.labels[index])
 
 
 def mismatch_notice(model: ActiveModel, dataset: ActiveDataset, key: str) -> None:

@@ -10,6 +10,7 @@ from explorer_ui.state import (
     digits_dataset,
     latents,
     pca_projection,
+    shapes_match,
     shipped_autoencoder,
     shipped_model,
 )
@@ -65,7 +66,7 @@ for column, reference, title in zip(columns, references, ("VAE (β = 1)", "Plain
             st.info("The shipped plain autoencoder (assets/models/digits_ae.safetensors) is not installed, so only "
                     "the VAE is shown. Train one yourself on the Train page with β = 0 to compare.")
             continue
-        if tuple(reference.config.input_shape) != digits.data.image_shape:
+        if not shapes_match(reference, digits):
             st.info(f"{reference.label} was not trained on 8×8 digits; skipped.")
             continue
         pca = pca_projection(reference, digits)

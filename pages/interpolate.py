@@ -17,6 +17,7 @@ from explorer_ui.widgets import (
 from vae_core.explore import interpolation, to_plane
 from vae_core.generate import sample_latents
 from vae_core.images import fit_scale, gif_bytes, to_uint8
+from vae_core.latent_input import clamp_int
 
 W_START, W_END = "interp_w_start", "interp_w_end"
 SOURCES = {"data": "Dataset images (picked on the map or by index)", "random": "Random codes from the prior"}
@@ -41,7 +42,7 @@ ss = st.session_state
 
 
 def _clamped(value, fallback: int) -> int:
-    return fallback if value is None else max(0, min(n - 1, int(value)))
+    return fallback if value is None else clamp_int(value, 0, n - 1, "interpolation endpoint")
 
 
 def _on_index(which: str, widget: str) -> None:

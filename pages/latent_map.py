@@ -7,6 +7,7 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import figures
+from explorer_ui.selection import selected_indices
 from explorer_ui.state import (
     INTERP_END,
     INTERP_START,
@@ -25,7 +26,7 @@ from explorer_ui.widgets import (
     show_grid,
     teaching_panel,
 )
-from vae_core.explore import manifold_grid, selected_indices
+from vae_core.explore import manifold_grid
 from vae_core.generate import decode_to_uint8
 from vae_core.images import to_uint8
 from vae_core.latents import nearest_neighbours, reconstruct

@@ -18,9 +18,10 @@ from explorer_ui.state import (
     model_payload,
     start_training,
 )
+from explorer_ui.train_choices import APP_HIDDEN, app_train_config
 from explorer_ui.widgets import shape_text, teaching_panel
 from vae_core.config import ARCHITECTURES, ConfigError
-from vae_core.explore import APP_HIDDEN, TrainingRun, app_train_config
+from vae_core.explore import TrainingRun
 from vae_core.training import TrainSettings
 
 ARCH_LABELS = {"mlp": "MLP (fast; best for 8×8)", "conv": "Convolutional", "resconv": "Convolutional + residual blocks"}

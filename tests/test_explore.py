@@ -4,19 +4,19 @@ import numpy as np
 import pytest
 import torch
 
+from explorer_ui.model_card import model_card
+from explorer_ui.selection import selected_indices
+from explorer_ui.train_choices import app_train_config
 from vae_core.checkpoint import checkpoint_from_bytes
 from vae_core.config import VAEConfig
 from vae_core.explore import (
     ManifoldGrid,
     TrainingRun,
-    app_train_config,
     interpolation,
     manifold_grid,
-    model_card,
     n_parameters,
     rank_worst,
     samples_with_nearest,
-    selected_indices,
     side_by_side,
     to_plane,
 )

@@ -7,12 +7,12 @@ import torch
 from vae_core.generate import (
     LATENT_LIMIT,
     MAX_SAMPLES,
-    clean_latent,
     decode_to_uint8,
     interpolate,
     sample_latents,
     traverse,
 )
+from vae_core.latent_input import latent_tensor
 
 
 def test_sample_shape_seed_and_temperature():
@@ -71,13 +71,13 @@ def test_traverse_changes_only_one_dimension():
         traverse(z, 5, [0.0])
 
 
-def test_clean_latent_clamps_and_refuses():
-    z = clean_latent([1e9, -1e9, 0.5], 3)
+def test_latent_tensor_clamps_and_refuses():
+    z = latent_tensor([1e9, -1e9, 0.5], 3)
     assert z.tolist() == [LATENT_LIMIT, -LATENT_LIMIT, 0.5]
     with pytest.raises(ValueError, match="NaN"):
-        clean_latent([float("nan"), 0, 0], 3)
+        latent_tensor([float("nan"), 0, 0], 3)
     with pytest.raises(ValueError, match="3 values"):
-        clean_latent([0, 0], 3)
+        latent_tensor([0, 0], 3)
 
 
 def test_decoded_images_are_uint8_pictures(small_model):

@@ -2,7 +2,7 @@
 and dataset selected before.
 
 Part 1 drives the sidebar's real file uploaders with AppTest (hostile checkpoints and datasets). Part 2 talks to
-a real `streamlit run` server over its websocket (tests/load_client.py) and sends what no browser would:
+a real `streamlit run` server over its websocket (app_drivers/load_client.py) and sends what no browser would:
 out-of-range widget values, malformed component and selection state, garbage frames; the session that sent
 them keeps working and so does everyone else's.
 """
@@ -329,7 +329,7 @@ def test_corrupt_idx_files_named_in_the_sidebar_are_refused(tmp_path):
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
 from streamlit.proto.WidgetStates_pb2 import WidgetState  # noqa: E402
 
-from load_client import ClientError, StreamlitServer, StreamlitSession, simulate_user  # noqa: E402
+from app_drivers.load_client import ClientError, StreamlitServer, StreamlitSession, simulate_user  # noqa: E402
 
 NAN, INF = float("nan"), float("inf")
 

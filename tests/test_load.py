@@ -1,5 +1,5 @@
 """Many users at once: the shared model is safe across threads, and a short load run against a real server
-(tests/load_client.py, the same client as benchmarks/bench_load.py) sees no errors."""
+(app_drivers/load_client.py, the same client as benchmarks/bench_load.py) sees no errors."""
 
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ def test_the_app_cache_hands_every_session_the_same_read_only_model():
 @pytest.mark.slow
 def test_short_load_run_has_no_errors_and_answers_every_session(tmp_path):
     """4 sessions × 10 s against one `streamlit run explorer_app.py` (the bench runs 20 × 60 s)."""
-    from tests.load_client import run_load
+    from app_drivers.load_client import run_load
 
     figures = run_load(sessions=4, duration_s=10, log_path=tmp_path / "server.log")
     log = (tmp_path / "server.log").read_text(errors="replace")

@@ -14,23 +14,24 @@ import numpy as np
 import pytest
 import torch
 
+from explorer_ui.selection import selected_indices
 from explorer_ui.state import INTERP_END, INTERP_START, SELECTION, SLIDER_ORIGIN
 from vae_core import DEFAULT_MODEL_PATH
 from vae_core.checkpoint import load_checkpoint
-from vae_core.explore import interpolation, rank_worst, samples_with_nearest, selected_indices
+from vae_core.explore import interpolation, rank_worst, samples_with_nearest
 from vae_core.generate import (
     ENDPOINT_LIMIT,
     LATENT_LIMIT,
     MAX_SAMPLES,
     MAX_STEPS,
     MAX_TEMPERATURE,
-    clean_latent,
     decode_to_uint8,
     interpolate,
     sample_latents,
     traverse,
 )
-from vae_core.sliders import SLIDER_LIMIT, clamp_vector, vector_from_pad_state
+from vae_core.latent_input import as_latent, latent_tensor
+from vae_core.sliders import SLIDER_LIMIT, vector_from_pad_state
 
 REPO = Path(__file__).resolve().parents[1]
 NAN, INF = float("nan"), float("inf")
@@ -137,13 +138,13 @@ def test_bad_traversals_are_refused(z, dim, values, message):
     ([NAN, 0, 0], "NaN"), ([INF, 0, 0], "NaN"), ([0, 0], "3 values"), (None, "list of numbers"),
     (["x", 0, 0], "list of numbers"), ({"a": 1}, "list of numbers"), ([[1, 2], [3]], "list of numbers"),
 ])
-def test_clean_latent_refuses_what_is_not_a_finite_vector(z, message):
+def test_latent_tensor_refuses_what_is_not_a_finite_vector(z, message):
     with pytest.raises(ValueError, match=message):
-        clean_latent(z, 3)
+        latent_tensor(z, 3)
 
 
-def test_clean_latent_clamps_finite_values():
-    assert clean_latent([1e300, -1e300, 0.25], 3).tolist() == [LATENT_LIMIT, -LATENT_LIMIT, 0.25]
+def test_latent_tensor_clamps_finite_values():
+    assert latent_tensor([1e300, -1e300, 0.25], 3).tolist() == [LATENT_LIMIT, -LATENT_LIMIT, 0.25]
 
 
 @pytest.mark.parametrize(("z", "message"), [
@@ -193,10 +194,10 @@ def test_pad_sequence_number_of_infinity_never_raises():
     assert seq >= 0 and z.shape == (2,)
 
 
-def test_clamp_vector_refuses_wrong_sizes_and_non_finite_values():
+def test_as_latent_refuses_wrong_sizes_and_non_finite_values():
     for bad, message in (([1, 2], "3 values"), ([NAN, 0, 0], "NaN"), ("abc", "numbers|3 values")):
         with pytest.raises(ValueError, match=message):
-            clamp_vector(bad, 3)
+            as_latent(bad, 3, limit=SLIDER_LIMIT)
 
 
 # ---------------------------------------------------------------- what the browser sends: the map selection
@@ -339,3 +340,17 @@ def test_map_page_drops_selected_rows_outside_the_dataset(app):
     app.session_state[SELECTION] = [-1, 3, 10**9, 5]
     goto(app, "latent_map")
     assert any("2 selected" in s.value for s in app.subheader)
+
+
+def test_the_one_integer_clamp_and_the_one_latent_validator():
+    from vae_core.latent_input import clamp_int
+
+    assert clamp_int("7", 0, 5, "count") == 5 and clamp_int(-3.9, -2, 2, "count") == -2
+    for bad in (NAN, INF, None, "seven"):
+        with pytest.raises(ValueError, match="count must be a whole number"):
+            clamp_int(bad, 0, 5, "count")
+    assert as_latent(torch.tensor([0.5, 20.0]), 2).tolist() == [0.5, LATENT_LIMIT]  # tensors too, clamped
+    with pytest.raises(ValueError, match="start point has values beyond"):
+        as_latent([0.5, 20.0], 2, beyond="refuse", name="start point")
+    with pytest.raises(ValueError, match="beyond must be"):
+        as_latent([0.5], 1, beyond="wrap")

@@ -1,5 +1,6 @@
-"""The page registry is the one list of pages: it matches pages/, the Overview's menu reads it, nothing else lists
-pages, and a page opened by URL as a fresh server's first request still runs behind the router."""
+"""The page registry is the one list of pages: it matches pages/, the Overview's menu reads it, nothing
+else lists pages, and a page opened by URL as a fresh server's first request still runs behind the router.
+"""
 
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ def test_the_overview_points_to_every_other_page(app_router):
         assert f"**{spec.title}**" in shown, spec.title
 
 
-# One fresh interpreter: for each page, forget explorer_ui (as a new server process has never imported it), open
+# One fresh interpreter: for each page, forget explorer_ui (a new server process has never imported it), open
 # the page by its file before anything else has run (Streamlit is then in its legacy pages/ mode), and report
 # whether the sidebar (the router's) came with it.
 DEEP_LINK_SCRIPT = """
@@ -67,8 +68,9 @@ print(json.dumps(result))
 
 @pytest.mark.slow
 def test_every_page_opened_first_on_a_fresh_process_comes_with_the_router():
-    done = subprocess.run([sys.executable, "-c", DEEP_LINK_SCRIPT], cwd=REPO, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", DEEP_LINK_SCRIPT], cwd=REPO, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert sorted(result) == sorted(spec.name for spec in registry.PAGES)

@@ -11,18 +11,17 @@ from PIL import Image
 from vae_core import DEFAULT_MODEL_PATH
 from vae_core.checkpoint import load_checkpoint
 from vae_core.generate import decode_to_uint8
+from vae_core.latent_input import as_latent, latent_fits
 from vae_core.latents import encode
 from vae_core.metrics import evaluate
 from vae_core.models import kl_per_dim
 from vae_core.sliders import (
     SLIDER_LIMIT,
     STRIP_VALUES,
-    clamp_vector,
     decode_vector,
     kl_per_dim_from_latents,
     order_by_kl,
     png_data_url,
-    point_fits,
     starting_vector,
     strip_image,
     traversal_strips,
@@ -97,15 +96,15 @@ def test_unknown_start_is_refused():
     ([0.0, 1.0, 2.0], True), ([0.0, 1.0], False), (None, False), ([0.0, float("nan"), 1.0], False),
     (["a", "b", "c"], False), (np.ones(3), True),
 ])
-def test_point_fits(point, fits):
-    assert point_fits(point, 3) is fits
+def test_latent_fits(point, fits):
+    assert latent_fits(point, 3) is fits
 
 
 # ---------------------------------------------------------------- clamping untrusted values
 def test_clamp_keeps_values_in_the_slider_range():
-    out = clamp_vector([0.25, 1e9, -1e9], 3)
+    out = as_latent([0.25, 1e9, -1e9], 3, limit=SLIDER_LIMIT)
     assert out.tolist() == [0.25, SLIDER_LIMIT, -SLIDER_LIMIT]
-    assert clamp_vector([5.0], 1, limit=2.0).tolist() == [2.0]
+    assert as_latent([5.0], 1, limit=2.0).tolist() == [2.0]
 
 
 @pytest.mark.parametrize("bad, match", [
@@ -114,7 +113,7 @@ def test_clamp_keeps_values_in_the_slider_range():
 ])
 def test_clamp_refuses_malformed_vectors(bad, match):
     with pytest.raises(ValueError, match=match):
-        clamp_vector(bad, 2)
+        as_latent(bad, 2, limit=SLIDER_LIMIT)
 
 
 # ---------------------------------------------------------------- the browser pad's message → the vector to decode

@@ -17,7 +17,17 @@ from vae_core.config import VAEConfig
 from vae_core.data import split_indices
 from vae_core.metrics import evaluate
 from vae_core.models import build_vae
-from vae_core.training import TrainSettings, _shift_batch, _ThreadChooser, fit
+from vae_core.training import (
+    EarlyStopping,
+    EpochSums,
+    RunClock,
+    TrainSettings,
+    WeightAverage,
+    _shift_batch,
+    _ThreadChooser,
+    choose_threads,
+    fit,
+)
 
 FAST = TrainSettings(epochs=3, batch_size=64, patience=None, seed=0)
 
@@ -263,3 +273,71 @@ def test_a_weight_average_changes_the_result(digits):
     plain = fit(small_config(digits), digits, replace(FAST, ema_decay=0.0)).model
     averaged = fit(small_config(digits), digits, replace(FAST, ema_decay=0.99)).model
     assert any(not torch.equal(a, b) for a, b in zip(plain.state_dict().values(), averaged.state_dict().values()))
+
+
+# ---------------------------------------------------------------- the parts of the training loop
+
+
+def test_early_stopping_keeps_the_best_epoch_and_stops_after_patience_epochs_without_one():
+    rule = EarlyStopping(patience=2)
+    assert rule.improved(1, objective=10.0, val_neg_elbo=11.0)
+    assert not rule.improved(2, objective=10.0, val_neg_elbo=9.0)  # equal is not better
+    assert not rule.should_stop()
+    assert rule.improved(3, objective=9.5, val_neg_elbo=12.0)  # judged on the objective, not the −ELBO
+    assert (rule.best_epoch, rule.best_val, rule.stale) == (3, 12.0, 0)
+    rule.improved(4, 9.6, 0.0)
+    rule.improved(5, math.nan, 0.0)  # a NaN epoch is never the best
+    assert rule.should_stop() and rule.best_epoch == 3
+    never = EarlyStopping(patience=None)
+    for epoch in range(1, 50):
+        never.improved(epoch, 1.0, 1.0)
+    assert not never.should_stop() and never.best_epoch == 1
+
+
+def test_the_weight_average_follows_the_live_weights_from_a_bias_corrected_start():
+    torch.manual_seed(0)
+    model = build_vae(VAEConfig(input_shape=(1, 8, 8), arch="mlp", latent_dim=2, hidden=(8,)))
+    average = WeightAverage(model, decay=0.999)
+    live = [p.detach().clone() for p in model.parameters()]
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    average.update(step=1)  # early on the average moves most of the way: weight 1 − 2/11
+    moved = [(a - b).mean().item() for a, b in zip(average.model.parameters(), live)]
+    assert all(m == pytest.approx(1 - 2 / 11, abs=1e-6) for m in moved)
+    assert not any(p.requires_grad for p in average.model.parameters())
+    off = WeightAverage(model, decay=0.0)
+    off.update(step=5)
+    assert off.model is None
+
+
+def test_the_run_clock_reports_the_further_of_epochs_and_time():
+    clock = RunClock(max_epochs=10, by_epochs=True, time_budget_s=None)
+    assert clock.fraction(2.5) == 0.25 and not clock.out_of_time()
+    assert clock.eta(0.0) == math.inf
+    timed = RunClock(max_epochs=10_000, by_epochs=False, time_budget_s=0.05)
+    time.sleep(0.06)
+    assert timed.fraction(1.0) == 1.0 and timed.out_of_time()
+
+
+def test_the_thread_chooser_is_used_only_for_time_budgeted_cpu_runs():
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        cpu = torch.device("cpu")
+        assert isinstance(choose_threads(cpu, TrainSettings(epochs=None, time_budget_s=5)), _ThreadChooser)
+        assert choose_threads(cpu, TrainSettings(epochs=5)) is None
+        assert choose_threads(torch.device("meta"), TrainSettings(epochs=None, time_budget_s=5)) is None
+        assert choose_threads(cpu, TrainSettings(epochs=None, time_budget_s=5, cpu_threads=1)) is None
+        assert torch.get_num_threads() == 1  # cpu_threads is applied instead
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_epoch_sums_weigh_each_step_by_its_batch_size():
+    sums = EpochSums()
+    step = SimpleNamespace(loss=torch.tensor(2.0), recon=torch.tensor(1.5), kl=torch.tensor(0.5))
+    sums.add(step, 3)
+    sums.add(SimpleNamespace(loss=torch.tensor(6.0), recon=torch.tensor(5.0), kl=torch.tensor(1.0)), 1)
+    assert sums.means() == {"train_loss": 3.0, "train_recon": 2.375, "train_kl": 0.625}
+    assert EpochSums().means()["train_loss"] == 0.0

@@ -32,6 +32,7 @@ from .images import fit_scale, gif_bytes, image_grid, png_bytes, upscale
 from .latents import encode
 from .limits import MAX_LATENT_DIM
 from .metrics import evaluate
+from .models import image_shape_fits
 from .training import MAX_EPOCHS, MAX_TIME_BUDGET_S, TrainSettings, fit
 
 MAX_SEED = 2**32 - 1
@@ -181,7 +182,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _check_shape(config: VAEConfig, dataset) -> None:
     """Refuse a dataset whose image shape differs from the model's."""
-    if tuple(dataset.image_shape) != tuple(config.input_shape):
+    if not image_shape_fits(dataset.image_shape, config.input_shape):
         raise DatasetError(f"{dataset.name} has images of shape {dataset.image_shape}, the model expects "
                            f"{config.input_shape}; train a model on this dataset first")
 

@@ -14,90 +14,31 @@ import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any
 
 import numpy as np
 import torch
 
 from .config import VAEConfig
 from .data import split_indices
-from .generate import clamp_int, decode_to_uint8, interpolate, sample_latents
+from .generate import decode_to_uint8, interpolate, sample_latents
+from .latent_input import clamp_int
 from .latents import nearest_for_each
 from .models import VAE
 from .projection import PCAProjection
 from .training import TrainProgress, TrainResult, TrainSettings, fit
 
 MAX_GRID_SIDE = 30  # manifold grids: at most 30 × 30 decoded cells
-APP_HIDDEN = (256, 128)  # MLP widths the app trains with: digits reach the shipped model's −ELBO in ~10 s
 
 
-# ---------------------------------------------------------------- model card
+# ---------------------------------------------------------------- model size
 
 
 def n_parameters(model: torch.nn.Module) -> int:
     """Number of scalars in the model's weights (frozen or not)."""
     return int(sum(p.numel() for p in model.parameters()))
-
-
-def model_card(config: VAEConfig, summary: Mapping[str, Any], n_params: int) -> list[tuple[str, str]]:
-    """(field, value) rows describing a checkpoint: architecture, latent size, β, likelihood, data, −ELBO, params."""
-    c, h, w = config.input_shape
-    if config.arch == "mlp":
-        body = "MLP " + "-".join(str(v) for v in (c * h * w, *config.hidden, config.latent_dim))
-    else:
-        kind = "conv + residual blocks" if config.arch == "resconv" else "conv"
-        body = f"{kind}, channels {'-'.join(str(v) for v in config.channels)}, fc {config.hidden[-1]}"
-    likelihood = config.likelihood if config.likelihood == "bernoulli" else f"gaussian (σ = {config.gaussian_sigma:g})"
-    val = summary.get("val_neg_elbo")
-    rows = [
-        ("Architecture", body),
-        ("Input", f"{c}×{h}×{w}"),
-        ("Latent size", str(config.latent_dim)),
-        ("β (KL weight)", f"{config.beta:g}" + ("  (plain autoencoder)" if config.beta == 0 else "")),
-        ("Likelihood", likelihood),
-        ("Training data", str(summary.get("dataset_name") or summary.get("dataset_spec") or "unknown")),
-        ("Validation −ELBO", f"{float(val):.2f} nats/image" if isinstance(val, (int, float)) else "not recorded"),
-        ("Parameters", f"{n_params:,}"),
-    ]
-    if summary.get("epochs_run"):
-        rows.append(("Trained", f"{summary['epochs_run']} epochs, {summary.get('train_time_s', 0):.0f} s"
-                                 + (f" ({summary['status']})" if summary.get("status") else "")))
-    return rows
-
-
-# ---------------------------------------------------------------- map selection
-
-
-def selected_indices(event: Mapping[str, Any] | None, n_points: int) -> list[int]:
-    """Dataset row ids in a plotly selection event, first-seen order, unique, each in [0, n_points).
-
-    Each point's `customdata` holds its row id (a scalar or a one-element list); when no point carries
-    one, the event's `point_indices` are used (right for a single-trace figure)."""
-    if not event:
-        return []
-    selection = event.get("selection", event) if isinstance(event, Mapping) else None
-    if not isinstance(selection, Mapping):
-        return []
-    raw: list[Any] = []
-    for point in selection.get("points") or []:
-        if isinstance(point, Mapping) and point.get("customdata") is not None:
-            value = point["customdata"]
-            raw.append(value[0] if isinstance(value, (list, tuple)) and value else value)
-    if not raw:
-        raw = list(selection.get("point_indices") or [])
-    seen: dict[int, None] = {}
-    for value in raw:
-        try:
-            index = int(value)
-        except (TypeError, ValueError, OverflowError):  # JSON from the browser may hold Infinity/NaN
-            continue
-        if 0 <= index < n_points:
-            seen.setdefault(index, None)
-    return list(seen)
 
 
 # ---------------------------------------------------------------- PCA plane
@@ -204,13 +145,6 @@ def side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 1, gap_value: i
 # ---------------------------------------------------------------- training in the background
 
 
-def app_train_config(input_shape: tuple[int, int, int], arch: str = "mlp", latent_dim: int = 8,
-                     beta: float = 1.0, likelihood: str = "bernoulli") -> VAEConfig:
-    """The VAEConfig the app trains: small MLP widths (fast on a CPU) or the default conv stages."""
-    return VAEConfig(input_shape=tuple(input_shape), arch=arch, latent_dim=int(latent_dim),
-                     hidden=APP_HIDDEN, beta=float(beta), likelihood=likelihood)
-
-
 @dataclass
 class TrainingSnapshot:
     """A consistent copy of a background run's progress, for drawing."""
@@ -313,7 +247,7 @@ class TrainingRun:
 
 
 __all__ = [
-    "APP_HIDDEN", "Interpolation", "ManifoldGrid", "SampleSet", "TrainingRun", "TrainingSnapshot",
-    "app_train_config", "interpolation", "manifold_grid", "model_card", "n_parameters", "rank_worst",
-    "samples_with_nearest", "selected_indices", "side_by_side", "to_plane",
+    "Interpolation", "ManifoldGrid", "SampleSet", "TrainingRun", "TrainingSnapshot",
+    "interpolation", "manifold_grid", "n_parameters", "rank_worst",
+    "samples_with_nearest", "side_by_side", "to_plane",
 ]

@@ -6,23 +6,13 @@ import numpy as np
 import torch
 
 from .images import to_uint8
+from .latent_input import ENDPOINT_LIMIT, LATENT_LIMIT, clamp_int, latent_tensor  # noqa: F401 (limits re-exported)
 from .models import VAE
 
 MAX_SAMPLES = 1024
 MAX_STEPS = 256
 MAX_TEMPERATURE = 5.0
-LATENT_LIMIT = 10.0  # |z_i| beyond this is far outside the N(0, I) prior; values are clamped to it
-ENDPOINT_LIMIT = 1e4  # interpolation endpoints beyond ±this are refused (norms of such points overflow float32)
 INTERPOLATIONS = ("linear", "spherical")
-
-
-def clamp_int(value: int, low: int, high: int, name: str) -> int:
-    """Clamp an integer parameter into [low, high]; raise ValueError when it is not a finite number."""
-    try:
-        v = int(value)
-    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: int(float("inf"))
-        raise ValueError(f"{name} must be a whole number, got {value!r}") from exc
-    return max(low, min(high, v))
 
 
 def _seeded_generator(seed: int | None) -> torch.Generator | None:
@@ -36,24 +26,6 @@ def _seeded_generator(seed: int | None) -> torch.Generator | None:
     if not -(2**63) <= s < 2**64:
         raise ValueError(f"seed must be a whole number below 2**64, got {s}")
     return torch.Generator().manual_seed(s)
-
-
-def _latent_vector(z: np.ndarray | list[float] | torch.Tensor, name: str, limit: float = ENDPOINT_LIMIT) -> torch.Tensor:
-    """A flat float32 CPU tensor from user input; ValueError unless it holds finite numbers within ±limit."""
-    try:
-        if isinstance(z, torch.Tensor):
-            vector = z.detach().to("cpu", torch.float32).flatten()
-        else:
-            vector = torch.from_numpy(np.asarray(z, dtype=np.float32).reshape(-1))
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a list of numbers, got {z!r:.80}") from exc
-    if vector.numel() == 0:
-        raise ValueError(f"{name} is empty")
-    if not torch.isfinite(vector).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    if vector.abs().max() > limit:
-        raise ValueError(f"{name} has values beyond ±{limit:g}, far outside any latent space; refused")
-    return vector
 
 
 def sample_latents(n: int, latent_dim: int, temperature: float = 1.0, seed: int | None = 0) -> torch.Tensor:
@@ -80,7 +52,8 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "l
     steps = clamp_int(steps, 2, MAX_STEPS, "steps")
     if method not in INTERPOLATIONS:
         raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {method!r}")
-    z0, z1 = _latent_vector(z0, "start point"), _latent_vector(z1, "end point")
+    z0 = latent_tensor(z0, limit=ENDPOINT_LIMIT, beyond="refuse", name="start point")
+    z1 = latent_tensor(z1, limit=ENDPOINT_LIMIT, beyond="refuse", name="end point")
     if z0.numel() != z1.numel():
         raise ValueError(f"start and end points must have the same size, got {z0.numel()} and {z1.numel()}")
     t = torch.linspace(0.0, 1.0, steps).unsqueeze(1)  # (S, 1)
@@ -109,38 +82,18 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "l
 
 def traverse(z: torch.Tensor, dim: int, values: np.ndarray | list[float]) -> torch.Tensor:
     """Copies of z with dimension `dim` set to each value in turn, shape (len(values), D)."""
-    z = _latent_vector(z, "latent vector")
+    z = latent_tensor(z, limit=ENDPOINT_LIMIT, beyond="refuse")
     dim = clamp_int(dim, -1, z.numel(), "latent dimension")
     if not 0 <= dim < z.numel():
         raise ValueError(f"latent dimension must be 0..{z.numel() - 1}, got {dim}")
     if len(values) == 0:
         return z.new_zeros((0, z.numel()))
-    vals = _latent_vector(values, "traversal values", limit=float("inf")).clamp(-LATENT_LIMIT, LATENT_LIMIT)
+    vals = latent_tensor(values, name="traversal values")  # clamped to ±LATENT_LIMIT
     if vals.numel() > MAX_SAMPLES:
         raise ValueError(f"at most {MAX_SAMPLES} traversal values, got {vals.numel()}")
     out = z.repeat(len(vals), 1)
     out[:, dim] = vals
     return out
-
-
-def clamped_vector(values, latent_dim: int, limit: float = LATENT_LIMIT) -> np.ndarray:
-    """A (latent_dim,) float64 vector from untrusted input, clamped to ±limit; ValueError on wrong size, NaN or inf."""
-    try:
-        if values is None:
-            raise TypeError("None")
-        arr = np.asarray(values, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"latent vector must be a list of numbers, got {values!r:.80}") from exc
-    if arr.size != latent_dim:
-        raise ValueError(f"latent vector must have {latent_dim} values, got {arr.size}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError("latent vector contains NaN or infinite values")
-    return np.clip(arr, -limit, limit)
-
-
-def clean_latent(z: np.ndarray | list[float] | torch.Tensor, latent_dim: int) -> torch.Tensor:
-    """A (latent_dim,) float32 tensor from user input: finite values clamped to ±LATENT_LIMIT, else ValueError."""
-    return torch.from_numpy(clamped_vector(z, latent_dim).astype(np.float32))
 
 
 @torch.inference_mode()

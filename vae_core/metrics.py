@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 
-from .models import VAE, kl_per_dim
+from .models import LOG_2PI, VAE, kl_per_dim, reparameterise
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_i]) exceeds this
 
@@ -27,8 +27,7 @@ def evaluate(model: VAE, images: np.ndarray, batch_size: int = 500, iw_samples: 
     for i in range(0, n, batch_size):
         x = torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size], dtype=np.float32)).to(model.device)
         mu, logvar = model.encode(x)
-        eps = torch.randn(mu.shape, generator=gen, device=mu.device)
-        z = mu + torch.exp(0.5 * logvar) * eps
+        z = reparameterise(mu, logvar, gen)
         totals["recon"] += model.recon_nll(model.decode_logits(z), x).double().sum().item()
         kd = kl_per_dim(mu, logvar).double()
         kl_dims += kd.sum(0).cpu()
@@ -63,8 +62,8 @@ def iw_nll(model: VAE, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, 
         eps = torch.randn(mu.shape, generator=gen, device=mu.device)
         z = mu + std * eps
         log_px_z = -model.recon_nll(model.decode_logits(z), x)
-        log_pz = -0.5 * (z.pow(2) + math.log(2 * math.pi)).sum(1)
-        log_qz = -0.5 * (eps.pow(2) + logvar + math.log(2 * math.pi)).sum(1)
+        log_pz = -0.5 * (z.pow(2) + LOG_2PI).sum(1)
+        log_qz = -0.5 * (eps.pow(2) + logvar + LOG_2PI).sum(1)
         log_ws.append(log_px_z + log_pz - log_qz)
     log_w = torch.stack(log_ws, 0)  # (k, B)
     return -(torch.logsumexp(log_w, 0) - math.log(k))

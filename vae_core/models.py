@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -35,6 +36,17 @@ def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Gene
 def kl_per_dim(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     """KL(N(μ, σ²) || N(0, 1)) for each latent dimension, shape (B, D)."""
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+
+
+def image_shape_fits(shape: Sequence[int], expected: Sequence[int]) -> bool:
+    """Whether images of `shape` (C, H, W) are what a model built for `expected` takes."""
+    return tuple(int(v) for v in shape) == tuple(int(v) for v in expected)
+
+
+def check_image_shape(shape: Sequence[int], expected: Sequence[int], what: str = "images") -> None:
+    """Raise ValueError naming both shapes when images of `shape` (C, H, W) do not fit a model's `expected`."""
+    if not image_shape_fits(shape, expected):
+        raise ValueError(f"{what} are {tuple(shape)}, the model expects {tuple(expected)}")
 
 
 def _conv_sizes(side: int, stages: int) -> list[int]:

@@ -11,9 +11,11 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import torch
 
-from .generate import LATENT_LIMIT, clamped_vector, decode_to_uint8, sample_latents, traverse
+from .generate import decode_to_uint8, sample_latents, traverse
 from .images import image_grid, png_bytes
-from .models import VAE, MLPDecoder
+from .latent_input import as_latent
+from .latent_input import latent_fits as point_fits  # noqa: F401 (explorer_ui.latent_pad imports it here)
+from .models import VAE, MLPDecoder, kl_per_dim
 
 SLIDER_LIMIT = 4.0  # slider range ±4: the N(0, 1) prior puts 99.99 % of its mass inside
 SLIDER_STEP = 0.05  # 160 positions across the range: smooth to drag, and each arrow key press visibly moves the image
@@ -52,7 +54,7 @@ def kl_per_dim_from_latents(latent_means: np.ndarray, latent_logvars: np.ndarray
         raise ValueError(f"latent means and log-variances must both be (N, D), got {mu.shape} and {logvar.shape}")
     if len(mu) == 0:
         return np.zeros(mu.shape[1])
-    return (0.5 * (mu ** 2 + np.exp(logvar) - 1.0 - logvar)).mean(axis=0)
+    return kl_per_dim(torch.from_numpy(mu), torch.from_numpy(logvar)).mean(0).numpy()
 
 
 def order_by_kl(kl: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -69,26 +71,10 @@ def starting_vector(start: str, latent_dim: int, point: Sequence[float] | np.nda
     if start == "point":
         if point is None:
             raise ValueError("no point chosen: pick one on the latent map first")
-        return clamp_vector(point, latent_dim)
+        return as_latent(point, latent_dim, limit=SLIDER_LIMIT)
     if start == "random":
-        return clamp_vector(sample_latents(1, latent_dim, seed=seed)[0].numpy(), latent_dim)
+        return as_latent(sample_latents(1, latent_dim, seed=seed)[0], latent_dim, limit=SLIDER_LIMIT)
     raise ValueError(f"start must be one of {STARTS}, got {start!r}")
-
-
-def point_fits(point: Sequence[float] | np.ndarray | None, latent_dim: int) -> bool:
-    """Whether a chosen point is a usable starting vector for a model with `latent_dim` dimensions."""
-    if point is None:
-        return False
-    try:
-        arr = np.asarray(point, dtype=np.float64).reshape(-1)
-    except (TypeError, ValueError):
-        return False
-    return arr.size == latent_dim and bool(np.all(np.isfinite(arr)))
-
-
-def clamp_vector(values: Sequence[float] | np.ndarray, latent_dim: int, limit: float = SLIDER_LIMIT) -> np.ndarray:
-    """A (latent_dim,) float64 vector from untrusted input, clamped to ±limit; ValueError on wrong size, NaN or inf."""
-    return clamped_vector(values, latent_dim, min(float(limit), LATENT_LIMIT))
 
 
 def vector_from_pad_state(state: Mapping | None, generation: int, fallback: np.ndarray) -> tuple[np.ndarray, int, bool]:
@@ -109,7 +95,7 @@ def vector_from_pad_state(state: Mapping | None, generation: int, fallback: np.n
     if state.get("generation") != generation:
         return fallback, seq, False
     try:
-        return clamp_vector(state.get("values"), fallback.size), seq, dragging
+        return as_latent(state.get("values"), fallback.size, limit=SLIDER_LIMIT), seq, dragging
     except ValueError:
         return fallback, seq, False
 

@@ -13,10 +13,12 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from .checkpoint import save_checkpoint
 from .config import VAEConfig
+from .data import ImageDataset, split_indices
 from .device import pick_device
 from .metrics import evaluate
-from .models import VAE, build_vae
+from .models import VAE, build_vae, check_image_shape
 
 MAX_EPOCHS = 10_000
 MAX_TIME_BUDGET_S = 24 * 3600
@@ -159,15 +161,199 @@ def _cosine_lr(settings: TrainSettings, fraction: float) -> float:
     return settings.lr_min + 0.5 * (settings.lr - settings.lr_min) * (1 + math.cos(math.pi * f))
 
 
+def choose_threads(device: torch.device, s: TrainSettings) -> _ThreadChooser | None:
+    """Apply settings.cpu_threads, or return a thread chooser for a time-budgeted multi-thread CPU run."""
+    if device.type != "cpu":
+        return None
+    if s.cpu_threads is not None:
+        torch.set_num_threads(int(s.cpu_threads))
+        return None
+    if s.time_budget_s is not None and torch.get_num_threads() > 1:
+        return _ThreadChooser(torch.get_num_threads())
+    return None
+
+
+class RunClock:
+    """How far a run is (by epochs or by time, whichever is further), and what is left."""
+
+    def __init__(self, max_epochs: int, by_epochs: bool, time_budget_s: float | None) -> None:
+        self.max_epochs, self.by_epochs, self.time_budget_s = max_epochs, by_epochs, time_budget_s
+        self.t0 = time.perf_counter()
+
+    def elapsed(self) -> float:
+        """Seconds since the run started."""
+        return time.perf_counter() - self.t0
+
+    def fraction(self, epochs_done: float) -> float:
+        """0..1 of the run done after `epochs_done` (fractional) epochs."""
+        by_epochs = epochs_done / self.max_epochs if self.by_epochs else 0.0
+        by_time = self.elapsed() / self.time_budget_s if self.time_budget_s else 0.0
+        return min(1.0, max(by_epochs, by_time))
+
+    def eta(self, fraction: float) -> float:
+        """Seconds left at this fraction, extrapolated from the time so far (inf at the start)."""
+        return self.elapsed() * (1 - fraction) / fraction if fraction > 1e-6 else math.inf
+
+    def out_of_time(self) -> bool:
+        """Whether the time budget (if any) is spent."""
+        return bool(self.time_budget_s) and self.elapsed() >= self.time_budget_s
+
+
+class WeightAverage:
+    """An exponential moving average of a model's weights, bias-corrected at the start (decay 0: none)."""
+
+    def __init__(self, model: VAE, decay: float) -> None:
+        self.decay = decay
+        self.model = copy.deepcopy(model).requires_grad_(False) if decay > 0 else None
+        self._averaged = list(self.model.parameters()) if self.model is not None else []
+        self._live = list(model.parameters()) if self.model is not None else []
+
+    def update(self, step: int) -> None:
+        """Move the average towards the live weights after optimiser step `step` (1-based)."""
+        if self.model is None:
+            return
+        weight = 1.0 - min(self.decay, (1 + step) / (10 + step))  # early averages do not drag the init along
+        with torch.no_grad():
+            torch._foreach_lerp_(self._averaged, self._live, weight)  # one call for every tensor
+
+
+@dataclass
+class EarlyStopping:
+    """Keeps the best epoch by the training objective (recon + β·KL on validation); patience None: never stops."""
+
+    patience: int | None
+    best_objective: float = math.inf
+    best_val: float = math.inf
+    best_epoch: int = 0
+    stale: int = 0
+
+    def improved(self, epoch: int, objective: float, val_neg_elbo: float) -> bool:
+        """Record one epoch's validation; True when it is the best so far."""
+        if objective < self.best_objective:
+            self.best_objective, self.best_val, self.best_epoch, self.stale = objective, val_neg_elbo, epoch, 0
+            return True
+        self.stale += 1
+        return False
+
+    def should_stop(self) -> bool:
+        """Whether `patience` epochs in a row brought no improvement."""
+        return self.patience is not None and self.stale >= self.patience
+
+
+@dataclass
+class EpochSums:
+    """Sums over one epoch's training steps, weighted by batch size."""
+
+    loss: float = 0.0
+    recon: float = 0.0
+    kl: float = 0.0
+    seen: int = 0
+
+    def add(self, out, n: int) -> None:
+        """Add one step's mean losses over `n` images."""
+        self.loss += out.loss.item() * n
+        self.recon += out.recon.item() * n
+        self.kl += out.kl.item() * n
+        self.seen += n
+
+    def means(self) -> dict[str, float]:
+        """The epoch's mean training loss, reconstruction and KL."""
+        seen = max(self.seen, 1)
+        return {"train_loss": self.loss / seen, "train_recon": self.recon / seen, "train_kl": self.kl / seen}
+
+
+def _optimizer(model: VAE, s: TrainSettings, device: torch.device) -> torch.optim.Optimizer:
+    """AdamW with weight decay on weights only (not biases, not the pixel bias), fused where it can be."""
+    decayed = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    kept = [p for name, p in model.named_parameters() if not name.endswith("weight")]
+    fused = device.type in ("cpu", "cuda")  # one kernel for the whole update: ~10% of a CPU step at batch 32
+    return torch.optim.AdamW([{"params": decayed}, {"params": kept, "weight_decay": 0.0}],
+                             lr=s.lr, weight_decay=s.weight_decay, fused=fused)
+
+
+@dataclass
+class _Run:
+    """Everything one training run carries from step to step."""
+
+    config: VAEConfig
+    s: TrainSettings
+    model: VAE
+    opt: torch.optim.Optimizer
+    ema: WeightAverage
+    chooser: _ThreadChooser | None
+    clock: RunClock
+    x_train: torch.Tensor
+    np_gen: np.random.Generator
+    aug_gen: torch.Generator
+    progress: Callable[[TrainProgress], None] | None
+    should_stop: Callable[[], bool] | None
+    step: int = 0
+
+
+def train_epoch(run: _Run, epoch: int) -> tuple[EpochSums, str | None]:
+    """One pass over the shuffled training images; returns the sums and why it ended early (or None)."""
+    s, model = run.s, run.model
+    model.train()
+    order = torch.from_numpy(run.np_gen.permutation(len(run.x_train)))
+    steps = max(1, math.ceil(len(run.x_train) / s.batch_size))
+    sums = EpochSums()
+    for b in range(steps):
+        if run.chooser is not None:
+            n_threads = run.chooser.threads_for(run.step)
+            if n_threads is not None and n_threads != torch.get_num_threads():
+                torch.set_num_threads(n_threads)
+            step_start = time.perf_counter()
+        frac = run.clock.fraction(epoch - 1 + b / steps)
+        for group in run.opt.param_groups:
+            group["lr"] = _cosine_lr(s, frac)
+        x = run.x_train[order[b * s.batch_size:(b + 1) * s.batch_size].to(run.x_train.device)]
+        if s.augment_shift > 0 and frac < s.augment_until:
+            x = _shift_batch(x, s.augment_shift, run.aug_gen, s.augment_prob)
+        if run.config.arch != "mlp":
+            x = x.contiguous(memory_format=torch.channels_last)
+        epochs_done = epoch - 1 + b / steps
+        warm = min(1.0, epochs_done / s.kl_warmup_epochs) if s.kl_warmup_epochs > 0 else 1.0
+        out = model(x, beta=run.config.beta * warm)
+        run.opt.zero_grad(set_to_none=True)
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 100.0)
+        run.opt.step()
+        run.step += 1
+        run.ema.update(run.step)
+        sums.add(out, len(x))
+        if run.chooser is not None:
+            run.chooser.record(run.step - 1, time.perf_counter() - step_start)
+        if run.progress is not None:
+            f = run.clock.fraction(epoch - 1 + (b + 1) / steps)
+            run.progress(TrainProgress("step", epoch, run.step, f, run.clock.elapsed(), run.clock.eta(f),
+                                       out.loss.item(), out.recon.item(), out.kl.item()))
+        if run.should_stop is not None and run.should_stop():
+            return sums, "stopped by user"
+        if run.clock.out_of_time():
+            return sums, "time budget reached"
+    return sums, None
+
+
+def validate(scored: VAE, x_val: np.ndarray, beta: float, seed: int) -> dict[str, float]:
+    """Validation −ELBO, reconstruction and KL, plus the objective early stopping watches (recon + β·KL).
+
+    For a VAE (β = 1) the objective is the −ELBO itself; a plain autoencoder (β = 0) or a β-VAE is judged on
+    its own objective, not on a KL it ignores.
+    """
+    metrics = evaluate(scored, x_val, seed=seed)
+    return {"val_neg_elbo": metrics["neg_elbo"], "val_recon": metrics["recon"], "val_kl": metrics["kl"],
+            "val_objective": metrics["recon"] + beta * metrics["kl"]}
+
+
 def fit(
     config: VAEConfig,
-    dataset,
+    dataset: ImageDataset,
     settings: TrainSettings | None = None,
     progress: Callable[[TrainProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     checkpoint_path: str | Path | None = None,
 ) -> TrainResult:
-    """Train a new VAE on `dataset` (an ImageDataset); the returned model holds the best validation weights.
+    """Train a new VAE on `dataset`; the returned model holds the best validation weights.
 
     `should_stop()` is polled every step (a stop button); `checkpoint_path`, when given, is rewritten
     atomically with the best weights whenever validation improves, so a killed run leaves a usable file.
@@ -179,166 +365,92 @@ def fit(
         torch.set_num_threads(threads)  # cpu_threads and the thread chooser only last for the run
 
 
-def _fit(config: VAEConfig, dataset, s: TrainSettings, progress, should_stop, checkpoint_path) -> TrainResult:
-    """fit() with validated settings."""
-    from .checkpoint import save_checkpoint  # late import: checkpoint imports training's summary helpers
-    from .data import split_indices
-
+def _fit(config: VAEConfig, dataset: ImageDataset, s: TrainSettings, progress, should_stop,
+         checkpoint_path) -> TrainResult:
+    """fit() with validated settings: set up, then one epoch step and one validation per epoch."""
     images = np.asarray(dataset.images, dtype=np.float32)
-    if tuple(images.shape[1:]) != tuple(config.input_shape):
-        raise ValueError(f"dataset images are {images.shape[1:]}, the model expects {config.input_shape}")
+    check_image_shape(images.shape[1:], config.input_shape, "dataset images")
     train_idx, val_idx = split_indices(len(images), s.val_fraction)
     if len(train_idx) < 1 or len(val_idx) < 1:
         raise ValueError(f"need at least 2 images to train with a validation split, got {len(images)}")
     device = pick_device(s.device)
-    chooser = None
-    if device.type == "cpu" and s.cpu_threads is not None:
-        torch.set_num_threads(int(s.cpu_threads))
-    elif device.type == "cpu" and s.time_budget_s is not None and torch.get_num_threads() > 1:
-        chooser = _ThreadChooser(torch.get_num_threads())
+    chooser = choose_threads(device, s)
+    run = _setup(config, s, images, train_idx, device, chooser, progress, should_stop)
+    x_val, best = images[val_idx], EarlyStopping(s.patience)
+    history: list[dict] = []
+    best_state, stopped = None, "completed"
+    for epoch in range(1, run.clock.max_epochs + 1):
+        sums, ended_early = train_epoch(run, epoch)
+        scored = run.ema.model if run.ema.model is not None else run.model  # validated, kept and returned
+        val = validate(scored, x_val, config.beta, s.seed)
+        threads = torch.get_num_threads() if device.type == "cpu" else None
+        history.append({"epoch": epoch, "step": run.step, "elapsed_s": run.clock.elapsed(), **sums.means(),
+                        **val, "threads": threads})
+        if best.improved(epoch, val["val_objective"], val["val_neg_elbo"]):
+            best_state = {k: v.detach().to("cpu", copy=True) for k, v in scored.state_dict().items()}
+            if checkpoint_path is not None:
+                save_checkpoint(scored, checkpoint_path, _summary(dataset, s, history, best, run, "in progress"))
+        _report_epoch(run, epoch, history[-1], best)
+        if ended_early is not None:
+            stopped = ended_early
+            break
+        if best.should_stop():
+            stopped = f"early stop: no improvement for {s.patience} epochs"
+            break
+    if best_state is None:
+        raise ValueError("training diverged: the validation −ELBO was never finite; try a lower learning rate")
+    run.model.load_state_dict(best_state)
+    run.model.to("cpu").eval()
+    summary = _summary(dataset, s, history, best, run, stopped)
+    if checkpoint_path is not None:
+        save_checkpoint(run.model, checkpoint_path, summary)
+    return TrainResult(model=run.model, summary=summary, history=history)
+
+
+def _setup(config: VAEConfig, s: TrainSettings, images: np.ndarray, train_idx: np.ndarray, device: torch.device,
+           chooser: _ThreadChooser | None, progress, should_stop) -> _Run:
+    """Seed, build the model (output bias at the mean training image), optimiser, weight average and clock."""
     torch.manual_seed(s.seed)
     np_gen = np.random.default_rng(s.seed)
     aug_gen = torch.Generator().manual_seed(s.seed + 1)
     model = build_vae(config).to(device)
     model.init_output_bias(torch.from_numpy(images[train_idx].mean(0)))
-    conv = config.arch != "mlp"
-    if conv:
+    if config.arch != "mlp":
         model = model.to(memory_format=torch.channels_last)  # faster convolutions on CPU (oneDNN) and GPU
-    fused = device.type in ("cpu", "cuda")  # one kernel for the whole update: ~10% of a CPU step at batch 32
-    decayed = [p for name, p in model.named_parameters() if name.endswith("weight")]  # not biases, not pixel_bias
-    kept = [p for name, p in model.named_parameters() if not name.endswith("weight")]
-    opt = torch.optim.AdamW([{"params": decayed}, {"params": kept, "weight_decay": 0.0}],
-                            lr=s.lr, weight_decay=s.weight_decay, fused=fused)
-    ema = copy.deepcopy(model).requires_grad_(False) if s.ema_decay > 0 else None
-    ema_params, live_params = (list(ema.parameters()), list(model.parameters())) if ema is not None else ([], [])
+    opt = _optimizer(model, s, device)
+    ema = WeightAverage(model, s.ema_decay)
     x_train = torch.from_numpy(images[train_idx]).to(device)
-    x_val = images[val_idx]
-    steps_per_epoch = max(1, math.ceil(len(train_idx) / s.batch_size))
-
-    best_state, best_val, best_objective, best_epoch, stale = None, math.inf, math.inf, 0, 0
-    history: list[dict] = []
-    step, stopped = 0, "completed"
-    t0 = time.perf_counter()
     max_epochs = int(s.epochs) if s.epochs is not None else MAX_EPOCHS
-
-    def run_fraction(epoch_progress: float) -> float:
-        by_epochs = epoch_progress / max_epochs if s.epochs is not None else 0.0
-        by_time = (time.perf_counter() - t0) / s.time_budget_s if s.time_budget_s else 0.0
-        return min(1.0, max(by_epochs, by_time))
-
-    def eta(frac: float) -> float:
-        elapsed = time.perf_counter() - t0
-        return elapsed * (1 - frac) / frac if frac > 1e-6 else math.inf
-
-    epoch = 0
-    for epoch in range(1, max_epochs + 1):
-        model.train()
-        order = torch.from_numpy(np_gen.permutation(len(train_idx)))
-        sums = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
-        seen = 0
-        out_of_time = False
-        for b in range(steps_per_epoch):
-            if chooser is not None:
-                n_threads = chooser.threads_for(step)
-                if n_threads is not None and n_threads != torch.get_num_threads():
-                    torch.set_num_threads(n_threads)
-                step_start = time.perf_counter()
-            frac = run_fraction(epoch - 1 + b / steps_per_epoch)
-            for group in opt.param_groups:
-                group["lr"] = _cosine_lr(s, frac)
-            x = x_train[order[b * s.batch_size:(b + 1) * s.batch_size].to(device)]
-            if s.augment_shift > 0 and frac < s.augment_until:
-                x = _shift_batch(x, s.augment_shift, aug_gen, s.augment_prob)
-            if conv:
-                x = x.contiguous(memory_format=torch.channels_last)
-            warm = min(1.0, (epoch - 1 + b / steps_per_epoch) / s.kl_warmup_epochs) if s.kl_warmup_epochs > 0 else 1.0
-            out = model(x, beta=config.beta * warm)
-            opt.zero_grad(set_to_none=True)
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 100.0)
-            opt.step()
-            step += 1
-            if ema is not None:  # bias-corrected start: early averages do not drag the random init along
-                weight = 1.0 - min(s.ema_decay, (1 + step) / (10 + step))
-                with torch.no_grad():
-                    torch._foreach_lerp_(ema_params, live_params, weight)  # one call for every tensor
-            n = len(x)
-            seen += n
-            sums["loss"] += out.loss.item() * n
-            if chooser is not None:
-                chooser.record(step - 1, time.perf_counter() - step_start)
-            sums["recon"] += out.recon.item() * n
-            sums["kl"] += out.kl.item() * n
-            if progress is not None:
-                f = run_fraction(epoch - 1 + (b + 1) / steps_per_epoch)
-                progress(TrainProgress("step", epoch, step, f, time.perf_counter() - t0, eta(f),
-                                       out.loss.item(), out.recon.item(), out.kl.item()))
-            if should_stop is not None and should_stop():
-                stopped = "stopped by user"
-                break
-            if s.time_budget_s and time.perf_counter() - t0 >= s.time_budget_s:
-                out_of_time = True
-                break
-        scored = ema if ema is not None else model  # the weights that are validated, kept and returned
-        metrics = evaluate(scored, x_val, seed=s.seed)
-        val = metrics["neg_elbo"]
-        # Early stopping watches what training minimises, recon + β·KL: the −ELBO itself for a VAE (β = 1),
-        # while a plain autoencoder (β = 0) or a β-VAE is judged on its own objective, not on a KL it ignores.
-        objective = metrics["recon"] + config.beta * metrics["kl"]
-        record = {
-            "epoch": epoch, "step": step, "elapsed_s": time.perf_counter() - t0,
-            "train_loss": sums["loss"] / max(seen, 1), "train_recon": sums["recon"] / max(seen, 1),
-            "train_kl": sums["kl"] / max(seen, 1), "val_neg_elbo": val, "val_recon": metrics["recon"],
-            "val_kl": metrics["kl"], "val_objective": objective, "threads": torch.get_num_threads() if device.type == "cpu" else None,
-        }
-        history.append(record)
-        if objective < best_objective:
-            best_val, best_objective, best_epoch, stale = val, objective, epoch, 0
-            best_state = {k: v.detach().to("cpu", copy=True) for k, v in scored.state_dict().items()}
-            if checkpoint_path is not None:
-                save_checkpoint(scored, checkpoint_path, _summary(dataset, s, history, best_epoch, best_val, metrics, step, t0, "in progress"))
-        else:
-            stale += 1
-        if progress is not None:
-            f = run_fraction(epoch)
-            progress(TrainProgress("epoch", epoch, step, f, time.perf_counter() - t0, eta(f),
-                                   record["train_loss"], record["train_recon"], record["train_kl"],
-                                   val, metrics["recon"], metrics["kl"], best_val))
-        if stopped != "completed":
-            break
-        if out_of_time:
-            stopped = "time budget reached"
-            break
-        if s.patience is not None and stale >= s.patience:
-            stopped = f"early stop: no improvement for {s.patience} epochs"
-            break
-    if best_state is None:
-        raise ValueError("training diverged: the validation −ELBO was never finite; try a lower learning rate")
-    model.load_state_dict(best_state)
-    model.to("cpu").eval()
-    best_metrics = next(h for h in history if h["epoch"] == best_epoch)
-    summary = _summary(dataset, s, history, best_epoch, best_val,
-                       {"recon": best_metrics["val_recon"], "kl": best_metrics["val_kl"]}, step, t0, stopped)
-    if checkpoint_path is not None:
-        save_checkpoint(model, checkpoint_path, summary)
-    return TrainResult(model=model, summary=summary, history=history)
+    clock = RunClock(max_epochs, s.epochs is not None, s.time_budget_s)
+    return _Run(config, s, model, opt, ema, chooser, clock, x_train, np_gen, aug_gen, progress, should_stop)
 
 
-def _summary(dataset, s: TrainSettings, history: list[dict], best_epoch: int, best_val: float,
-             metrics: dict, step: int, t0: float, status: str) -> dict:
-    """The training summary stored in the checkpoint beside the config."""
+def _report_epoch(run: _Run, epoch: int, record: dict, best: EarlyStopping) -> None:
+    """Send the "epoch" progress event (training means, validation, best so far)."""
+    if run.progress is None:
+        return
+    f = run.clock.fraction(epoch)
+    run.progress(TrainProgress("epoch", epoch, run.step, f, run.clock.elapsed(), run.clock.eta(f),
+                               record["train_loss"], record["train_recon"], record["train_kl"],
+                               record["val_neg_elbo"], record["val_recon"], record["val_kl"], best.best_val))
+
+
+def _summary(dataset: ImageDataset, s: TrainSettings, history: list[dict], best: EarlyStopping, run: _Run,
+             status: str) -> dict:
+    """The training summary stored in the checkpoint beside the config (scores of the best epoch)."""
+    best_record = next(h for h in history if h["epoch"] == best.best_epoch)
     return {
         "dataset_spec": getattr(dataset, "spec", ""),
         "dataset_name": getattr(dataset, "name", ""),
         "n_images": int(len(dataset.images)),
         "class_names": list(getattr(dataset, "class_names", []) or []),
         "epochs_run": len(history),
-        "best_epoch": best_epoch,
-        "steps": step,
-        "train_time_s": round(time.perf_counter() - t0, 2),
-        "val_neg_elbo": float(best_val),
-        "val_recon": float(metrics["recon"]),
-        "val_kl": float(metrics["kl"]),
+        "best_epoch": best.best_epoch,
+        "steps": run.step,
+        "train_time_s": round(run.clock.elapsed(), 2),
+        "val_neg_elbo": float(best.best_val),
+        "val_recon": float(best_record["val_recon"]),
+        "val_kl": float(best_record["val_kl"]),
         "status": status,
         "settings": {k: v for k, v in asdict(s).items() if k != "device"},
     }

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from . import harness
+from app_drivers import browser as harness
 
 FAILURE_DIR = harness.REPO / "runs" / "browser-failures"  # screenshots + server log of failed tests (git-ignored)
 

@@ -10,7 +10,7 @@ import re
 import pytest
 from PIL import Image
 
-from . import harness
+from app_drivers import browser as harness
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

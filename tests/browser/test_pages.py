@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from . import harness
+from app_drivers import browser as harness
 
 pytestmark = [pytest.mark.browser]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from . import harness
+from app_drivers import browser as harness
 
 pytestmark = [pytest.mark.browser]
 

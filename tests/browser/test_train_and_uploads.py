@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-from . import harness
+from app_drivers import browser as harness
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -2,7 +2,7 @@
 for Streamlit to settle, collect console errors, and find things in the page by stable test ids.
 
 Used by the browser tests (tests/browser/) and the latency benchmark (benchmarks/bench_browser.py), so both
-measure the same app the same way. Nothing here imports pytest.
+measure the same app the same way. Nothing here imports pytest or the tests.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 from explorer_ui import registry
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = Path(os.environ.get("LATENT_EXPLORER_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
