@@ -6,17 +6,29 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.installed
 PORT   ?= 8501
+# TORCH=cpu installs PyTorch's CPU-only wheels (no NVIDIA libraries) from PyTorch's own index; the default keeps
+# PyPI's build (what CI installs). The choice is remembered in the stamp, so switching reinstalls.
+TORCH  ?=
+TORCH_INDEX_cpu := https://download.pytorch.org/whl/cpu
+TORCH_REQ := "torch>=2.4,!=2.13.0" torchvision
+PIP_TORCH := $(if $(filter cpu,$(TORCH)),--extra-index-url $(TORCH_INDEX_cpu),)
+STAMP_EXTRA := $(if $(TORCH),echo "# torch=$(TORCH)";,)
 
 .PHONY: run test test-fast lint bench fuzz venv default-model clean
 
 venv: $(STAMP)
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt FORCE_STAMP_CHECK
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@if cmp -s requirements.txt $(STAMP); then touch $(STAMP); else \
+	@{ cat requirements.txt; $(STAMP_EXTRA) } > $(STAMP).want
+	@if cmp -s $(STAMP).want $(STAMP); then rm -f $(STAMP).want; else \
 		$(PY) -m pip install --upgrade pip >/dev/null && \
-		$(PY) -m pip install -r requirements.txt && \
-		cp requirements.txt $(STAMP); fi
+		$(if $(filter cpu,$(TORCH)),$(PY) -m pip install --index-url $(TORCH_INDEX_cpu) $(TORCH_REQ) &&) \
+		$(PY) -m pip install $(PIP_TORCH) -r requirements.txt && \
+		mv $(STAMP).want $(STAMP); fi
+
+.PHONY: FORCE_STAMP_CHECK
+FORCE_STAMP_CHECK:
 
 run: $(STAMP)
 	$(PY) -m streamlit run explorer_app.py --server.port $(PORT)

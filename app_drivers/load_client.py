@@ -86,7 +86,8 @@ class StreamlitServer:
     """`streamlit run explorer_app.py` in a subprocess on a chosen port, with the flags a deployment uses."""
 
     def __init__(self, port: int | None = None, app: Path = APP, log_path: Path | None = None,
-                 extra_args: tuple[str, ...] = ()) -> None:
+                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+        self.env = env or {}
         self.port = port or free_port()
         self.app = app
         self.log_path = log_path
@@ -102,7 +103,7 @@ class StreamlitServer:
     def start(self, timeout_s: float = 120.0) -> StreamlitServer:
         """Start the server and wait until /_stcore/health answers ok."""
         self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(self.app), "--server.port", str(self.port),
              *SERVER_FLAGS, *self.extra_args],

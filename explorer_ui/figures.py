@@ -17,12 +17,15 @@ FONT = dict(size=15)  # readable on a projector
 
 
 def marker_size(n_points: int) -> float:
-    """Smaller dots for bigger maps so 70k points stay readable."""
-    if n_points <= 3_000:
-        return 6.0
-    if n_points <= 20_000:
-        return 4.0
-    return 2.5
+    """Smaller dots for bigger maps so 70k points stay readable: 7 px up to 1,000 points, ~2 px at 70,000."""
+    return marker_style(n_points)[0]
+
+
+def marker_style(n_points: int) -> tuple[float, float]:
+    """(size px, opacity) for a map of n_points: both shrink with the count (on a log scale), so a 70,000-point
+    map shows its clusters' density instead of one over-plotted blob, and 300 points stay big and solid."""
+    scale = float(np.clip((np.log10(max(n_points, 1)) - 3.0) / (np.log10(140_000) - 3.0), 0.0, 1.0))
+    return round(7.0 - 5.2 * scale, 2), round(0.8 - 0.55 * scale, 2)
 
 
 def class_name(class_names: Sequence[str], label: int) -> str:
@@ -48,7 +51,7 @@ def latent_map(coords: np.ndarray, labels: np.ndarray | None, class_names: Seque
     hover shows label and index. Deterministic for the same inputs, so a rerun keeps the selection."""
     coords = np.asarray(coords, dtype=np.float32)
     n = len(coords)
-    size = marker_size(n)
+    size, opacity = marker_style(n)
     fig = go.Figure()
     groups = _class_groups(labels, class_names)
     if not groups:
@@ -58,7 +61,7 @@ def latent_map(coords: np.ndarray, labels: np.ndarray | None, class_names: Seque
         fig.add_trace(go.Scattergl(
             x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=str(name),
             customdata=rows.astype(np.int64),
-            marker=dict(size=size, color=colour, opacity=0.75, line=dict(width=0)),
+            marker=dict(size=size, color=colour, opacity=opacity, line=dict(width=0)),
             hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>",
         ))
     fig.update_layout(
@@ -110,10 +113,10 @@ def loss_curves(steps: Sequence[dict], epochs: Sequence[dict], height: int = 360
 def interpolation_path(background: np.ndarray, labels: np.ndarray | None, class_names: Sequence[str],
                        path_xy: np.ndarray, current: int, axis_titles: tuple[str, str] = ("PC 1", "PC 2"),
                        height: int = 460) -> go.Figure:
-    """The dataset's PCA map (faint) with the interpolation path drawn on it and the current frame marked."""
+    """The dataset's map (PCA or t-SNE, faint) with the interpolation path drawn on it and the current frame marked."""
     fig = latent_map(background, labels, class_names, axis_titles, height=height, selectable=False)
     for trace in fig.data:
-        trace.marker.opacity = 0.25
+        trace.marker.opacity = min(0.25, trace.marker.opacity)
         trace.hoverinfo = "skip"
         trace.hovertemplate = None
     path_xy = np.asarray(path_xy, dtype=np.float32)

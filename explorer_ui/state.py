@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -20,9 +21,9 @@ import torch
 from vae_core import ASSETS_DIR, DEFAULT_DATASET_SPEC, DEFAULT_MODEL_PATH
 from vae_core.checkpoint import LoadedCheckpoint, checkpoint_from_bytes
 from vae_core.data import UPLOAD_LIMITS, ImageDataset, load_dataset, load_uploaded, spec_root_from_env
-from vae_core.latents import encode, image_scores
+from vae_core.latents import all_cores, encode, image_scores
 from vae_core.models import image_shape_fits
-from vae_core.projection import PCAProjection, pca_2d, tsne_2d
+from vae_core.projection import PCAProjection, estimate_tsne_seconds, pca_2d, tsne_2d
 
 DEFAULT_MODEL_KEY = "default"
 BUILTIN_DATASETS = ("digits", "mnist", "fashion-mnist", "kmnist")
@@ -162,12 +163,6 @@ def _dataset(key: str, spec: str | None, filename: str | None, _payload: bytes |
     return load_uploaded(filename or "upload", _payload or b"", limits=UPLOAD_LIMITS)
 
 
-@st.cache_resource(max_entries=16, show_spinner="Encoding the dataset…")
-def _encoded(model_key: str, dataset_key: str, _model, _images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior μ and log σ² of every image, cached per (model, dataset)."""
-    return encode(_model, _images)
-
-
 def init_state() -> None:
     """Fill session_state with every declared key's default on a session's first run."""
     ss = st.session_state
@@ -209,8 +204,35 @@ def shapes_match(model: ActiveModel, dataset: ActiveDataset) -> bool:
 
 
 def latents(model: ActiveModel, dataset: ActiveDataset) -> tuple[np.ndarray, np.ndarray]:
-    """Encoded μ, log σ² of the active dataset under the active model (cached)."""
-    return _encoded(model.key, dataset.key, model.model, dataset.data.images)
+    """Encoded μ, log σ² of the active dataset under the active model (stored for every session; a progress bar
+    with a time-left estimate while it is computed)."""
+    key = (model.key, dataset.key, "encoded")
+    store = projection_store()
+    found = [store.get(key + (part,)) for part in ("mu", "logvar")]
+    if any(part is None for part in found):
+        with all_cores():
+            found = with_progress("Encoding the dataset…",
+                                  lambda report: encode(model.model, dataset.data.images, progress=report))
+        for part, array in zip(("mu", "logvar"), found):
+            store.put(key + (part,), array)
+    return found[0], found[1]
+
+
+def with_progress(label: str, compute: Callable[[Callable[[float, str], None]], object]):
+    """Run compute(report) under a progress bar (redrawn at most 5 times a second), removed when it is done."""
+    bar = st.progress(0.0, text=label)
+    last = [0.0]
+
+    def report(fraction: float, message: str) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= 0.2 or fraction >= 1.0:
+            last[0] = now
+            bar.progress(min(1.0, max(0.0, fraction)), text=message)
+
+    try:
+        return compute(report)
+    finally:
+        bar.empty()
 
 
 def try_load_model(label: str, payload: bytes, kind: ModelKind = "uploaded") -> str:
@@ -348,10 +370,10 @@ def pca_projection(model: ActiveModel, dataset: ActiveDataset) -> PCAProjection:
 
 
 class ProjectionStore:
-    """A small LRU of computed 2-D projections shared by all sessions (filled outside any cached function,
+    """A small LRU of computed arrays (encodings, scores, 2-D projections) shared by all sessions (filled outside any cached function,
     so a slow t-SNE can report progress to the page that asked for it)."""
 
-    def __init__(self, max_entries: int = 8) -> None:
+    def __init__(self, max_entries: int = 32) -> None:
         self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.max_entries = max_entries
@@ -400,15 +422,34 @@ def compute_tsne(model: ActiveModel, dataset: ActiveDataset,
     return stored_tsne(model, dataset)
 
 
-@st.cache_resource(max_entries=8, show_spinner="Scoring every image…")
-def _scores(model_key: str, dataset_key: str, _model, _images: np.ndarray) -> dict[str, np.ndarray]:
-    """Per-image reconstruction error, KL and −ELBO, cached per (model, dataset)."""
-    return image_scores(_model, _images)
+@st.cache_data(max_entries=16, ttl=600, show_spinner="Timing a small t-SNE probe on this machine…")
+def _tsne_estimate(model_key: str, dataset_key: str, _latent_means: np.ndarray) -> float:
+    """Seconds a t-SNE should take, measured by a probe on this machine (kept 10 minutes: the load changes)."""
+    return estimate_tsne_seconds(_latent_means)
+
+
+def tsne_estimate(model: ActiveModel, dataset: ActiveDataset) -> float:
+    """Seconds the active pair's t-SNE should take here (from a timed probe, not a constant)."""
+    return _tsne_estimate(model.key, dataset.key, latents(model, dataset)[0])
+
+
+SCORE_PARTS = ("recon", "kl", "neg_elbo")
 
 
 def anomaly_scores(model: ActiveModel, dataset: ActiveDataset) -> dict[str, np.ndarray]:
-    """Per-image 'recon', 'kl' and 'neg_elbo' (nats) of the active dataset under the active model."""
-    return _scores(model.key, dataset.key, model.model, dataset.data.images)
+    """Per-image 'recon', 'kl' and 'neg_elbo' (nats) of the active dataset under the active model (stored for every
+    session; decodes the stored latent means, with a progress bar and a time-left estimate)."""
+    key = (model.key, dataset.key, "scores")
+    store = projection_store()
+    found = {part: store.get(key + (part,)) for part in SCORE_PARTS}
+    if any(v is None for v in found.values()):
+        encoded = latents(model, dataset)
+        with all_cores():
+            found = with_progress("Scoring every image…", lambda report: image_scores(
+                model.model, dataset.data.images, encoded=encoded, progress=report))
+        for part in SCORE_PARTS:
+            store.put(key + (part,), found[part])
+    return found
 
 
 # ---------------------------------------------------------------- training runs

@@ -1,11 +1,11 @@
 """Interpolate: walk from one code to another (linear or spherical), decode every step, scrub through the
-frames, see the path on the PCA map, and download it as a GIF."""
+frames, see the path on the map's PCA or t-SNE, and download it as a GIF."""
 
 import streamlit as st
 
 from explorer_ui import figures
 from explorer_ui.registry import page_file
-from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection
+from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection, stored_tsne
 from explorer_ui.widgets import (
     grid_picture,
     label_text,
@@ -18,6 +18,7 @@ from vae_core.explore import interpolation, to_plane
 from vae_core.generate import sample_latents
 from vae_core.images import fit_scale, gif_bytes, to_uint8
 from vae_core.latent_input import clamp_int
+from vae_core.latents import place_on_map
 
 W_START, W_END = "interp_w_start", "interp_w_end"
 SOURCES = {"data": "Dataset images (picked on the map or by index)", "random": "Random codes from the prior"}
@@ -73,7 +74,7 @@ with c1:
         if start_index == end_index:
             st.warning("Start and end are the same image: pick two different points (on the map, select several "
                        "dots and press *Interpolation start*, then *end*; the focus moves on by itself).")
-        z_start, z_end = mu[start_index], mu[end_index]
+        z_start, z_end = mu[start_index].copy(), mu[end_index].copy()  # the stored latents are read-only
     else:
         seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="interp_seed", persist_state="session")
         draws = sample_latents(2, model.config.latent_dim, 1.0, int(seed)).numpy()
@@ -103,8 +104,21 @@ with left:
     with st.expander("Play the GIF"):
         st.image(gif, caption="loops forth and back")
 with right:
-    path_xy = to_plane(pca, walk.path)
-    st.plotly_chart(figures.interpolation_path(pca.coords, data.labels, data.class_names, path_xy, frame),
+    tsne = stored_tsne(model, dataset)
+    planes = ["pca"] + (["tsne"] if tsne is not None else [])
+    looking_at = ss.get("map_method") if ss.get("map_method") in planes else "pca"
+    plane = st.segmented_control("Drawn on", planes, format_func={"pca": "PCA", "tsne": "t-SNE"}.get,
+                                 default=looking_at, required=True, key="interp_plane")
+    if plane == "tsne":
+        path_xy = place_on_map(mu, tsne, walk.path)
+        background, titles = tsne, ("t-SNE 1", "t-SNE 2")
+        note = ("Each step placed on the latent map's t-SNE among its 10 nearest dataset codes (distance-weighted "
+                "mean of their positions): t-SNE has no formula for new points, so this is where the step's "
+                "neighbours are, not a re-run of the layout.")
+    else:
+        path_xy, background, titles = to_plane(pca, walk.path), pca.coords, ("PC 1", "PC 2")
+        note = ("The path's codes projected onto the PCA plane of the latent map (each step encoded as its latent "
+                "point, not re-encoded from its picture).")
+    st.plotly_chart(figures.interpolation_path(background, data.labels, data.class_names, path_xy, frame, titles),
                     key="interp_path", config={"displayModeBar": False})
-    st.caption("The path's codes projected onto the PCA plane of the latent map (each step encoded as its latent "
-               "point, not re-encoded from its picture).")
+    st.caption(note + ("" if tsne is not None else " Compute t-SNE on the Latent map to draw it there too."))

@@ -1,8 +1,6 @@
 """Latent map: every image's latent mean in 2-D (PCA at once, t-SNE on demand), selectable; the selection's
 originals and reconstructions, its nearest neighbours, endpoints for the other pages, and a decoded manifold grid."""
 
-import time
-
 import numpy as np
 import streamlit as st
 
@@ -17,6 +15,8 @@ from explorer_ui.state import (
     latents,
     pca_projection,
     stored_tsne,
+    tsne_estimate,
+    with_progress,
 )
 from explorer_ui.widgets import (
     grid_columns,
@@ -29,7 +29,7 @@ from explorer_ui.widgets import (
 from vae_core.explore import manifold_grid
 from vae_core.generate import decode_to_uint8
 from vae_core.images import to_uint8
-from vae_core.latents import nearest_neighbours, reconstruct
+from vae_core.latents import centre_first, nearest_neighbours, reconstruct
 
 CHART_KEY = "latent_map"
 FOCUS = "map_focus"  # the selected point whose picture, neighbours and buttons are shown
@@ -87,21 +87,12 @@ caption = (f"PCA of {n:,} latent means (z = {model.config.latent_dim}); the axes
 if method == "tsne":
     tsne = stored_tsne(model, dataset)
     if tsne is None:
-        estimate = max(2, int(n / 1000 * 2.5))
-        st.info(f"t-SNE of {n:,} points takes roughly {estimate} s on a laptop CPU (it is then kept for this model "
-                "and dataset). Until then the map shows PCA.", icon=":material/hourglass:")
+        estimate = tsne_estimate(model, dataset)
+        st.info(f"t-SNE of {n:,} points should take about {max(1, round(estimate)):,} s on this machine now "
+                "(timed on a small probe; it is then kept for this model and dataset). Until then the map shows "
+                "PCA.", icon=":material/hourglass:")
         if st.button("Compute t-SNE", type="primary", key="map_tsne_go", icon=":material/scatter_plot:"):
-            bar = st.progress(0.0, text="Starting t-SNE…")
-            last = [0.0]
-
-            def report(fraction: float, message: str) -> None:
-                now = time.perf_counter()
-                if now - last[0] >= 0.2 or fraction >= 1.0:  # at most 5 redraws a second
-                    last[0] = now
-                    bar.progress(min(1.0, max(0.0, fraction)), text=message)
-
-            tsne = compute_tsne(model, dataset, progress=report)
-            bar.empty()
+            tsne = with_progress("Starting t-SNE…", lambda report: compute_tsne(model, dataset, progress=report))
     if tsne is not None:
         coords, axis_titles = tsne, ("t-SNE 1", "t-SNE 2")
         caption = f"t-SNE of {n:,} latent means: neighbourhoods are meaningful, distances and sizes are not."
@@ -121,9 +112,17 @@ if not selection:
     st.info("Select dots on the map (click, box or lasso) to see their images here.", icon=":material/touch_app:")
 else:
     st.subheader(f"{len(selection):,} selected")
-    shown = np.asarray(selection[:SHOW_MAX])
-    if len(selection) > SHOW_MAX:
-        st.caption(f"Showing the first {SHOW_MAX} of {len(selection):,} selected images.")
+    ordered = centre_first(coords, selection)
+    shown = ordered[:SHOW_MAX]
+    if data.labels is not None:
+        values, counts = np.unique(data.labels[np.asarray(selection)], return_counts=True)
+        top = np.argsort(-counts, kind="stable")[:6]
+        names = [data.class_names[v] if 0 <= v < len(data.class_names) else str(v) for v in values.tolist()]
+        st.caption("Labels in the selection: " + " · ".join(f"{names[j]} × {counts[j]:,}" for j in top)
+                   + (" · …" if len(values) > 6 else ""))
+    st.caption(("Nearest the selection's centre first" if len(selection) <= SHOW_MAX else
+                f"The {SHOW_MAX} of {len(selection):,} nearest the selection's centre")
+               + " (on this map), stragglers at the edge last.")
     originals = to_uint8(data.images[shown])
     recons = to_uint8(reconstruct(model.model, data.images[shown]))
     ncols = grid_columns(len(shown))

@@ -32,6 +32,7 @@ Visually (MNIST, 10k) the layout matches sklearn's 1000-iteration one; 10-NN lab
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -140,32 +141,34 @@ def _initial_embedding(data: np.ndarray, seed: int) -> np.ndarray:
 
 def _tsne_opentsne(data: np.ndarray, seed: int, perplexity: float, report: ProgressFn) -> np.ndarray:
     from openTSNE import TSNEEmbedding, affinity
+    from openTSNE.nearest_neighbors import PrecomputedNeighbors
 
     n_points = len(data)
     n_jobs = _n_jobs(n_points)
-    report(0.0, "Finding nearest neighbours")
+    k_neighbours = min(n_points - 1, int(3 * perplexity))
     if n_points <= _EXACT_KNN_MAX_POINTS:
-        neighbours, knn_kwargs = "exact", {"algorithm": "brute"}
+        neighbours, distances = exact_neighbours(
+            data, k_neighbours, lambda f, m: report(0.09 * f, m))
+        affinities = affinity.PerplexityBasedNN(
+            perplexity=perplexity, symmetrize=True, n_jobs=n_jobs, random_state=seed,
+            knn_index=PrecomputedNeighbors(neighbours, distances))
     else:
-        neighbours, knn_kwargs = "annoy", None
-    affinities = affinity.PerplexityBasedNN(
-        data,
-        perplexity=perplexity,
-        method=neighbours,
-        knn_kwargs=knn_kwargs,
-        n_jobs=n_jobs,
-        random_state=seed,
-    )
+        report(0.0, f"Finding nearest neighbours of {n_points:,} points (approximate index)")
+        affinities = affinity.PerplexityBasedNN(
+            data, perplexity=perplexity, method="annoy", n_jobs=n_jobs, random_state=seed)
     start_fraction = 0.1
     report(start_fraction, "Optimising layout")
 
     total_iters = _EARLY_EXAGGERATION_ITER + _N_ITER
     phase_offset = 0
+    started = time.perf_counter()
 
     def on_iteration(iteration: int, error: float, embedding: np.ndarray) -> bool:
         done = phase_offset + iteration
+        per_iter = (time.perf_counter() - started) / max(done, 1)
         # Stay below 1.0 here: 1.0 is reported once the result is ready.
-        report(start_fraction + 0.85 * done / total_iters, f"t-SNE iteration {done}/{total_iters}")
+        report(start_fraction + 0.85 * done / total_iters,
+               f"t-SNE iteration {done}/{total_iters} · ~{per_iter * (total_iters - done):.0f} s left")
         return False  # never stop early
 
     embedding = TSNEEmbedding(
@@ -190,6 +193,66 @@ def _tsne_opentsne(data: np.ndarray, seed: int, perplexity: float, report: Progr
         callbacks_every_iters=_PROGRESS_EVERY_ITERS,
     )
     return np.asarray(embedding)
+
+
+def exact_neighbours(data: np.ndarray, k: int, progress: ProgressFn | None = None,
+                     chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's k nearest other rows by brute force (BLAS distances in chunks of queries, so memory stays at
+    chunk × N), with progress(fraction, message) and a time-left estimate from the speed so far."""
+    points = np.asarray(data, dtype=np.float32)
+    n = len(points)
+    k = max(1, min(int(k), n - 1))
+    squared = np.sum(points ** 2, axis=1)
+    indices, distances = np.empty((n, k), np.int64), np.empty((n, k), np.float32)
+    started = time.perf_counter()
+    for start in range(0, n, chunk):
+        stop = min(n, start + chunk)
+        d2 = squared[start:stop, None] - 2 * points[start:stop] @ points.T + squared[None, :]
+        d2[np.arange(stop - start), np.arange(start, stop)] = np.inf  # not your own neighbour
+        near = np.argpartition(d2, k - 1, axis=1)[:, :k]
+        near_d2 = np.take_along_axis(d2, near, axis=1)
+        order = np.argsort(near_d2, axis=1, kind="stable")
+        indices[start:stop] = np.take_along_axis(near, order, axis=1)
+        distances[start:stop] = np.sqrt(np.maximum(np.take_along_axis(near_d2, order, axis=1), 0.0))
+        if progress is not None:
+            left = (time.perf_counter() - started) / stop * (n - stop)
+            progress(stop / n, f"Finding nearest neighbours: {stop:,} / {n:,} points · ~{left:.0f} s left")
+    return indices, distances
+
+
+def estimate_tsne_seconds(latents: np.ndarray, probe_points: int = 3_000) -> float:
+    """Seconds a t-SNE of these latents should take here, from timing small probes on this machine now: one chunk
+    of the neighbour search (scaled by N² / chunk) and a few layout iterations on a subset (scaled by N)."""
+    data = _validated(latents).astype(np.float32)
+    n_points = len(data)
+    if n_points < MIN_TSNE_POINTS:
+        return 0.0
+    rng = np.random.default_rng(0)
+    chunk = min(n_points, 256)
+    started = time.perf_counter()
+    squared = np.sum(data ** 2, axis=1)
+    d2 = squared[:chunk, None] - 2 * data[:chunk] @ data.T + squared[None, :]
+    np.argpartition(d2, min(n_points - 1, 90) - 1, axis=1)
+    knn_seconds = (time.perf_counter() - started) * n_points / chunk
+    subset = data[rng.choice(n_points, size=min(n_points, probe_points), replace=False)]
+    try:
+        from openTSNE import TSNEEmbedding, affinity
+        from openTSNE.nearest_neighbors import PrecomputedNeighbors
+    except ImportError:
+        return knn_seconds + 2.5e-3 * n_points  # scikit-learn fallback: no probe hook; its own speed is slower
+    perplexity = min(30.0, (len(subset) - 1) / 3)
+    neighbours, distances = exact_neighbours(subset, int(3 * perplexity))
+    probe_iters = 10
+    n_jobs = _n_jobs(n_points)
+    affinities = affinity.PerplexityBasedNN(perplexity=perplexity, n_jobs=n_jobs,
+                                            knn_index=PrecomputedNeighbors(neighbours, distances))
+    embedding = TSNEEmbedding(_initial_embedding(subset, 0), affinities, n_jobs=n_jobs,
+                              negative_gradient_method="fft" if n_points >= _FFT_MIN_POINTS else "bh")
+    started = time.perf_counter()
+    embedding.optimize(probe_iters, exaggeration=_EARLY_EXAGGERATION, momentum=_MOMENTUM)
+    per_point_iter = (time.perf_counter() - started) / (probe_iters * len(subset))
+    total_iters = _EARLY_EXAGGERATION_ITER + _N_ITER
+    return knn_seconds + per_point_iter * total_iters * n_points
 
 
 def _tsne_sklearn(data: np.ndarray, seed: int, perplexity: float, report: ProgressFn) -> np.ndarray:
