@@ -345,6 +345,7 @@ function paintLocal(pad, tInput) {
   canvas.height = h;
   canvas.getContext("2d").putImageData(new ImageData(rgba, w, h), 0, 0);
   log.lastLocal = { values: pad.values.slice(), pixels: Array.from(pixels), shape: [h, w, c], ms };
+  pad.localKey = pad.values.join(",");
   const z = latentFromValues(pad.axes, pad.values, net.latentDim);
   const norm = Math.sqrt(z.reduce((a, v) => a + v * v, 0));
   pad.caption.textContent = `‖z‖ = ${norm.toFixed(2)} (a draw from N(0, I) has about ` +
@@ -381,6 +382,7 @@ function createPad(root) {
     setStateValue: null,
     local: null, // the decoder to run here, or null: Python decodes
     axes: null, // slider values → z (protocol.py PadAxes); null: the values are z
+    localKey: null, // the values the last local decode drew
     reportedDecoder: undefined, // what this pad last told Python it holds
     localFrame: 0, // requestAnimationFrame id of a local decode not yet done
   };
@@ -639,8 +641,8 @@ function update(pad, data) {
   useDecoder(pad, data);
   const current = pad.values.length === (data.values || []).length &&
     pad.values.every((v, i) => Math.abs(v - data.values[i]) < 1e-3);
-  if (pad.local && !current) {
-    // A frame for a value the pad has already left (decoded here since): keep the newer local image.
+  if (pad.local && (!current || pad.localKey === pad.values.join(","))) {
+    // A frame for a value the pad has already left, or one it already drew itself: keep the local image.
     log.lastPaintedSeq = Math.max(log.lastPaintedSeq, seq);
   } else {
     pad.caption.textContent = data.caption || "";
