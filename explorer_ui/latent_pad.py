@@ -148,25 +148,26 @@ def current_vector(key: str = PAD_KEY) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- what one frame sends to the browser
-def strip_urls(model: VAE, model_key: str, z: np.ndarray, order: Sequence[int], dragging: bool) -> list[str | None]:
-    """Traversal strip data URLs (index order; None past MAX_STRIP_DIMS), kept as they are while a slider is dragged.
+def strip_urls(model: VAE, model_key: str, z: np.ndarray, order: Sequence[int], wait: bool) -> tuple[list[str | None], bool]:
+    """(traversal strip data URLs in index order, None past MAX_STRIP_DIMS; whether they are z's own).
 
-    During a drag only the main image is decoded, so each frame stays cheap whatever the model; the strips follow
-    the new vector when the slider is released.
+    With `wait` (a slider is being dragged, or was just released to a new value) the strips kept from the last
+    frame come back as they are, so each such frame is one decode whatever the model: the image goes out at once
+    and the strips follow on the pad's next message (it asks when a frame says its strips are stale).
     """
     ss = st.session_state
     cache_key = (model_key, np.asarray(z, dtype=np.float32).tobytes())
     cached = ss.get(STRIP_CACHE)  # (cache key, urls)
     if cached is not None and cached[0][0] == model_key and len(cached[1]) == len(z):
-        if cached[0] == cache_key or dragging:
-            return cached[1]
+        if cached[0] == cache_key or wait:
+            return cached[1], cached[0] == cache_key
     dims = [int(d) for d in order[:MAX_STRIP_DIMS]]
     frames = traversal_strips(model, z, dims)
     urls: list[str | None] = [None] * len(z)
     for d, row in zip(dims, frames):
         urls[d] = png_data_url(strip_image(row))
     ss[STRIP_CACHE] = (cache_key, urls)
-    return urls
+    return urls, True
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -216,15 +217,21 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
     if values_key not in ss or len(ss[values_key]) != axes.count:
         set_vector(np.zeros(axes.count), key)
     ss.setdefault(LOCAL_DECODE, True)
-    values, seq, dragging = values_from_pad_state(pad_state(key), ss[generation_key], current_vector(key))
+    previous = current_vector(key)
+    values, seq, dragging = values_from_pad_state(pad_state(key), ss[generation_key], previous)
+    moved = not np.array_equal(values, previous)  # the user moved a slider (not a rerun for another reason)
     ss[values_key] = values.tolist()
     z = axes.latent(values)
     image = decode_vector(model, z)
-    strips = strip_urls(model, model_key, z, order, dragging) if axes.basis is None else [None] * axes.count
+    if axes.basis is None:
+        strips, strips_fresh = strip_urls(model, model_key, z, order, wait=dragging or moved)
+    else:
+        strips, strips_fresh = [None] * axes.count, True  # traversal strips are per coordinate
     labels = list(labels) if labels is not None else [dim_label(d) for d in range(axes.count)]
     data = pad_data(image=image, values=values, order=order, labels=labels, kl=kl, strips=strips,
                     strip_values=STRIP_VALUES, seq=seq, generation=ss[generation_key], axes=axes, image_px=IMAGE_PX,
                     strip_px=STRIP_PX, throttle_ms=THROTTLE_MS)
+    data["strips_stale"] = not strips_fresh  # the pad asks again (same values) once the image is shown
     local = _browser_decoder(model_key, model) if ss[LOCAL_DECODE] else None
     data["decoder_key"] = model_key if local is not None else None
     if local is not None and browser_decoder_key(key) != model_key:

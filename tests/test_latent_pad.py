@@ -73,8 +73,11 @@ def test_a_value_from_the_browser_is_decoded_and_its_seq_echoed(at):
     top = before["order"][0]
     values = [0.0] * LATENT_DIM
     values[top] = 2.5
-    after = send_from_browser(at, values, seq=41)
-    assert after["seq"] == 41
+    first = send_from_browser(at, values, seq=40)
+    assert first["seq"] == 40 and first["strips_stale"] and first["strips"] == before["strips"]  # the image first…
+    after = send_from_browser(at, values, seq=41)  # …the pad asks again with the same values: the strips follow
+    assert after["seq"] == 41 and not after["strips_stale"]
+    assert after["image"] == first["image"]
     assert after["values"][top] == 2.5
     assert after["generation"] == before["generation"]  # the user's own drag: the pad keeps its values
     assert not np.array_equal(image_of(after["image"]), image_of(before["image"]))

@@ -5,7 +5,8 @@
 // Flow control: at most one message in flight; the next one leaves when the previous one's image has come back
 // (or after WATCHDOG_MS) and at least `throttle_ms` after the previous send. A release (`change` event) with a new
 // value is sent at once; a release whose value already went out sends a "drag over" message in turn (Python skips
-// the traversal strips while dragging and redraws them then). Python never re-sends the values the user is
+// the traversal strips while dragging and redraws them then). A frame for a newly released value comes back with
+// the old strips and `strips_stale` (the image first, one decode); the pad then asks for the strips the same way. Python never re-sends the values the user is
 // dragging: the pad keeps its own values and adopts Python's only on a new generation (reset, new start, new model)
 // or a fresh mount.
 //
@@ -672,6 +673,11 @@ function update(pad, data) {
     if (data.image) paint(pad, data.image, seq);
   }
 
+  if (data.strips_stale && current && !pad.dragging && !pad.pending) {
+    // Python sent the image first and kept the old traversal strips: ask for them (same values, drag over).
+    pad.pending = { tFirstInput: t, tLastInput: t, dim: null, dragEnd: true };
+    schedule(pad);
+  }
   if (pad.inFlight && seq >= pad.inFlight.seq) {
     pad.inFlight = null;
     schedule(pad);
