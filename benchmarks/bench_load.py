@@ -12,8 +12,11 @@ Each user visits /latent_sliders (two pad drags of 4–10 moves, one message in 
 "New random sample"), /sample (count, temperature, seed or "New seed") and /interpolate (steps, path, both
 endpoint indices, frame), pausing 0.2–0.8 s between pages. The client is tests/load_client.py.
 
+With --browser-decoding the users' pads decode in the browser (as they do for every model under the caps): only
+released values and page actions reach the server; every figure's name then ends in _browser_decoding.
+
 Usage (repo root): python benchmarks/bench_load.py [--sessions 20] [--duration 60] [--port 8631]
-                   [--think 0.2 0.8] [--log server.log]
+                   [--think 0.2 0.8] [--log server.log] [--browser-decoding]
 """
 
 from __future__ import annotations
@@ -56,12 +59,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, nargs=2, default=(0.2, 0.8), metavar=("MIN", "MAX"),
                         help="pause between pages, seconds (default 0.2 0.8)")
     parser.add_argument("--log", type=Path, default=None, help="write the server's output here")
+    parser.add_argument("--browser-decoding", action="store_true",
+                        help="the pads decode in the browser: only released slider values reach the server")
     args = parser.parse_args(argv)
-    figures = run_load(args.sessions, args.duration, args.port, tuple(args.think), args.log)
+    figures = run_load(args.sessions, args.duration, args.port, tuple(args.think), args.log,
+                       browser_decoding=args.browser_decoding)
     figures["load_machine_cpus"] = os.cpu_count()
     figures["load_machine_loadavg_1m"] = round(os.getloadavg()[0], 2)
+    suffix = "_browser_decoding" if args.browser_decoding else ""
     for name, value in figures.items():
-        print(json.dumps({"name": name, "value": value, "unit": unit_of(name)}, ensure_ascii=False), flush=True)
+        print(json.dumps({"name": name + suffix, "value": value, "unit": unit_of(name)}, ensure_ascii=False),
+              flush=True)
     return 0 if figures["load_errors"] == 0 else 1
 
 
