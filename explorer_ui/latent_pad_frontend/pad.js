@@ -61,10 +61,11 @@ function float32FromBase64(text) {
 // Reads the layer list of explorer_ui/latent_pad_frontend/protocol.py (decoder_spec): one reader per kind in
 // LAYERS, each `build(layer, shape)` → {shape: output shape, run(input) → output}. Every step owns its output
 // buffer (Float64Array, allocated once), so a frame allocates nothing and a residual body can read its input.
-// Plain typed-array loops (no WebGL, no WebAssembly): on 2 cores of headless Chromium there is no GPU, so WebGL
-// would run on SwiftShader, on the same CPU, plus a synchronous readPixels per frame; the decoders the app trains
-// are a few million multiply-adds (the MNIST default conv: 4.1 M), a few ms in V8's optimised loops, well inside
-// a frame, and plain JavaScript needs no build step and no second copy of the math to keep in step.
+// Plain typed-array loops (no WebGL, no WebAssembly; WebGL was not measured): headless Chromium on a 2-core box
+// has no GPU, so WebGL would run on SwiftShader on the same CPU, plus a synchronous readPixels per frame, and
+// WebAssembly needs a toolchain the project does not have. The decoders the app trains are a few million
+// multiply-adds (the MNIST default conv: 4.1 M); these loops, four outputs per input load (measured 2-5× faster
+// than one), decode it in a few ms on an idle core, well inside a frame.
 
 function expect(ok, message) {
   if (!ok) throw new Error(message);
