@@ -1,15 +1,16 @@
-"""The latent pad: a custom component (st.components.v2) with one slider per latent direction that reports values
-WHILE they move, and the page state behind the sliders (the current vector, its generation, the start it came from).
+"""The latent pad: a custom component (st.components.v2) with one slider per latent direction that reports
+values WHILE they move, and the page state behind the sliders (the current values, their generation, the start).
 
 Values flow in a loop that stays inside one st.fragment:
-  browser: slider `input` → throttled, one message in flight → component state "z" = {generation, seq, values, dragging}
-  Python:  fragment rerun → values_from_pad_state → decode → PNG data URL → component data {image, seq, strips, …}
+  browser: slider `input` → throttled, one message in flight → component state "z" = {generation, seq, values,
+           dragging}
+  Python:  fragment rerun → values_from_pad_state → decode → PNG data URL → component data {image, seq, strips…}
   browser: paints the data URL into its own <img> (no media request), acknowledges `seq`, sends the next value.
-When the decoder fits the browser caps (every architecture vae_core builds, at the sizes the app trains), its layer
-list goes to the browser once per model and tab, and the pad decodes there on every `input` event, with no server
-round trip while dragging; it sends only the released value, and Python answers with the same image and the strips.
-What crosses the wire is defined in latent_pad_frontend/protocol.py; the frontend (plain HTML, CSS and an ES module,
-no build step) lives beside it.
+When the decoder fits the browser caps (every architecture vae_core builds, at the sizes the app trains), its
+layer list goes to the browser once per model and tab, and the pad decodes there on every `input` event, with no
+server round trip while dragging; it sends only the released value, and Python answers with the same image and
+the strips. What crosses the wire is defined in latent_pad_frontend/protocol.py; the frontend (plain HTML, CSS
+and an ES module, no build step) lives beside it.
 """
 
 from __future__ import annotations
@@ -91,13 +92,15 @@ def kl_and_order(model_key: str, dataset_key: str, latent_means: np.ndarray, lat
 
 # ---------------------------------------------------------------- the vector and where it starts
 def state_keys(key: str = PAD_KEY) -> tuple[str, str]:
-    """(values key, generation key) in session_state of the pad with this component key (another view's pad, e.g.
-    principal-direction sliders, keeps its own values)."""
+    """(values key, generation key) in session_state of the pad with this component key.
+
+    Another view's pad (principal-direction sliders, say) keeps its own values under its own key.
+    """
     return (VECTOR, GENERATION) if key == PAD_KEY else (f"{key}_values", f"{key}_generation")
 
 
 def set_vector(vector: Sequence[float] | np.ndarray, key: str = PAD_KEY) -> None:
-    """Python sets the slider values (reset, new start, new model): the pad and the stock sliders adopt them."""
+    """Python sets the slider values (reset, new start, new model): the pad and stock sliders adopt them."""
     ss = st.session_state
     values_key, generation_key = state_keys(key)
     ss[values_key] = [float(v) for v in np.asarray(vector).reshape(-1)]
@@ -148,7 +151,9 @@ def current_vector(key: str = PAD_KEY) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- what one frame sends to the browser
-def strip_urls(model: VAE, model_key: str, z: np.ndarray, order: Sequence[int], wait: bool) -> tuple[list[str | None], bool]:
+def strip_urls(
+    model: VAE, model_key: str, z: np.ndarray, order: Sequence[int], wait: bool
+) -> tuple[list[str | None], bool]:
     """(traversal strip data URLs in index order, None past MAX_STRIP_DIMS; whether they are z's own).
 
     With `wait` (a slider is being dragged, or was just released to a new value) the strips kept from the last

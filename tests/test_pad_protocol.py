@@ -1,8 +1,8 @@
 """The latent pad's protocol (explorer_ui/latent_pad_frontend/protocol.py): the decoder layer list every model
 emits and pad.js reads, its caps, the axes that map slider values to z, and the browser's messages.
 
-The pixel agreement of pad.js itself is tested in Chromium (tests/browser/test_pad_decoder.py); here a NumPy reader
-of the same layer list checks the emitters against the model's own decode, without a browser.
+The pixel agreement of pad.js itself is tested in Chromium (tests/browser/test_pad_decoder.py); here a NumPy
+reader of the same layer list checks the emitters against the model's own decode, without a browser.
 """
 
 from __future__ import annotations
@@ -18,9 +18,17 @@ from PIL import Image
 from torch import nn
 
 from explorer_ui.latent_pad_frontend import protocol
-from explorer_ui.latent_pad_frontend.protocol import (LAYER_KINDS, PadAxes, UnsupportedLayer, coordinate_axes,
-                                                      decoder_layers, decoder_spec, layer_kinds, png_data_url,
-                                                      values_from_pad_state)
+from explorer_ui.latent_pad_frontend.protocol import (
+    LAYER_KINDS,
+    PadAxes,
+    UnsupportedLayer,
+    coordinate_axes,
+    decoder_layers,
+    decoder_spec,
+    layer_kinds,
+    png_data_url,
+    values_from_pad_state,
+)
 from tests.pad_models import AGREEMENT_CONFIGS, ALL_ARCH_CONFIGS, contrasty_model
 from vae_core import DEFAULT_MODEL_PATH
 from vae_core.checkpoint import load_checkpoint
@@ -40,18 +48,34 @@ def numpy_forward(layers: list[dict], x: np.ndarray) -> np.ndarray:
     for layer in layers:
         kind = layer["kind"]
         if kind == "linear":
-            x = _floats(layer["weight"]).reshape(layer["out"], layer["in"]) @ x.reshape(-1) + _floats(layer["bias"])
+            x = _floats(layer["weight"]).reshape(layer["out"], layer["in"]) @ x.reshape(-1) + _floats(
+                layer["bias"]
+            )
         elif kind in ("conv2d", "conv_transpose2d"):
             t = torch.as_tensor(x[None], dtype=torch.float64)
             if kind == "conv2d":
-                w = torch.as_tensor(_floats(layer["weight"]).reshape(layer["out"], layer["in"], *layer["kernel"]))
-                t = nn.functional.conv2d(t, w, torch.as_tensor(_floats(layer["bias"])), stride=layer["stride"],
-                                         padding=layer["padding"])
+                w = torch.as_tensor(
+                    _floats(layer["weight"]).reshape(layer["out"], layer["in"], *layer["kernel"])
+                )
+                t = nn.functional.conv2d(
+                    t,
+                    w,
+                    torch.as_tensor(_floats(layer["bias"])),
+                    stride=layer["stride"],
+                    padding=layer["padding"],
+                )
             else:
-                w = torch.as_tensor(_floats(layer["weight"]).reshape(layer["in"], layer["out"], *layer["kernel"]))
-                t = nn.functional.conv_transpose2d(t, w, torch.as_tensor(_floats(layer["bias"])),
-                                                   stride=layer["stride"], padding=layer["padding"],
-                                                   output_padding=layer["output_padding"])
+                w = torch.as_tensor(
+                    _floats(layer["weight"]).reshape(layer["in"], layer["out"], *layer["kernel"])
+                )
+                t = nn.functional.conv_transpose2d(
+                    t,
+                    w,
+                    torch.as_tensor(_floats(layer["bias"])),
+                    stride=layer["stride"],
+                    padding=layer["padding"],
+                    output_padding=layer["output_padding"],
+                )
             x = t[0].numpy()
         elif kind == "silu":
             x = x / (1 + np.exp(-x))
@@ -88,16 +112,20 @@ def test_the_layer_list_decodes_like_the_model(name):
         assert np.abs(ours - expected).max() <= 1
 
 
-@pytest.mark.parametrize("config", ALL_ARCH_CONFIGS, ids=lambda c: f"{c.arch}-{'x'.join(map(str, c.input_shape))}")
+@pytest.mark.parametrize(
+    "config", ALL_ARCH_CONFIGS, ids=lambda c: f"{c.arch}-{'x'.join(map(str, c.input_shape))}"
+)
 def test_every_architecture_emits_only_kinds_pad_js_reads(config):
-    layers = decoder_layers(build_vae(config).decoder)  # raises UnsupportedLayer for a module without an emitter
+    layers = decoder_layers(
+        build_vae(config).decoder
+    )  # raises UnsupportedLayer for a module without an emitter
     assert layer_kinds(layers) <= set(LAYER_KINDS)
 
 
 def test_pad_js_has_a_reader_for_every_kind_and_no_other():
     source = open(PAD_JS, encoding="utf-8").read()
-    table = source[source.index("export const LAYERS = {"):]
-    table = table[:table.index("\n};\n")]
+    table = source[source.index("export const LAYERS = {") :]
+    table = table[: table.index("\n};\n")]
     readers = set(re.findall(r"^  (\w+): ", table, flags=re.MULTILINE))
     assert readers == set(LAYER_KINDS), f"pad.js reads {sorted(readers)}, Python emits {sorted(LAYER_KINDS)}"
 
@@ -138,10 +166,11 @@ def test_axes_map_values_to_origin_plus_weighted_basis():
     assert axes.payload()["basis"] == basis.tolist()
 
 
-# ---------------------------------------------------------------- the browser pad's message → the values to decode
+# ---------------------------------------------------------------- the pad's message → the values to decode
 def test_pad_state_of_the_current_generation_is_used_clamped():
     z, seq, dragging = values_from_pad_state(
-        {"generation": 2, "seq": 7, "values": [1.0, 99.0], "dragging": True}, 2, np.zeros(2))
+        {"generation": 2, "seq": 7, "values": [1.0, 99.0], "dragging": True}, 2, np.zeros(2)
+    )
     assert z.tolist() == [1.0, SLIDER_LIMIT] and seq == 7 and dragging is True
 
 
@@ -151,10 +180,17 @@ def test_pad_state_of_an_older_generation_is_ignored_but_its_seq_echoed():
     assert z.tolist() == [0.5, 0.5] and seq == 9 and dragging is False
 
 
-@pytest.mark.parametrize("state", [
-    None, "junk", {}, {"generation": 2, "seq": "x", "values": [1.0]},
-    {"generation": 2, "seq": 3, "values": [float("nan"), 0.0]}, {"generation": 2, "seq": 3, "values": "ab"},
-])
+@pytest.mark.parametrize(
+    "state",
+    [
+        None,
+        "junk",
+        {},
+        {"generation": 2, "seq": "x", "values": [1.0]},
+        {"generation": 2, "seq": 3, "values": [float("nan"), 0.0]},
+        {"generation": 2, "seq": 3, "values": "ab"},
+    ],
+)
 def test_malformed_pad_state_falls_back(state):
     z, seq, _ = values_from_pad_state(state, 2, np.array([0.1, 0.2]))
     assert z.tolist() == [0.1, 0.2]

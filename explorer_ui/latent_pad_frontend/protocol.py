@@ -1,30 +1,32 @@
 """The latent pad's protocol: everything that crosses between Python and pad.js, in one place beside pad.js.
 
 Python → browser (the component's `data`, built by `pad_data`):
-  generation, seq       Python's vector generation (bumped when Python, not the user, sets the values) and the
-                        sequence number of the pad message this frame answers
-  values                the slider values v now shown (K numbers)
-  axes                  how slider values map to a latent vector: z = origin + Σᵢ vᵢ·basisᵢ.
-                        {"origin": [D] | None (zeros), "basis": [[D] × K] | None (identity: K = D, v = z)}.
-                        Coordinate sliders are the identity basis; principal-direction or attribute sliders pass
-                        their directions as rows of `basis` and the point they start from as `origin`. The pad
-                        decodes z (in the browser or on the server) and never sees anything but v and this map.
-  order, labels, kl     display order of the K sliders, their names, KL per slider (or None)
-  limit, step           slider range ±limit and step
-  image                 the decoded image for `values` as a PNG data URL; strips: one traversal strip per slider
-  decoder_key           the model key whose decoder the browser may run, or None (every frame from the server)
-  decoder               once per model and tab: the decoder as a layer list (`decoder_spec`), see below
+  generation, seq   Python's generation of the values (bumped when Python, not the user, sets them) and the
+                    sequence number of the pad message this frame answers
+  values            the slider values v now shown (K numbers)
+  axes              how slider values map to a latent vector: z = origin + Σᵢ vᵢ·basisᵢ, as
+                    {"origin": [D] | None (zeros), "basis": [[D] × K] | None (identity: K = D, v = z)}.
+                    Coordinate sliders are the identity basis; principal-direction or attribute sliders pass
+                    their directions as the rows of `basis` and their starting point as `origin`. The pad
+                    decodes z (in the browser or on the server) and knows nothing else of what v means.
+  order, labels, kl display order of the K sliders, their names, KL per slider (or None)
+  limit, step       slider range ±limit and step
+  image, strips     the decoded image for `values` as a PNG data URL; one traversal strip per slider (or None)
+  strips_stale      the strips are the previous values' (the image went out first): the pad asks again
+  decoder_key       the model key whose decoder the browser may run, or None (every frame from the server)
+  decoder           once per model and tab: the decoder as a layer list (`decoder_spec`), see below
 Browser → Python (component state):
   "z"        {generation, seq, values, dragging}: the slider values (read by `values_from_pad_state`)
   "decoder"  the model key whose decoder the browser holds ("" = please send it again)
 
-The decoder spec: {"format": 1, "latent_dim", "shape": [C, H, W], "weights", "macs", "layers": [...]}, each layer
-a dict with a "kind" from LAYER_KINDS; weights are base64 little-endian float32, PyTorch's row-major layout.
-`decoder_layers` walks the decoder's module tree with one emitter per module type (EMITTERS); a module it does not
-know raises UnsupportedLayer, so the pad falls back to server decoding instead of drawing something else. pad.js
-has one reader per kind (its LAYERS table); tests/test_pad_protocol.py fails when a kind lacks a reader or a model
-`vae_core.models` builds emits an unknown module, and tests/browser/test_pad_decoder.py checks pixel agreement.
-A new layer: its emitter here, its reader in pad.js's LAYERS, a row in LAYER_KINDS, a model in the agreement test.
+The decoder spec: {"format": 1, "latent_dim", "shape": [C, H, W], "weights", "macs", "layers": [...]}, each
+layer a dict with a "kind" from LAYER_KINDS; weights are base64 little-endian float32 in PyTorch's row-major
+layout. `decoder_layers` walks the decoder's module tree with one emitter per module type (EMITTERS); a module
+it does not know raises UnsupportedLayer, so the pad decodes that model on the server instead of drawing
+something else. pad.js has one reader per kind (its LAYERS table). tests/test_pad_protocol.py fails when a
+kind lacks a reader or a model `vae_core.models` builds emits an unknown module;
+tests/browser/test_pad_decoder.py checks the browser's pixels against vae_core's. A new layer: its emitter
+here, its reader in pad.js's LAYERS, a row in LAYER_KINDS, a model in tests/pad_models.py.
 """
 
 from __future__ import annotations
@@ -43,10 +45,11 @@ from vae_core.sliders import SLIDER_LIMIT, SLIDER_STEP, clamp_vector
 
 SPEC_FORMAT = 1
 # Caps on what goes to the browser, from measurements in headless Chromium on 2 cores (README "Dragging"):
-# the MNIST default conv decoder has 0.85 M weights (3.4 MB of float32, 4.6 MB as base64) and 4.1 M multiply-adds
-# (about 3 ms a frame); a decoder past either cap decodes on the server as before.
+# the MNIST default conv decoder has 0.85 M weights (3.4 MB of float32, 4.5 MB of base64 JSON, sent once) and
+# 4.1 M multiply-adds a frame. The caps leave room for about 2× its weights and 5× its work (the residual
+# conv at 28×28: 0.94 M weights, 11.4 M multiply-adds; a 3×64×64 conv, 4.3 M weights, stays on the server).
 MAX_BROWSER_WEIGHTS = 2_000_000  # 8 MB of float32: sent once per model and tab
-MAX_BROWSER_MACS = 20_000_000  # multiply-adds per frame: keeps a browser decode well inside a 20 ms frame
+MAX_BROWSER_MACS = 20_000_000  # multiply-adds per frame
 
 # Every layer kind the emitters produce, and what pad.js computes for it.
 LAYER_KINDS = {
@@ -78,7 +81,9 @@ def _pair(value: int | Sequence[int]) -> list[int]:
 def _plain_conv(module: nn.Module) -> None:
     """Refuse conv settings pad.js does not compute (dilation, groups, non-zero padding modes)."""
     if _pair(module.dilation) != [1, 1] or module.groups != 1 or module.padding_mode != "zeros":
-        raise UnsupportedLayer(f"{module!r}: only dilation 1, groups 1 and zero padding decode in the browser")
+        raise UnsupportedLayer(
+            f"{module!r}: only dilation 1, groups 1 and zero padding decode in the browser"
+        )
     if isinstance(module.padding, str):
         raise UnsupportedLayer(f"{module!r}: string padding does not decode in the browser")
 
@@ -86,17 +91,31 @@ def _plain_conv(module: nn.Module) -> None:
 def _linear(module: nn.Linear) -> list[dict]:
     if module.bias is None:
         raise UnsupportedLayer("a Linear layer without bias")
-    return [{"kind": "linear", "in": module.in_features, "out": module.out_features,
-             "weight": _b64_float32(module.weight), "bias": _b64_float32(module.bias)}]
+    return [
+        {
+            "kind": "linear",
+            "in": module.in_features,
+            "out": module.out_features,
+            "weight": _b64_float32(module.weight),
+            "bias": _b64_float32(module.bias),
+        }
+    ]
 
 
 def _conv(module: nn.Conv2d | nn.ConvTranspose2d) -> list[dict]:
     _plain_conv(module)
     if module.bias is None:
         raise UnsupportedLayer("a convolution without bias")
-    layer = {"kind": "conv2d", "in": module.in_channels, "out": module.out_channels,
-             "kernel": _pair(module.kernel_size), "stride": _pair(module.stride), "padding": _pair(module.padding),
-             "weight": _b64_float32(module.weight), "bias": _b64_float32(module.bias)}
+    layer = {
+        "kind": "conv2d",
+        "in": module.in_channels,
+        "out": module.out_channels,
+        "kernel": _pair(module.kernel_size),
+        "stride": _pair(module.stride),
+        "padding": _pair(module.padding),
+        "weight": _b64_float32(module.weight),
+        "bias": _b64_float32(module.bias),
+    }
     if isinstance(module, nn.ConvTranspose2d):
         layer["kind"] = "conv_transpose2d"
         layer["output_padding"] = _pair(module.output_padding)
@@ -120,10 +139,16 @@ def _mlp_decoder(module: MLPDecoder) -> list[dict]:
 
 def _conv_decoder(module: ConvDecoder) -> list[dict]:
     # ConvDecoder.forward: body(fc(z).view(start)) + pixel_bias
-    return [*_sequential(module.fc), {"kind": "reshape", "shape": [int(v) for v in module.start]},
-            *_sequential(module.body),
-            {"kind": "add_bias", "shape": [int(v) for v in module.pixel_bias.shape],
-             "bias": _b64_float32(module.pixel_bias)}]
+    return [
+        *_sequential(module.fc),
+        {"kind": "reshape", "shape": [int(v) for v in module.start]},
+        *_sequential(module.body),
+        {
+            "kind": "add_bias",
+            "shape": [int(v) for v in module.pixel_bias.shape],
+            "bias": _b64_float32(module.pixel_bias),
+        },
+    ]
 
 
 # One emitter per module type, matched on the exact type (a subclass may compute something else).
@@ -141,11 +166,13 @@ EMITTERS: dict[type, Callable[[nn.Module], list[dict]]] = {
 
 
 def decoder_layers(module: nn.Module) -> list[dict]:
-    """The layer list that computes `module`'s forward pass in pad.js; UnsupportedLayer for an unknown module."""
+    """The layer list pad.js computes `module`'s forward pass with; UnsupportedLayer for an unknown module."""
     emitter = EMITTERS.get(type(module))
     if emitter is None:
-        raise UnsupportedLayer(f"no browser reader for {type(module).__name__}: add an emitter here and a reader "
-                               "in pad.js (see this module's docstring)")
+        raise UnsupportedLayer(
+            f"no browser reader for {type(module).__name__}: add an emitter here and a reader "
+            "in pad.js (see this module's docstring)"
+        )
     return emitter(module)
 
 
@@ -190,9 +217,10 @@ def _walk_sizes(layers: Sequence[dict], shape: list[int]) -> tuple[list[int], in
     return shape, weights, macs
 
 
-def decoder_spec(model: VAE, max_weights: int = MAX_BROWSER_WEIGHTS, max_macs: int = MAX_BROWSER_MACS) -> dict | None:
-    """The model's decode() as a layer list for pad.js, or None when it has a module pad.js cannot compute or is
-    past the caps (then every frame decodes on the server)."""
+def decoder_spec(
+    model: VAE, max_weights: int = MAX_BROWSER_WEIGHTS, max_macs: int = MAX_BROWSER_MACS
+) -> dict | None:
+    """The model's decode() as a layer list for pad.js; None past the caps or with a module it can't read."""
     try:
         layers = [*decoder_layers(model.decoder), {"kind": "sigmoid"}]  # VAE.decode = sigmoid(decoder(z))
     except UnsupportedLayer:
@@ -201,14 +229,20 @@ def decoder_spec(model: VAE, max_weights: int = MAX_BROWSER_WEIGHTS, max_macs: i
     _, weights, macs = _walk_sizes(layers, [latent_dim])
     if weights > max_weights or macs > max_macs:
         return None
-    return {"format": SPEC_FORMAT, "latent_dim": latent_dim, "shape": [int(v) for v in model.config.input_shape],
-            "weights": weights, "macs": macs, "layers": layers}
+    return {
+        "format": SPEC_FORMAT,
+        "latent_dim": latent_dim,
+        "shape": [int(v) for v in model.config.input_shape],
+        "weights": weights,
+        "macs": macs,
+        "layers": layers,
+    }
 
 
 # ---------------------------------------------------------------- the sliders' axes: slider values v → z
 @dataclass(frozen=True)
 class PadAxes:
-    """How K slider values map to a latent vector: z = origin + Σᵢ vᵢ·basis[i] (basis None: identity, K = D)."""
+    """K slider values → a latent vector: z = origin + Σᵢ vᵢ·basis[i] (basis None: identity, K = D)."""
 
     latent_dim: int
     origin: np.ndarray | None = None  # (D,) or None for zeros
@@ -227,8 +261,12 @@ class PadAxes:
 
     def payload(self) -> dict:
         """The JSON the pad reads (origin/basis None stand for zeros/identity)."""
-        return {"origin": None if self.origin is None else [float(v) for v in np.asarray(self.origin).reshape(-1)],
-                "basis": None if self.basis is None else np.asarray(self.basis, dtype=np.float64).tolist()}
+        return {
+            "origin": None
+            if self.origin is None
+            else [float(v) for v in np.asarray(self.origin).reshape(-1)],
+            "basis": None if self.basis is None else np.asarray(self.basis, dtype=np.float64).tolist(),
+        }
 
 
 def coordinate_axes(latent_dim: int) -> PadAxes:
@@ -237,7 +275,9 @@ def coordinate_axes(latent_dim: int) -> PadAxes:
 
 
 # ---------------------------------------------------------------- browser → Python, Python → browser
-def values_from_pad_state(state: Mapping | None, generation: int, fallback: np.ndarray) -> tuple[np.ndarray, int, bool]:
+def values_from_pad_state(
+    state: Mapping | None, generation: int, fallback: np.ndarray
+) -> tuple[np.ndarray, int, bool]:
     """What the browser's slider pad reports → (slider values, sequence number to echo, dragging).
 
     `state` is the component's value {"generation", "seq", "values", "dragging"}. Values from an older
@@ -265,11 +305,24 @@ def png_data_url(image: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")
 
 
-def pad_data(*, image: np.ndarray, values: np.ndarray, order: Sequence[int], labels: Sequence[str],
-             kl: np.ndarray | None, strips: list[str | None], strip_values: Sequence[float], seq: int,
-             generation: int, axes: PadAxes, image_px: int, strip_px: int, throttle_ms: int,
-             caption: str = "") -> dict:
-    """The JSON the component gets for one frame (see the module docstring); the decoder is added by the caller."""
+def pad_data(
+    *,
+    image: np.ndarray,
+    values: np.ndarray,
+    order: Sequence[int],
+    labels: Sequence[str],
+    kl: np.ndarray | None,
+    strips: list[str | None],
+    strip_values: Sequence[float],
+    seq: int,
+    generation: int,
+    axes: PadAxes,
+    image_px: int,
+    strip_px: int,
+    throttle_ms: int,
+    caption: str = "",
+) -> dict:
+    """The JSON the component gets for one frame (module docstring); the caller adds the decoder."""
     return {
         "generation": int(generation),
         "seq": int(seq),

@@ -1,5 +1,6 @@
 """pad.js's decoder core in a bare Chromium page, without the app: load the module, hand it a decoder spec,
-decode slider values, read the pixels back. Used by tests/browser/test_pad_decoder.py and benchmarks/bench_browser.py.
+decode slider values, read the pixels back. Used by tests/browser/test_pad_decoder.py and
+benchmarks/bench_browser.py.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from .harness import REPO
 
 PAD_JS = REPO / "explorer_ui" / "latent_pad_frontend" / "pad.js"
 
-# Imports pad.js from a blob URL (an ES module; its default export, the component, is not called) into window.__pad.
+# Imports pad.js from a blob URL into window.__pad (an ES module; its default export, the component, is not
+# called).
 LOAD_MODULE = """
 async (source) => {
   const url = URL.createObjectURL(new Blob([source], {type: 'text/javascript'}));
@@ -39,7 +41,8 @@ def load_pad_module(page) -> list[str]:
     return page.evaluate(LOAD_MODULE, PAD_JS.read_text(encoding="utf-8"))
 
 
-def browser_decode(page, spec: dict, vectors: list[list[float]], axes: dict | None = None,
-                   warmup: int = 0) -> list[dict]:
+def browser_decode(
+    page, spec: dict, vectors: list[list[float]], axes: dict | None = None, warmup: int = 0
+) -> list[dict]:
     """Decode each vector in the page with pad.js's decoder: [{pixels: flat uint8 (H, W[, C]), ms}]."""
     return page.evaluate(DECODE, [json.dumps(spec), axes, vectors, warmup])

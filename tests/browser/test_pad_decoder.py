@@ -1,6 +1,6 @@
-"""pad.js's decoder in Chromium draws the pixels vae_core draws: for every decoder family (MLP grey and RGB, conv
-grey and RGB at 32×32, residual conv), the browser's uint8 image of a z equals vae_core's decode within one grey
-level. pad.js runs in a blank page (no app), fed the layer list protocol.py emits."""
+"""pad.js's decoder in Chromium draws the pixels vae_core draws: for every decoder family (MLP grey and RGB,
+conv grey and RGB at 32×32, residual conv), the browser's uint8 image of a z equals vae_core's decode within
+one grey level. pad.js runs in a blank page (no app), fed the layer list protocol.py emits."""
 
 from __future__ import annotations
 
@@ -46,8 +46,11 @@ def test_the_browser_maps_slider_values_through_the_axes(blank):
     model = contrasty_model(AGREEMENT_CONFIGS["conv_rgb_32"])
     spec = decoder_spec(model)
     rng = np.random.default_rng(3)
-    axes = PadAxes(spec["latent_dim"], origin=rng.normal(size=spec["latent_dim"]),
-                   basis=rng.normal(size=(2, spec["latent_dim"])))
+    axes = PadAxes(
+        spec["latent_dim"],
+        origin=rng.normal(size=spec["latent_dim"]),
+        basis=rng.normal(size=(2, spec["latent_dim"])),
+    )
     values = np.array([0.7, -1.2])
     ours = browser_decode(blank, spec, [values.tolist()], axes=axes.payload())[0]
     expected = decode_vector(model, axes.latent(values)).astype(int)
