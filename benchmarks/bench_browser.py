@@ -29,8 +29,8 @@ With --gc-ab the slider figures are measured again on a server started with `--r
 (Streamlit's default, which .streamlit/config.toml turns off; names end in _with_post_script_gc).
 
   *_conv, *_conv_server_decode          the same pad with the MNIST default architecture (conv, 28×28, z = 16,
-                                        random weights: the decode costs what a trained one's does) uploaded in the
-                                        session, decoded in the browser and on the server
+                                        random weights spread for contrast: the decode costs what a trained one's
+                                        does) uploaded in the session, decoded in the browser and on the server
   browser_decoder_blank_page_ms_p50     pad.js's decoder alone in a blank page (conv and the shipped MLP), and the
                                         size of the decoder sent once per model and tab (browser_decoder_payload_mb)
 
@@ -397,22 +397,26 @@ def upload_model(page, model_path: Path) -> None:
     """Upload a checkpoint in the sidebar (this session only) and wait for the pad to show it."""
     harness.widget(page, "sb_model_upload").locator('input[type="file"]').set_input_files(str(model_path))
     page.wait_for_timeout(300)
+    deadline = time.monotonic() + 120
+    while not harness.selectbox_value(page, "sb_model").startswith("Uploaded"):
+        if time.monotonic() > deadline or harness.error_texts(page):
+            raise RuntimeError(f"the model {model_path.name} did not load: {harness.error_texts(page)}")
+        page.wait_for_timeout(250)
     harness.wait_settled(page, timeout_ms=120_000)
-    if not harness.selectbox_value(page, "sb_model").startswith("Uploaded"):
-        raise RuntimeError(f"the model {model_path.name} did not load: {harness.error_texts(page)}")
     page.wait_for_function("() => window.__latentPad.painted.length > 0", timeout=60_000)
     page.locator("input.lp-range").first.scroll_into_view_if_needed()
     harness.wait_settled(page)
 
 
 def default_conv_model(workdir: Path) -> Path:
-    """The MNIST default architecture (conv, 28×28, z = 16) with random weights: the decode costs what a trained
-    one costs (same layers and sizes), without the minutes of training."""
+    """The MNIST default architecture (conv, 28×28, z = 16) with random weights, spread out so that every slider
+    move changes the image (a fresh init draws a near-flat grey, and only changed frames count): the decode
+    costs what a trained one's does (same layers and sizes), without the minutes of training."""
+    from tests.pad_models import contrasty_model
     from vae_core.checkpoint import save_checkpoint
     from vae_core.config import VAEConfig
-    from vae_core.models import build_vae
 
-    return save_checkpoint(build_vae(VAEConfig()).eval(), workdir / "mnist_default_conv.safetensors", {})
+    return save_checkpoint(contrasty_model(VAEConfig()), workdir / "mnist_default_conv.safetensors", {})
 
 
 def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suffix: str = "",
