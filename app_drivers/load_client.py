@@ -451,7 +451,26 @@ class StreamlitSession:
             widget, echoed = self.pad()
             if result.ok and echoed.get("seq") != seq:
                 result.exceptions.append(f"PadDesync: sent seq {seq}, the pad echoed {echoed.get('seq')}")
-        return results
+        return results + self._pad_strips(values, seq)
+
+    def release_pad(self, dim: int, to: float) -> list[RunResult]:
+        """A pad that decodes in the browser: only the released value reaches the server (then the strips)."""
+        widget, data = self.pad()
+        values = list(data["values"])
+        values[dim] = to
+        seq = int(data.get("seq", 0)) + 1
+        value = {"z": {"generation": data["generation"], "seq": seq, "values": values, "dragging": False}}
+        self.states[widget.id] = WidgetState(id=widget.id, json_value=json.dumps(value))
+        return [self.rerun(widget.fragment_id), *self._pad_strips(values, seq)]
+
+    def _pad_strips(self, values: list[float], seq: int) -> list[RunResult]:
+        """As pad.js: a frame that says its traversal strips are stale is answered by the same values again."""
+        widget, echoed = self.pad()
+        if not echoed.get("strips_stale"):
+            return []
+        value = {"z": {"generation": echoed["generation"], "seq": seq + 1, "values": values, "dragging": False}}
+        self.states[widget.id] = WidgetState(id=widget.id, json_value=json.dumps(value))
+        return [self.rerun(widget.fragment_id)]
 
 
 # ---------------------------------------------------------------- what one simulated user does
@@ -509,7 +528,23 @@ def interpolate_actions(session: StreamlitSession, rng: random.Random) -> list[R
     return results
 
 
+def sliders_actions_browser_decoding(session: StreamlitSession, rng: random.Random) -> list[RunResult]:
+    """On /latent_sliders with the browser decoding: two slider releases (no message while dragging), sometimes
+    "New random sample"."""
+    results = []
+    _, data = session.pad()
+    order = data.get("order") or list(range(len(data["values"])))
+    limit = float(data.get("limit", 3.0))
+    for dim in rng.sample(order[: min(4, len(order))], k=min(2, len(order))):
+        results += session.release_pad(int(dim), round(rng.uniform(-limit, limit), 2))
+    if rng.random() < 0.3 and session.has("sliders_new_random"):
+        results.append(session.click("sliders_new_random"))
+    return results
+
+
 SCENARIO = (("latent_sliders", sliders_actions), ("sample", sample_actions), ("interpolate", interpolate_actions))
+# the same users when the pad decodes in the browser: only released values and page actions reach the server
+SCENARIO_BROWSER_DECODING = (("latent_sliders", sliders_actions_browser_decoding), *SCENARIO[1:])
 
 
 @dataclass
@@ -539,7 +574,8 @@ class UserStats:
 
 
 def simulate_user(base_url: str, deadline: float, seed: int, think_s: tuple[float, float] = (0.2, 0.8),
-                  stats: UserStats | None = None, cycles: int | None = None) -> UserStats:
+                  stats: UserStats | None = None, cycles: int | None = None,
+                  scenario: tuple = SCENARIO) -> UserStats:
     """Visit the sliders, sample and interpolate pages in turn, acting on each, until `deadline` (monotonic)
     or `cycles` full rounds; every failure is counted, never raised."""
     rng = random.Random(seed)
@@ -547,7 +583,7 @@ def simulate_user(base_url: str, deadline: float, seed: int, think_s: tuple[floa
     session: StreamlitSession | None = None
     rounds = 0
     while time.monotonic() < deadline and (cycles is None or rounds < cycles):
-        for page, actions in SCENARIO:
+        for page, actions in scenario:
             if time.monotonic() >= deadline:
                 break
             try:
@@ -675,12 +711,14 @@ def percentile(values: list[float], q: float) -> float:
 def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = None,
              think_s: tuple[float, float] = (0.2, 0.8), log_path: Path | None = None,
              warmup_cycles: int = 1, hostile: int = 0,
-             uploads: list[tuple[str, str, bytes]] | None = None) -> dict:
+             uploads: list[tuple[str, str, bytes]] | None = None, browser_decoding: bool = False) -> dict:
     """Start a server, warm it up (each user does `warmup_cycles` rounds), then run `sessions` users for
     `duration_s` seconds; returns the load figures (requests, errors, latency, server RSS growth).
 
     With `hostile` > 0, that many extra sessions upload `uploads` (default hostile_uploads()) meanwhile; the
-    figures stay those of the well-behaved users, plus load_hostile_uploads/_uncaught/_failures."""
+    figures stay those of the well-behaved users, plus load_hostile_uploads/_uncaught/_failures.
+    browser_decoding: the users' pads decode in the browser (SCENARIO_BROWSER_DECODING)."""
+    scenario = SCENARIO_BROWSER_DECODING if browser_decoding else SCENARIO
     if hostile and not uploads:
         uploads = hostile_uploads()  # built before the clock starts (a few seconds of compression)
     with StreamlitServer(port, log_path=log_path) as server:
@@ -690,7 +728,8 @@ def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = No
         stats = [UserStats() for _ in range(sessions)]
         warm_threads = [threading.Thread(target=simulate_user, daemon=True,
                                          args=(server.url, time.monotonic() + 600, 1000 + i, (0.0, 0.05)),
-                                         kwargs={"stats": UserStats(), "cycles": warmup_cycles})
+                                         kwargs={"stats": UserStats(), "cycles": warmup_cycles,
+                                                 "scenario": scenario})
                         for i in range(sessions)]
         for thread in warm_threads:
             thread.start()
@@ -700,7 +739,8 @@ def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = No
         cpu_warm = server.cpu()
         deadline = time.monotonic() + duration_s
         threads = [threading.Thread(target=simulate_user, daemon=True,
-                                    args=(server.url, deadline, i, think_s), kwargs={"stats": stats[i]})
+                                    args=(server.url, deadline, i, think_s),
+                                    kwargs={"stats": stats[i], "scenario": scenario})
                    for i in range(sessions)]
         hostile_stats = [HostileStats() for _ in range(hostile)]
         if hostile:

@@ -28,7 +28,13 @@ during the run (*_other_processes_cpu_pct: the figures are only comparable on a 
 With --gc-ab the slider figures are measured again on a server started with `--runner.postScriptGC true`
 (Streamlit's default, which .streamlit/config.toml turns off; names end in _with_post_script_gc).
 
-Usage (repo root):  python benchmarks/bench_browser.py [--quick] [--changes 60] [--only sliders|map]
+  *_conv, *_conv_server_decode          the same pad with the MNIST default architecture (conv, 28×28, z = 16,
+                                        random weights spread for contrast: the decode costs what a trained one's
+                                        does) uploaded in the session, decoded in the browser and on the server
+  browser_decoder_blank_page_ms_p50     pad.js's decoder alone in a blank page (conv and the shipped MLP), and the
+                                        size of the decoder sent once per model and tab (browser_decoder_payload_mb)
+
+Usage (repo root):  python benchmarks/bench_browser.py [--quick] [--changes 60] [--only sliders|conv|map|decoder]
                     python benchmarks/bench_browser.py --screenshots     # docs/screenshots/<page>.png, then exit
 """
 
@@ -387,16 +393,46 @@ DRAG_FIGURES = [
 ]
 
 
+def upload_model(page, model_path: Path) -> None:
+    """Upload a checkpoint in the sidebar (this session only) and wait for the pad to show it."""
+    harness.widget(page, "sb_model_upload").locator('input[type="file"]').set_input_files(str(model_path))
+    page.wait_for_timeout(300)
+    deadline = time.monotonic() + 120
+    while not harness.selectbox_value(page, "sb_model").startswith("Uploaded"):
+        if time.monotonic() > deadline or harness.error_texts(page):
+            raise RuntimeError(f"the model {model_path.name} did not load: {harness.error_texts(page)}")
+        page.wait_for_timeout(250)
+    harness.wait_settled(page, timeout_ms=120_000)
+    page.wait_for_function("() => window.__latentPad.painted.length > 0", timeout=60_000)
+    page.locator("input.lp-range").first.scroll_into_view_if_needed()
+    harness.wait_settled(page)
+
+
+def default_conv_model(workdir: Path) -> Path:
+    """The MNIST default architecture (conv, 28×28, z = 16) with random weights, spread out so that every slider
+    move changes the image (a fresh init draws a near-flat grey, and only changed frames count): the decode
+    costs what a trained one's does (same layers and sizes), without the minutes of training."""
+    from tests.pad_models import contrasty_model
+    from vae_core.checkpoint import save_checkpoint
+    from vae_core.config import VAEConfig
+
+    return save_checkpoint(contrasty_model(VAEConfig()), workdir / "mnist_default_conv.safetensors", {})
+
+
 def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suffix: str = "",
-                    stock: bool = True, local: bool = True) -> dict[str, float]:
+                    stock: bool = True, local: bool = True, model_path: Path | None = None) -> dict[str, float]:
     """All slider figures on one server; emits them (names + suffix) and returns the headline ones.
-    local=False turns the pad's "Decode in the browser" off first (every frame from the server)."""
+    local=False turns the pad's "Decode in the browser" off first (every frame from the server); model_path: a
+    checkpoint uploaded in this session first (else the shipped MLP)."""
     rng = random.Random(seed)
     page = harness.new_page(browser)
     page.add_init_script(harness.WEBSOCKET_PROBE)
     load_before = cpu_snapshot()
     try:
         open_sliders(page, server)
+        if model_path is not None:
+            upload_model(page, model_path)
+            page.evaluate(harness.SCRIPT_STATE_PROBE)
         toggle = harness.widget(page, "slider_local_decode")
         if toggle.count() and toggle.locator("input").is_checked() != local:
             toggle.locator("label").first.click()
@@ -435,6 +471,34 @@ def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suf
     if problems:
         note(f"page problems during the slider run: {problems}")
     return figures
+
+
+def measure_decoder(browser, frames: int = 100) -> None:
+    """pad.js's decoder alone, in a blank page: ms per decode of the MNIST default conv (random weights; z = 16)
+    and of the shipped MLP, and the size of what goes to the browser once per model and tab."""
+    from explorer_ui.latent_pad_frontend.protocol import decoder_spec
+    from tests.browser.pad_decoder import browser_decode, load_pad_module
+    from vae_core import DEFAULT_MODEL_PATH
+    from vae_core.checkpoint import load_checkpoint
+    from vae_core.config import VAEConfig
+    from vae_core.models import build_vae
+
+    page = harness.new_page(browser)
+    try:
+        load_pad_module(page)
+        rng = random.Random(0)
+        for suffix, model in (("_conv", build_vae(VAEConfig()).eval()),
+                              ("", load_checkpoint(DEFAULT_MODEL_PATH).model)):
+            spec = decoder_spec(model)
+            vectors = [[rng.gauss(0, 1) for _ in range(spec["latent_dim"])] for _ in range(frames)]
+            times = [r["ms"] for r in browser_decode(page, spec, vectors, warmup=20)]
+            emit("browser_decoder_blank_page_ms_p50" + suffix, statistics.median(times), "ms")
+            emit("browser_decoder_blank_page_ms_p95" + suffix, harness.percentile(times, 95), "ms")
+            emit("browser_decoder_payload_mb" + suffix, len(json.dumps(spec)) / 1e6, "MB")
+            emit("browser_decoder_weights" + suffix, spec["weights"], "weights")
+            emit("browser_decoder_macs" + suffix, spec["macs"], "multiply-adds")
+    finally:
+        page.context.close()
 
 
 # ---------------------------------------------------------------- the 10k map
@@ -509,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="20 changes, a 1 s drag, a 5 s map model (a smoke run, not the figures)")
     parser.add_argument("--changes", type=int, default=60, help="slider value changes per kind (default 60, ≥ 50)")
     parser.add_argument("--drag-seconds", type=float, default=4.0, help="length of the continuous drag")
-    parser.add_argument("--only", choices=("sliders", "map"), help="only these figures")
+    parser.add_argument("--only", choices=("sliders", "conv", "map", "decoder"), help="only these figures")
     parser.add_argument("--gc-ab", action="store_true",
                         help="also measure the sliders with Streamlit's default post-run full GC (postScriptGC true)")
     parser.add_argument("--screenshots", action="store_true",
@@ -534,11 +598,21 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
         figures: dict[str, float] = {}
+        if args.only in (None, "decoder", "conv"):
+            measure_decoder(browser)
+        if args.only == "decoder":
+            return 0
         with harness.running_server() as server:
             if args.only in (None, "sliders"):
                 figures = measure_sliders(browser, server, changes, drag_s, args.seed)
                 measure_sliders(browser, server, changes, drag_s, args.seed, suffix="_server_decode", stock=False,
                                 local=False)
+            if args.only in (None, "conv"):
+                with tempfile.TemporaryDirectory(prefix="bench-browser-") as workdir:
+                    conv = default_conv_model(Path(workdir))
+                    for suffix, local in (("_conv", True), ("_conv_server_decode", False)):
+                        measure_sliders(browser, server, changes, drag_s, args.seed, suffix=suffix, stock=False,
+                                        local=local, model_path=conv)
             if args.only in (None, "map"):
                 if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
                     note(f"map_10k skipped: no MNIST at {SHARED_MNIST}")

@@ -9,7 +9,7 @@ sampling and interpolating for a while; prints JSON lines {"name", "value", "uni
 plus requests per second, peak RSS and the number of st.error boxes seen (expected 0 here).
 
 With --hostile N (default 2) a second run follows in the same invocation: the same users, plus N sessions
-that keep uploading the worst inputs (tests/load_client.hostile_uploads: a 200-byte checkpoint describing
+that keep uploading the worst inputs (app_drivers/load_client.hostile_uploads: a 200-byte checkpoint describing
 ~10⁸ parameters, a 200,000-deep JSON header, compressed .npz files over and just under the pixel budget,
 a zip of PNGs that decode to 2048² each, a zip bomb). It adds:
 
@@ -22,8 +22,11 @@ Each user visits /latent_sliders (two pad drags of 4–10 moves, one message in 
 "New random sample"), /sample (count, temperature, seed or "New seed") and /interpolate (steps, path, both
 endpoint indices, frame), pausing 0.2–0.8 s between pages. The client is app_drivers/load_client.py.
 
+With --browser-decoding the users' pads decode in the browser (as they do for every model under the caps): only
+released values and page actions reach the server; every figure's name then ends in _browser_decoding.
+
 Usage (repo root): python benchmarks/bench_load.py [--sessions 20] [--duration 60] [--port 8631]
-                   [--think 0.2 0.8] [--log server.log] [--hostile 2]
+                   [--think 0.2 0.8] [--log server.log] [--hostile 2] [--browser-decoding]
 """
 
 from __future__ import annotations
@@ -85,14 +88,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--log", type=Path, default=None, help="write the server's output here")
     parser.add_argument("--hostile", type=int, default=2,
                         help="hostile uploading sessions in a second run (0: none)")
+    parser.add_argument("--browser-decoding", action="store_true",
+                        help="the pads decode in the browser: only released slider values reach the server")
     args = parser.parse_args(argv)
-    figures = run_load(args.sessions, args.duration, args.port, tuple(args.think), args.log)
-    if args.hostile > 0:
+    figures = run_load(args.sessions, args.duration, args.port, tuple(args.think), args.log,
+                       browser_decoding=args.browser_decoding)
+    if args.hostile > 0 and not args.browser_decoding:
         figures |= hostile_figures(args, figures)
     figures["load_machine_cpus"] = os.cpu_count()
     figures["load_machine_loadavg_1m"] = round(os.getloadavg()[0], 2)
+    suffix = "_browser_decoding" if args.browser_decoding else ""
     for name, value in figures.items():
-        print(json.dumps({"name": name, "value": value, "unit": unit_of(name)}, ensure_ascii=False), flush=True)
+        print(json.dumps({"name": name + suffix, "value": value, "unit": unit_of(name)}, ensure_ascii=False),
+              flush=True)
     return 0 if figures["load_errors"] == 0 and figures.get("load_hostile_errors", 0) == 0 else 1
 
 

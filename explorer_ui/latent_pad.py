@@ -1,14 +1,16 @@
-"""The latent pad: a custom component (st.components.v2) with one slider per latent dimension that reports values
-WHILE they move, and the page state behind the sliders (the current vector, its generation, the start it came from).
+"""The latent pad: a custom component (st.components.v2) with one slider per latent direction that reports
+values WHILE they move, and the page state behind the sliders (the current values, their generation, the start).
 
 Values flow in a loop that stays inside one st.fragment:
-  browser: slider `input` → throttled, one message in flight → component state "z" = {generation, seq, values, dragging}
-  Python:  fragment rerun → vector_from_pad_state → decode → PNG data URL → component data {image, seq, strips, …}
+  browser: slider `input` → throttled, one message in flight → component state "z" = {generation, seq, values,
+           dragging}
+  Python:  fragment rerun → values_from_pad_state → decode → PNG data URL → component data {image, seq, strips…}
   browser: paints the data URL into its own <img> (no media request), acknowledges `seq`, sends the next value.
-When the decoder is a small MLP (the shipped model), its weights go to the browser once per model and tab, and the
-pad decodes there on every `input` event, with no server round trip while dragging; it sends only the released value,
-and Python answers with the same image and the traversal strips.
-The frontend lives in latent_pad_frontend/ (plain HTML, CSS and an ES module, no build step).
+When the decoder fits the browser caps (every architecture vae_core builds, at the sizes the app trains), its
+layer list goes to the browser once per model and tab, and the pad decodes there on every `input` event, with no
+server round trip while dragging; it sends only the released value, and Python answers with the same image and
+the strips. What crosses the wire is defined in latent_pad_frontend/protocol.py; the frontend (plain HTML, CSS
+and an ES module, no build step) lives beside it.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
+from explorer_ui.latent_pad_frontend.protocol import (PadAxes, coordinate_axes, decoder_spec, pad_data, png_data_url,
+                                                      values_from_pad_state)
 from vae_core.images import fit_scale, image_grid, upscale
 from vae_core.models import VAE
-from vae_core.sliders import (MAX_STRIP_DIMS, SLIDER_LIMIT, SLIDER_STEP, STRIP_VALUES, browser_decoder, decode_vector,
-                              kl_per_dim_from_latents, order_by_kl, png_data_url, point_fits, starting_vector, strip_image,
-                              traversal_strips, vector_from_pad_state)
+from vae_core.sliders import (MAX_STRIP_DIMS, SLIDER_LIMIT, SLIDER_STEP, STRIP_VALUES, decode_vector,
+                              kl_per_dim_from_latents, order_by_kl, point_fits, starting_vector, strip_image,
+                              traversal_strips)
 
 FRONTEND_DIR = Path(__file__).resolve().parent / "latent_pad_frontend"
 COMPONENT_NAME = "latent_pad"
@@ -43,7 +47,7 @@ ORIGIN_SEEN = "sliders_origin_seen"  # the SLIDER_ORIGIN value last adopted (a n
 MODE = "slider_mode"  # "live" (this component) | "stock" (st.slider + st.image, for the latency comparison)
 STRIP_CACHE = "sliders_strip_cache"  # ((model key, vector bytes), strip data URLs): kept while dragging
 STOCK_GENERATION = "sliders_stock_generation"  # generation the stock sliders were seeded from
-LOCAL_DECODE = "slider_local_decode"  # bool: let the browser decode while dragging when the decoder is a small MLP
+LOCAL_DECODE = "slider_local_decode"  # bool: let the browser decode while dragging when the decoder fits its caps
 DECODER_SENT = "sliders_decoder_sent"  # (model key, times its decoder went to this session's browser)
 MAX_DECODER_SENDS = 2  # a browser that never confirms (a broken tab, a script client) is not sent megabytes every frame
 
@@ -87,11 +91,20 @@ def kl_and_order(model_key: str, dataset_key: str, latent_means: np.ndarray, lat
 
 
 # ---------------------------------------------------------------- the vector and where it starts
-def set_vector(vector: Sequence[float] | np.ndarray) -> None:
-    """Python sets the vector (reset, new start, new model): the pad and the stock sliders adopt it."""
+def state_keys(key: str = PAD_KEY) -> tuple[str, str]:
+    """(values key, generation key) in session_state of the pad with this component key.
+
+    Another view's pad (principal-direction sliders, say) keeps its own values under its own key.
+    """
+    return (VECTOR, GENERATION) if key == PAD_KEY else (f"{key}_values", f"{key}_generation")
+
+
+def set_vector(vector: Sequence[float] | np.ndarray, key: str = PAD_KEY) -> None:
+    """Python sets the slider values (reset, new start, new model): the pad and stock sliders adopt them."""
     ss = st.session_state
-    ss[VECTOR] = [float(v) for v in np.asarray(vector).reshape(-1)]
-    ss[GENERATION] = int(ss.get(GENERATION, 0)) + 1
+    values_key, generation_key = state_keys(key)
+    ss[values_key] = [float(v) for v in np.asarray(vector).reshape(-1)]
+    ss[generation_key] = int(ss.get(generation_key, 0)) + 1
 
 
 def apply_start(latent_dim: int, origin_point: Sequence[float] | None) -> None:
@@ -132,73 +145,44 @@ def ensure_vector(latent_dim: int, model_key: str, origin_point: Sequence[float]
         apply_start(latent_dim, origin_list)
 
 
-def current_vector() -> np.ndarray:
-    """The vector now shown, float64 (D,)."""
-    return np.asarray(st.session_state[VECTOR], dtype=np.float64)
+def current_vector(key: str = PAD_KEY) -> np.ndarray:
+    """The slider values now shown, float64 (K,)."""
+    return np.asarray(st.session_state[state_keys(key)[0]], dtype=np.float64)
 
 
 # ---------------------------------------------------------------- what one frame sends to the browser
-def strip_urls(model: VAE, model_key: str, z: np.ndarray, order: Sequence[int], dragging: bool) -> list[str | None]:
-    """Traversal strip data URLs (index order; None past MAX_STRIP_DIMS), kept as they are while a slider is dragged.
+def strip_urls(
+    model: VAE, model_key: str, z: np.ndarray, order: Sequence[int], wait: bool
+) -> tuple[list[str | None], bool]:
+    """(traversal strip data URLs in index order, None past MAX_STRIP_DIMS; whether they are z's own).
 
-    During a drag only the main image is decoded, so each frame stays cheap whatever the model; the strips follow
-    the new vector when the slider is released.
+    With `wait` (a slider is being dragged, or was just released to a new value) the strips kept from the last
+    frame come back as they are, so each such frame is one decode whatever the model: the image goes out at once
+    and the strips follow on the pad's next message (it asks when a frame says its strips are stale).
     """
     ss = st.session_state
     cache_key = (model_key, np.asarray(z, dtype=np.float32).tobytes())
     cached = ss.get(STRIP_CACHE)  # (cache key, urls)
     if cached is not None and cached[0][0] == model_key and len(cached[1]) == len(z):
-        if cached[0] == cache_key or dragging:
-            return cached[1]
+        if cached[0] == cache_key or wait:
+            return cached[1], cached[0] == cache_key
     dims = [int(d) for d in order[:MAX_STRIP_DIMS]]
     frames = traversal_strips(model, z, dims)
     urls: list[str | None] = [None] * len(z)
     for d, row in zip(dims, frames):
         urls[d] = png_data_url(strip_image(row))
     ss[STRIP_CACHE] = (cache_key, urls)
-    return urls
-
-
-def pad_data(
-    *,
-    image: np.ndarray,
-    z: np.ndarray,
-    order: Sequence[int],
-    kl: np.ndarray | None,
-    strips: list[str | None],
-    seq: int,
-    generation: int,
-    caption: str = "",
-) -> dict:
-    """The JSON the component gets: vector, image data URL, strips, order, KL, the echoed seq and the generation."""
-    cell = int(image.shape[1])
-    return {
-        "generation": int(generation),
-        "seq": int(seq),
-        "values": [round(float(v), 4) for v in z],
-        "order": [int(d) for d in order],
-        "labels": [dim_label(d) for d in range(len(z))],
-        "kl": None if kl is None else [round(float(v), 4) for v in kl],
-        "limit": SLIDER_LIMIT,
-        "step": SLIDER_STEP,
-        "image": png_data_url(image),
-        "image_px": IMAGE_PX,
-        "strips": strips,
-        "strip": {"values": [float(v) for v in STRIP_VALUES], "cell": cell, "pad": 1},
-        "strip_px": STRIP_PX,
-        "throttle_ms": THROTTLE_MS,
-        "caption": caption,
-    }
+    return urls, True
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _browser_decoder(model_key: str, _model: VAE) -> dict | None:
-    """The model's decoder as JSON for the browser, or None when it is not a small MLP (shared by all sessions)."""
-    return browser_decoder(_model)
+    """The model's decoder as a layer list for the browser, or None past the caps (shared by all sessions)."""
+    return decoder_spec(_model)
 
 
 def decodes_in_browser(model: VAE, model_key: str) -> bool:
-    """Whether the pad can decode this model in the browser (a small MLP decoder)."""
+    """Whether the pad can decode this model in the browser (its decoder fits the caps)."""
     return _browser_decoder(model_key, model) is not None
 
 
@@ -226,15 +210,33 @@ def _ignore() -> None:
     """on_z_change: the fragment reruns by itself, nothing else to do."""
 
 
-def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None, key: str = PAD_KEY) -> np.ndarray:
-    """One frame of the live pad: read the browser's vector, decode it, send image + strips back; returns the vector."""
+def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None, key: str = PAD_KEY,
+               axes: PadAxes | None = None, labels: Sequence[str] | None = None) -> np.ndarray:
+    """One frame of the live pad: read the browser's slider values, decode z = axes(values), send image + strips
+    back; returns the values. `axes` (default: one slider per coordinate) maps the sliders to z, so any view that
+    decodes per frame (principal directions, attributes) reuses this pad and its browser decoder."""
     started = time.perf_counter()
     ss = st.session_state
-    z, seq, dragging = vector_from_pad_state(pad_state(key), ss[GENERATION], current_vector())
-    ss[VECTOR] = z.tolist()
+    axes = axes or coordinate_axes(model.config.latent_dim)
+    values_key, generation_key = state_keys(key)
+    if values_key not in ss or len(ss[values_key]) != axes.count:
+        set_vector(np.zeros(axes.count), key)
+    ss.setdefault(LOCAL_DECODE, True)
+    previous = current_vector(key)
+    values, seq, dragging = values_from_pad_state(pad_state(key), ss[generation_key], previous)
+    moved = not np.array_equal(values, previous)  # the user moved a slider (not a rerun for another reason)
+    ss[values_key] = values.tolist()
+    z = axes.latent(values)
     image = decode_vector(model, z)
-    strips = strip_urls(model, model_key, z, order, dragging)
-    data = pad_data(image=image, z=z, order=order, kl=kl, strips=strips, seq=seq, generation=ss[GENERATION])
+    if axes.basis is None:
+        strips, strips_fresh = strip_urls(model, model_key, z, order, wait=dragging or moved)
+    else:
+        strips, strips_fresh = [None] * axes.count, True  # traversal strips are per coordinate
+    labels = list(labels) if labels is not None else [dim_label(d) for d in range(axes.count)]
+    data = pad_data(image=image, values=values, order=order, labels=labels, kl=kl, strips=strips,
+                    strip_values=STRIP_VALUES, seq=seq, generation=ss[generation_key], axes=axes, image_px=IMAGE_PX,
+                    strip_px=STRIP_PX, throttle_ms=THROTTLE_MS)
+    data["strips_stale"] = not strips_fresh  # the pad asks again (same values) once the image is shown
     local = _browser_decoder(model_key, model) if ss[LOCAL_DECODE] else None
     data["decoder_key"] = model_key if local is not None else None
     if local is not None and browser_decoder_key(key) != model_key:
@@ -246,10 +248,10 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
     python_ms = 1000 * (time.perf_counter() - started)
     data["python_ms"] = round(python_ms, 2)  # recorded by the browser beside each frame, for the latency benchmark
     data["caption"] = (f"‖z‖ = {np.linalg.norm(z):.2f} (a draw from N(0, I) has about {np.sqrt(len(z)):.1f}) · "
-                       f"{python_ms:.1f} ms in Python")
+                       f"decoded on the server · {python_ms:.1f} ms in Python")
     _pad_component(key=key, data=data, default={"z": None, "decoder": None}, on_z_change=_ignore,
                    on_decoder_change=_ignore)
-    return z
+    return values
 
 
 # ---------------------------------------------------------------- the stock widgets, for the latency comparison

@@ -49,10 +49,11 @@ mode_col.radio("Slider widget", list(pad.MODES), format_func=pad.MODES.get, key=
 if st.session_state[pad.MODE] == "live":
     if pad.decodes_in_browser(model.model, model.key):
         st.toggle("Decode in the browser while dragging", key=pad.LOCAL_DECODE,
-                  help="This decoder is a small MLP: your browser runs it on every slider move (no round trip to "
-                       "the server). Off: each frame is decoded on the server, as for convolutional decoders.")
+                  help="Your browser runs this decoder on every slider move (no round trip to the server). "
+                       "Off: each frame is decoded on the server.")
     else:
-        st.caption("This decoder is convolutional: each frame is decoded on the server while you drag.")
+        st.caption("This decoder is too large to send to the browser: each frame is decoded on the server "
+                   "while you drag.")
 if st.session_state[pad.START] == "point" and not pad.point_fits(origin_point, latent_dim):
     st.caption("No point chosen for this model yet: pick one on the Latent map and make it the slider origin. "
                "Showing the origin meanwhile.")

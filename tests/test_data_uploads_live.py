@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.load_client import StreamlitServer, StreamlitSession, hostile_uploads
+from app_drivers.load_client import StreamlitServer, StreamlitSession, hostile_uploads
 
 EXPECTED = {  # file name → what the sidebar's message must say (None: accepted, loads with a success flash)
     "huge.safetensors": "parameters, over the limit",

@@ -74,8 +74,11 @@ def test_a_value_from_the_browser_is_decoded_and_its_seq_echoed(at):
     top = before["order"][0]
     values = [0.0] * LATENT_DIM
     values[top] = 2.5
-    after = send_from_browser(at, values, seq=41)
-    assert after["seq"] == 41
+    first = send_from_browser(at, values, seq=40)
+    assert first["seq"] == 40 and first["strips_stale"] and first["strips"] == before["strips"]  # the image first…
+    after = send_from_browser(at, values, seq=41)  # …the pad asks again with the same values: the strips follow
+    assert after["seq"] == 41 and not after["strips_stale"]
+    assert after["image"] == first["image"]
     assert after["values"][top] == 2.5
     assert after["generation"] == before["generation"]  # the user's own drag: the pad keeps its values
     assert not np.array_equal(image_of(after["image"]), image_of(before["image"]))
@@ -196,21 +199,38 @@ def test_the_shipped_mlp_decoder_goes_to_the_browser_once_and_can_be_turned_off(
     assert off["decoder_key"] is None and "decoder" not in off  # the pad goes back to asking Python each frame
 
 
-def test_a_convolutional_decoder_stays_on_the_server(repo_root):
+def _app_with_model(repo_root, config):
     from explorer_ui.state import MODEL_CHOICE, MODELS, ModelEntry
     from vae_core.checkpoint import checkpoint_bytes
-    from vae_core.config import VAEConfig
     from vae_core.models import build_vae
 
-    conv = build_vae(VAEConfig(input_shape=(1, 8, 8), arch="conv", latent_dim=LATENT_DIM)).eval()
+    model = build_vae(config).eval()
     app = AppTest.from_file(str(repo_root / PAGE), default_timeout=60)
-    app.session_state[MODELS] = {"conv": ModelEntry("conv", payload=checkpoint_bytes(conv, {}))}
-    app.session_state[MODEL_CHOICE] = "conv"
+    app.session_state[MODELS] = {"m": ModelEntry("m", payload=checkpoint_bytes(model, {}))}
+    app.session_state[MODEL_CHOICE] = "m"
     app.run()
     assert not app.exception, app.exception
+    return app
+
+
+def test_a_convolutional_decoder_goes_to_the_browser_as_a_layer_list(repo_root):
+    from vae_core.config import VAEConfig
+
+    app = _app_with_model(repo_root, VAEConfig(input_shape=(1, 8, 8), arch="resconv", latent_dim=LATENT_DIM))
+    data = pad_data(app)
+    assert data["decoder_key"] and {"conv_transpose2d", "residual"} <= {l["kind"] for l in data["decoder"]["layers"]}
+    assert data["axes"] == {"origin": None, "basis": None}  # one slider per coordinate
+    assert app.toggle(key=pad.LOCAL_DECODE).value is True
+
+
+def test_a_decoder_past_the_caps_stays_on_the_server(repo_root):
+    from vae_core.config import VAEConfig
+
+    app = _app_with_model(repo_root, VAEConfig(input_shape=(3, 64, 64), arch="conv", latent_dim=LATENT_DIM))
     data = pad_data(app)
     assert data["decoder_key"] is None and "decoder" not in data
-    assert not app.toggle and any("convolutional" in c.value for c in app.caption)
+    assert not app.toggle and any("too large" in c.value for c in app.caption)
+    assert "decoded on the server" in data["caption"]
 
 
 def test_a_browser_that_never_confirms_the_decoder_is_not_sent_it_every_frame(at):
@@ -219,3 +239,41 @@ def test_a_browser_that_never_confirms_the_decoder_is_not_sent_it_every_frame(at
     for seq in range(1, 6):  # a client that sends values but never reports holding the decoder
         sent += "decoder" in send_from_browser(at, [0.1 * seq] * LATENT_DIM, seq=seq)
     assert sent == pad.MAX_DECODER_SENDS
+
+
+def _directions_pad_script():
+    """Another view's pad: two sliders along (2·e₀, 2·e₁) from the point (0.5, …, 0.5), under its own key."""
+    import numpy as np
+
+    from explorer_ui import latent_pad as pad
+    from explorer_ui.latent_pad_frontend.protocol import PadAxes
+    from vae_core import DEFAULT_MODEL_PATH
+    from vae_core.checkpoint import load_checkpoint
+
+    model = load_checkpoint(DEFAULT_MODEL_PATH).model
+    axes = PadAxes(8, origin=np.full(8, 0.5), basis=2 * np.eye(8)[:2])
+    pad.render_pad(model, "shipped", [1, 0], None, key="directions_pad", axes=axes, labels=["PC₁", "PC₂"])
+
+
+def test_a_pad_with_its_own_axes_decodes_origin_plus_weighted_basis():
+    from vae_core import DEFAULT_MODEL_PATH
+    from vae_core.checkpoint import load_checkpoint
+    from vae_core.sliders import decode_vector
+
+    model = load_checkpoint(DEFAULT_MODEL_PATH).model
+    app = AppTest.from_function(_directions_pad_script, default_timeout=60).run()
+    assert not app.exception, app.exception
+    data = pad_data(app)
+    assert data["values"] == [0.0, 0.0] and data["labels"] == ["PC₁", "PC₂"] and data["order"] == [1, 0]
+    assert data["axes"]["origin"] == [0.5] * 8 and len(data["axes"]["basis"]) == 2
+    assert np.array_equal(image_of(data["image"]), decode_vector(model, np.full(8, 0.5)))
+    app.session_state["directions_pad"] = {"z": {"generation": data["generation"], "seq": 3, "values": [1.0, -0.5],
+                                                 "dragging": True}}
+    app.run()
+    moved = pad_data(app)
+    expected = np.full(8, 0.5)
+    expected[:2] += [2.0, -1.0]
+    assert moved["seq"] == 3 and moved["values"] == [1.0, -0.5]
+    assert np.array_equal(image_of(moved["image"]), decode_vector(model, expected))
+    assert app.session_state["directions_pad_values"] == [1.0, -0.5]  # this pad keeps its own values…
+    assert pad.VECTOR not in app.session_state  # …and leaves the sliders page's alone

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from explorer_ui.latent_pad_frontend.protocol import values_from_pad_state
 from explorer_ui.selection import selected_indices
 from explorer_ui.state import INTERP_END, INTERP_START, SELECTION, SLIDER_ORIGIN
 from vae_core import DEFAULT_MODEL_PATH
@@ -31,7 +32,7 @@ from vae_core.generate import (
     traverse,
 )
 from vae_core.latent_input import as_latent, latent_tensor
-from vae_core.sliders import SLIDER_LIMIT, vector_from_pad_state
+from vae_core.sliders import SLIDER_LIMIT
 
 REPO = Path(__file__).resolve().parents[1]
 NAN, INF = float("nan"), float("inf")
@@ -167,13 +168,13 @@ def test_decoding_refuses_latents_the_model_cannot_take(shipped, z, message):
 ], ids=["nan", "inf", "string", "dict", "nested", "huge-list", "none", "nones", "strings", "bool"])
 def test_pad_values_that_are_not_a_vector_fall_back_to_the_current_one(values):
     fallback = np.array([0.5, -0.5, 1.0, 0.0])
-    z, seq, dragging = vector_from_pad_state({"generation": 3, "seq": 9, "values": values, "dragging": True},
+    z, seq, dragging = values_from_pad_state({"generation": 3, "seq": 9, "values": values, "dragging": True},
                                              3, fallback)
     assert np.array_equal(z, fallback) and seq == 9 and dragging is False
 
 
 def test_pad_values_are_clamped_to_the_slider_range():
-    z, _, _ = vector_from_pad_state({"generation": 0, "seq": 1, "values": [1e308, -1e308, 2.0]}, 0, np.zeros(3))
+    z, _, _ = values_from_pad_state({"generation": 0, "seq": 1, "values": [1e308, -1e308, 2.0]}, 0, np.zeros(3))
     assert z.tolist() == [SLIDER_LIMIT, -SLIDER_LIMIT, 2.0]
 
 
@@ -184,13 +185,13 @@ def test_pad_values_are_clamped_to_the_slider_range():
     {"seq": NAN, "generation": 0, "values": [0, 0]},
 ])
 def test_malformed_pad_states_never_raise(state):
-    z, seq, dragging = vector_from_pad_state(state, 0, np.zeros(2))
+    z, seq, dragging = values_from_pad_state(state, 0, np.zeros(2))
     assert z.shape == (2,) and np.isfinite(z).all() and isinstance(seq, int) and seq >= 0
 
 
 def test_pad_sequence_number_of_infinity_never_raises():
     state = json.loads('{"generation": 0, "seq": Infinity, "values": [0, 0]}')
-    z, seq, _ = vector_from_pad_state(state, 0, np.zeros(2))
+    z, seq, _ = values_from_pad_state(state, 0, np.zeros(2))
     assert seq >= 0 and z.shape == (2,)
 
 

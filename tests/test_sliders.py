@@ -1,12 +1,10 @@
-"""Latent sliders' pure functions: KL per dim and its ordering, starting vectors, clamping, the pad's message, strips."""
+"""Latent sliders' pure functions: KL per dim and its ordering, starting vectors, clamping, strips.
+(The pad's protocol, its messages and the browser decoder: tests/test_pad_protocol.py.)"""
 
-import base64
-import io
 
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 
 from vae_core import DEFAULT_MODEL_PATH
 from vae_core.checkpoint import load_checkpoint
@@ -21,11 +19,9 @@ from vae_core.sliders import (
     decode_vector,
     kl_per_dim_from_latents,
     order_by_kl,
-    png_data_url,
     starting_vector,
     strip_image,
     traversal_strips,
-    vector_from_pad_state,
 )
 
 
@@ -116,29 +112,6 @@ def test_clamp_refuses_malformed_vectors(bad, match):
         as_latent(bad, 2, limit=SLIDER_LIMIT)
 
 
-# ---------------------------------------------------------------- the browser pad's message → the vector to decode
-def test_pad_state_of_the_current_generation_is_used_clamped():
-    z, seq, dragging = vector_from_pad_state(
-        {"generation": 2, "seq": 7, "values": [1.0, 99.0], "dragging": True}, 2, np.zeros(2))
-    assert z.tolist() == [1.0, SLIDER_LIMIT] and seq == 7 and dragging is True
-
-
-def test_pad_state_of_an_older_generation_is_ignored_but_its_seq_echoed():
-    fallback = np.array([0.5, 0.5])
-    z, seq, dragging = vector_from_pad_state({"generation": 1, "seq": 9, "values": [3.0, 3.0]}, 2, fallback)
-    assert z.tolist() == [0.5, 0.5] and seq == 9 and dragging is False
-
-
-@pytest.mark.parametrize("state", [
-    None, "junk", {}, {"generation": 2, "seq": "x", "values": [1.0]},
-    {"generation": 2, "seq": 3, "values": [float("nan"), 0.0]}, {"generation": 2, "seq": 3, "values": "ab"},
-])
-def test_malformed_pad_state_falls_back(state):
-    z, seq, _ = vector_from_pad_state(state, 2, np.array([0.1, 0.2]))
-    assert z.tolist() == [0.1, 0.2]
-    assert seq >= 0
-
-
 # ---------------------------------------------------------------- decoding a frame and the traversal strips
 def test_decode_vector_is_one_uint8_image(shipped, digits):
     image = decode_vector(shipped, np.zeros(8))
@@ -160,49 +133,3 @@ def test_strip_shape_and_each_cell_is_that_dimension_set_to_its_value(shipped):
 def test_strip_image_tiles_one_row_with_gaps():
     frames = np.zeros((7, 8, 8), np.uint8)
     assert strip_image(frames).shape == (10, 7 * 9 + 1)
-
-
-def test_png_data_url_round_trips():
-    image = np.arange(64, dtype=np.uint8).reshape(8, 8) * 4
-    url = png_data_url(image)
-    assert url.startswith("data:image/png;base64,")
-    back = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
-    assert np.array_equal(back, image)
-
-
-# ---------------------------------------------------------------- the decoder the browser runs
-def decode_like_the_browser(spec: dict, z: np.ndarray) -> np.ndarray:
-    """What pad.js computes from the JSON: Linear, SiLU, …, Linear, sigmoid, then round(clip(x)·255), as (H, W[, 3])."""
-    x = np.asarray(z, dtype=np.float64)
-    for i, layer in enumerate(spec["layers"]):
-        w = np.frombuffer(base64.b64decode(layer["weight"]), "<f4").reshape(layer["rows"], layer["cols"])
-        b = np.frombuffer(base64.b64decode(layer["bias"]), "<f4")
-        x = w @ x + b
-        x = x / (1 + np.exp(-x)) if i < len(spec["layers"]) - 1 else 1 / (1 + np.exp(-x))
-    c, h, w_ = spec["shape"]
-    pixels = np.round(np.clip(x, 0, 1) * 255).reshape(c, h, w_)
-    return pixels[0] if c == 1 else pixels.transpose(1, 2, 0)
-
-
-def test_the_browser_decoder_draws_the_same_image_as_the_model(shipped):
-    from vae_core.sliders import browser_decoder
-
-    spec = browser_decoder(shipped)
-    assert spec["shape"] == [1, 8, 8] and spec["activation"] == "silu" and spec["output"] == "sigmoid"
-    assert [layer["cols"] for layer in spec["layers"]][0] == 8 and spec["layers"][-1]["rows"] == 64
-    for z in starting_vector("random", 8, seed=3), np.linspace(-3, 3, 8), np.zeros(8):
-        ours = decode_like_the_browser(spec, z)
-        assert np.abs(ours - decode_vector(shipped, z).astype(float)).max() <= 1  # float64 vs float32 rounding
-
-
-def test_only_small_mlp_decoders_go_to_the_browser(shipped):
-    from vae_core.config import VAEConfig
-    from vae_core.models import build_vae
-    from vae_core.sliders import browser_decoder
-
-    assert browser_decoder(build_vae(VAEConfig(input_shape=(1, 28, 28), arch="conv"))) is None
-    assert browser_decoder(shipped, max_weights=1000) is None  # too big to send
-    rgb = build_vae(VAEConfig(input_shape=(3, 16, 16), arch="mlp", latent_dim=3, hidden=(32,))).eval()
-    spec = browser_decoder(rgb)
-    z = np.array([0.5, -1.0, 2.0])
-    assert np.abs(decode_like_the_browser(spec, z) - decode_vector(rgb, z).astype(float)).max() <= 1

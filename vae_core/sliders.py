@@ -5,45 +5,22 @@ Everything the sliders page computes lives here as plain functions over arrays, 
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 
 from .generate import decode_to_uint8, sample_latents, traverse
-from .images import image_grid, png_bytes
+from .images import image_grid
 from .latent_input import as_latent
 from .latent_input import latent_fits as point_fits  # noqa: F401 (explorer_ui.latent_pad imports it here)
-from .models import VAE, MLPDecoder, kl_per_dim
+from .models import VAE, kl_per_dim
 
 SLIDER_LIMIT = 4.0  # slider range ±4: the N(0, 1) prior puts 99.99 % of its mass inside
 SLIDER_STEP = 0.05  # 160 positions across the range: smooth to drag, and each arrow key press visibly moves the image
 STRIP_VALUES = np.linspace(-3.0, 3.0, 7)  # traversal strip: the dimension set to −3, −2, …, +3
 MAX_STRIP_DIMS = 64  # strips for the first 64 dimensions in display order; more would flood the page
 STARTS = ("origin", "point", "random")
-BROWSER_DECODER_MAX_WEIGHTS = 1_000_000  # an MLP decoder up to 4 MB of float32 is sent to the browser to decode there
-
-
-def _b64_float32(tensor: torch.Tensor) -> str:
-    """Little-endian float32 bytes of a tensor (row-major), base64."""
-    return base64.b64encode(tensor.detach().cpu().to(torch.float32).contiguous().numpy().astype("<f4").tobytes()).decode("ascii")
-
-
-def browser_decoder(model: VAE, max_weights: int = BROWSER_DECODER_MAX_WEIGHTS) -> dict | None:
-    """A small MLP decoder's layers as JSON for decoding in the browser (x = sigmoid(W_n silu(… W_1 z + b_1 …) + b_n)), else None."""
-    decoder = model.decoder
-    if not isinstance(decoder, MLPDecoder):
-        return None
-    modules = list(decoder.body)
-    linears = modules[0::2]
-    if not all(isinstance(m, torch.nn.Linear) for m in linears) or not all(isinstance(m, torch.nn.SiLU) for m in modules[1::2]):
-        return None  # not the Linear, SiLU, …, Linear stack the browser code computes
-    if sum(m.weight.numel() + m.bias.numel() for m in linears) > max_weights:
-        return None
-    layers = [{"rows": int(m.out_features), "cols": int(m.in_features), "weight": _b64_float32(m.weight),
-               "bias": _b64_float32(m.bias)} for m in linears]
-    return {"layers": layers, "activation": "silu", "output": "sigmoid", "shape": [int(v) for v in model.config.input_shape]}
 
 
 def kl_per_dim_from_latents(latent_means: np.ndarray, latent_logvars: np.ndarray) -> np.ndarray:
@@ -77,27 +54,6 @@ def starting_vector(start: str, latent_dim: int, point: Sequence[float] | np.nda
     raise ValueError(f"start must be one of {STARTS}, got {start!r}")
 
 
-def vector_from_pad_state(state: Mapping | None, generation: int, fallback: np.ndarray) -> tuple[np.ndarray, int, bool]:
-    """What the browser's slider pad reports → (vector to decode, sequence number to echo, dragging).
-
-    `state` is the component's value {"generation", "seq", "values", "dragging"}. Values from an older
-    generation (sent before a reset or a new start) or malformed ones are ignored in favour of `fallback`;
-    the sequence number is echoed either way so the browser knows its message arrived.
-    """
-    fallback = np.asarray(fallback, dtype=np.float64)
-    if not isinstance(state, Mapping):
-        return fallback, 0, False
-    try:
-        seq = max(0, int(state.get("seq", 0)))
-    except (TypeError, ValueError, OverflowError):  # JSON from the browser may hold Infinity/NaN
-        seq = 0
-    dragging = bool(state.get("dragging", False))
-    if state.get("generation") != generation:
-        return fallback, seq, False
-    try:
-        return as_latent(state.get("values"), fallback.size, limit=SLIDER_LIMIT), seq, dragging
-    except ValueError:
-        return fallback, seq, False
 
 
 def decode_vector(model: VAE, z: np.ndarray) -> np.ndarray:
@@ -120,7 +76,3 @@ def strip_image(frames: np.ndarray, pad: int = 1) -> np.ndarray:
     """One row of frames (S, H, W[, 3]) tiled left to right with `pad` white pixels between them."""
     return image_grid(frames, ncols=len(frames), pad=pad)
 
-
-def png_data_url(image: np.ndarray) -> str:
-    """A uint8 image as a `data:image/png;base64,…` URL a browser can show without another request."""
-    return "data:image/png;base64," + base64.b64encode(png_bytes(image)).decode("ascii")

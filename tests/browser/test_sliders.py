@@ -1,6 +1,6 @@
 """The live latent pad in Chromium: the decoded image changes WHILE a slider is dragged (mouse still held), both
-when the browser decodes the shipped MLP itself and when every frame comes from the server, and the release leaves
-the pad on the dragged value's image."""
+when the browser decodes the model itself (the shipped MLP, an uploaded convolutional model) and when every frame
+comes from the server, and the release leaves the pad on the dragged value's image; the pad says which path drew it."""
 
 from __future__ import annotations
 
@@ -80,6 +80,7 @@ def test_the_browser_decodes_the_shipped_mlp_while_dragging(page, app_server):
     local = page.evaluate("() => ({n: window.__latentPad.painted.filter(p => p.local).length,"
                           " last: window.__latentPad.lastLocal})")
     assert local["n"] >= 2
+    assert "decoded in your browser" in page.locator(".lp-caption").first.inner_text()
     model = load_checkpoint(DEFAULT_MODEL_PATH).model
     expected = decode_vector(model, np.array(local["last"]["values"])).astype(int)
     ours = np.array(local["last"]["pixels"]).reshape(expected.shape)
@@ -94,3 +95,32 @@ def test_with_browser_decoding_off_every_frame_comes_from_the_server(page, app_s
     _, _, _, sent_while_held = drag_top_slider(page, image)
     assert sent_while_held >= 2, "server decoding sends values while the thumb moves"
     assert page.evaluate("() => window.__latentPad.painted.filter(p => p.local).length") == 0
+    assert image.get_attribute("data-path") == "server"
+    assert "decoded on the server" in page.locator(".lp-caption").first.inner_text()
+
+
+def test_an_uploaded_convolutional_model_is_decoded_in_the_browser_while_dragging(page, app_server):
+    """A residual-conv model for the 8×8 digits, uploaded in the sidebar: its frames are drawn in the browser, with
+    the model's own pixels."""
+    from tests.pad_models import contrasty_model
+    from vae_core.checkpoint import checkpoint_bytes
+    from vae_core.config import VAEConfig
+    from vae_core.sliders import decode_vector
+
+    model = contrasty_model(VAEConfig(input_shape=(1, 8, 8), arch="resconv", latent_dim=4, channels=(8, 16),
+                                      hidden=(32,)))
+    open_pad(page, app_server)
+    harness.widget(page, "sb_model_upload").locator('input[type="file"]').set_input_files(
+        files=[{"name": "resconv.safetensors", "mimeType": "application/octet-stream",
+                "buffer": checkpoint_bytes(model, {})}])
+    page.wait_for_timeout(300)
+    harness.wait_settled(page)
+    page.locator("input.lp-range").nth(3).wait_for(state="attached")
+    assert page.locator("input.lp-range").count() == 4, "the pad did not switch to the uploaded model"
+    assert harness.widget(page, LOCAL_TOGGLE).locator("input").is_checked()
+    image = page.locator(PAD_IMAGE)
+    _, _, _, sent_while_held = drag_top_slider(page, image)
+    assert sent_while_held == 0, "a convolutional decoder in the browser should not send values while dragging"
+    last = page.evaluate("() => window.__latentPad.lastLocal")
+    expected = decode_vector(model, np.array(last["values"])).astype(int)
+    assert np.abs(np.array(last["pixels"]).reshape(expected.shape) - expected).max() <= 1
