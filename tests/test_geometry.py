@@ -3,6 +3,8 @@ than the straight line, seeded), and the aggregate posterior's densities and hol
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -154,3 +156,40 @@ def test_holes_are_the_prior_draws_with_least_aggregate_posterior_mass(shipped, 
     assert np.all(np.diff(holes.hole_log_q) >= 0)
     assert holes.hole_log_q.max() <= np.sort(holes.draws_log_q)[5] + 1e-6
     assert holes.hole_log_q.max() < np.median(holes.typical_log_q)
+
+
+# ---------------------------------------------------------------- command line
+
+
+def test_cli_geodesic_prints_the_three_lengths_and_writes_a_gif(tmp_path, capsys):
+    from vae_core.cli import main
+
+    out = tmp_path / "geo.gif"
+    code = main(["geodesic", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--start", "3", "--end", "17",
+                 "--steps", "12", "--iterations", "30", "--out", str(out), "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    for key in ("linear_length", "spherical_length", "geodesic_length", "seconds", "geodesic_image_length"):
+        assert isinstance(report[key], float), key
+    assert report["geodesic_length"] <= report["linear_length"]
+    assert out.read_bytes()[:6] in (b"GIF87a", b"GIF89a")
+
+
+def test_cli_geodesic_refuses_an_index_outside_the_dataset(capsys):
+    from vae_core.cli import main
+
+    assert main(["geodesic", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--start", "0", "--end", "99999"]) == 2
+    assert "outside the dataset" in capsys.readouterr().err
+
+
+def test_cli_magnification_writes_a_heat_map(tmp_path, capsys):
+    from PIL import Image
+
+    from vae_core.cli import main
+
+    out = tmp_path / "heat.png"
+    assert main(["magnification", "--grid", "16", "--out", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["grid"] == 16 and report["max"] > report["min"] >= 0
+    with Image.open(out) as picture:
+        assert picture.mode == "RGB" and picture.size[0] >= 256

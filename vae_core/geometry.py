@@ -28,10 +28,12 @@ import numpy as np
 import torch
 from torch.func import jvp, vmap
 
-from .generate import _latent_vector, clamp_int, decode_to_uint8, sample_latents
+from .generate import INTERPOLATIONS, _latent_vector, clamp_int, decode_to_uint8, interpolate, sample_latents
+from .latents import image_scores
 from .models import VAE
 from .projection import PCAProjection
 
+PATH_METHODS = (*INTERPOLATIONS, "geodesic")  # the paths the Interpolate page and the CLI compare
 MAX_GRID = 256  # magnification / density grids: at most 256 × 256 points
 MAX_GEODESIC_STEPS = 128
 MAX_ITERATIONS = 2000
@@ -366,8 +368,8 @@ def geodesic(model: VAE, z_start: np.ndarray | torch.Tensor, z_end: np.ndarray |
     iterate of least length in the metric minimised (the straight line is iterate 0), so it is never longer than
     the straight line in that metric."""
     t0 = time.perf_counter()
-    steps = clamp_int(steps, 3, MAX_GEODESIC_STEPS, "steps")
-    iterations = clamp_int(iterations, 0, MAX_ITERATIONS, "iterations")
+    steps = clamp_int(steps, 2, MAX_GEODESIC_STEPS, "steps")
+    iterations = clamp_int(iterations, 0, MAX_ITERATIONS, "iterations") if steps > 2 else 0
     z0 = _latent_vector(z_start, "start point")
     z1 = _latent_vector(z_end, "end point")
     if z0.numel() != model.config.latent_dim or z1.numel() != model.config.latent_dim:
@@ -409,3 +411,52 @@ def geodesic(model: VAE, z_start: np.ndarray | torch.Tensor, z_end: np.ndarray |
         iterations=iterations,
         seconds=time.perf_counter() - t0,
     )
+
+
+# ---------------------------------------------------------------- comparing paths
+
+
+def latent_path(model: VAE, z_start: np.ndarray, z_end: np.ndarray, steps: int, method: str,
+                off_data: OffDataScale | None = None, seed: int = 0) -> np.ndarray:
+    """`steps` codes from z_start to z_end (both included): linear, spherical or geodesic, (S, D) float32."""
+    if method not in PATH_METHODS:
+        raise ValueError(f"path must be one of {PATH_METHODS}, got {method!r}")
+    if method == "geodesic":
+        return geodesic(model, z_start, z_end, steps, off_data=off_data, seed=seed).path
+    start = torch.as_tensor(np.asarray(z_start, dtype=np.float32))
+    end = torch.as_tensor(np.asarray(z_end, dtype=np.float32))
+    return interpolate(start, end, steps, method).numpy().astype(np.float32)
+
+
+@dataclass(frozen=True)
+class PathStats:
+    """How one latent path looks in image space."""
+
+    method: str
+    length: float  # in the geodesic's metric (decoder mean + off-data std); the decoder mean alone without it
+    image_length: float  # decoder-mean image-space length Σ‖f(z_{i+1}) − f(z_i)‖
+    largest_step: float  # the biggest single decoder-mean step: how jumpy the path is
+    frames_neg_elbo: float  # mean −ELBO (nats) of the decoded frames re-encoded: are the frames plausible images?
+
+
+def path_stats(model: VAE, path: np.ndarray, method: str, off_data: OffDataScale | None = None) -> PathStats:
+    """Lengths, largest step and the plausibility of a path's decoded frames (each re-encoded and scored)."""
+    steps = curve_lengths(model, path)
+    with torch.no_grad():
+        frames = model.decode(_as_latents(path, model.config.latent_dim).to(model.device)).cpu().numpy()
+    neg_elbo = float(np.mean(image_scores(model, frames)["neg_elbo"]))
+    length = curve_length(model, path, off_data) if off_data is not None else float(steps.sum())
+    return PathStats(method, length, float(steps.sum()), float(steps.max(initial=0.0)), neg_elbo)
+
+
+def heat_rgb(values: np.ndarray, log: bool = True) -> np.ndarray:
+    """A (H, W) array as a (H, W, 3) uint8 picture (dark blue → yellow), log-scaled by default; row 0 at the top."""
+    v = np.asarray(values, dtype=np.float64)
+    v = np.log10(np.maximum(v, 1e-12)) if log else v
+    lo, hi = np.nanpercentile(v, 1), np.nanpercentile(v, 99)
+    t = np.clip((v - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
+    anchors = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float64)
+    pos = t * (len(anchors) - 1)
+    i = np.minimum(pos.astype(int), len(anchors) - 2)
+    frac = (pos - i)[..., None]
+    return np.rint(anchors[i] * (1 - frac) + anchors[i + 1] * frac).astype(np.uint8)
