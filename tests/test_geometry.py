@@ -193,3 +193,59 @@ def test_cli_magnification_writes_a_heat_map(tmp_path, capsys):
     assert report["grid"] == 16 and report["max"] > report["min"] >= 0
     with Image.open(out) as picture:
         assert picture.mode == "RGB" and picture.size[0] >= 256
+
+
+# ---------------------------------------------------------------- posterior clouds
+
+
+def test_posterior_ellipses_are_centred_on_the_projected_mean_and_scale_with_sigma(shipped_latents):
+    mu, logvar = shipped_latents
+    pca = pca_2d(mu)
+    one = geo.posterior_ellipse(pca, mu[4], logvar[4], 1.0)
+    two = geo.posterior_ellipse(pca, mu[4], logvar[4], 2.0)
+    np.testing.assert_allclose(one.mean(0)[None], pca.coords[4:5], atol=1e-3)  # closed curve: its mean is the centre
+    np.testing.assert_allclose(two - pca.coords[4], 2 * (one - pca.coords[4]), atol=1e-4)
+    # an isotropic unit posterior projects to the unit circle (orthonormal plane)
+    unit = geo.posterior_ellipse(pca, pca.mean, np.zeros(8), 1.0)
+    np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, atol=1e-4)
+
+
+def test_posterior_draws_are_seeded_and_spread_like_sigma(shipped, shipped_latents):
+    mu, logvar = shipped_latents
+    z, images = geo.posterior_draws(shipped, mu[2], logvar[2], n=64, seed=5)
+    assert images.shape == (64, 8, 8) and images.dtype == np.uint8
+    np.testing.assert_array_equal(z, geo.posterior_draws(shipped, mu[2], logvar[2], n=64, seed=5)[0])
+    ratio = z.std(0) / np.exp(0.5 * logvar[2])
+    assert 0.6 < np.median(ratio) < 1.4
+
+
+# ---------------------------------------------------------------- the Geometry page (AppTest, shipped model)
+
+
+def _click(at, key, x, y):
+    """Inject the plotly selection a click on the plane sends (a grid cell's point: x, y, no row index)."""
+    at.session_state[key] = {"selection": {"points": [{"x": x, "y": y, "curve_number": 1, "point_index": 0}],
+                                           "point_indices": [0], "box": [], "lasso": []}}
+    at.run()
+
+
+@pytest.mark.usefixtures("app_router")
+def test_geometry_page_renders_every_view_and_decodes_a_click_on_an_empty_spot():
+    from app_helpers import assert_clean, goto, image_urls, start_app, texts
+
+    at = goto(start_app(), "geometry")
+    assert [t.value for t in at.title] == ["Geometry"]
+    assert len(at.get("latex")) >= 3  # a formula per view: magnification, clouds, prior vs posterior
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    kinds = [{trace.get("type") for trace in spec["data"]} for spec in specs]
+    assert sum("heatmap" in k for k in kinds) >= 3  # VAE map, its twin, the plane density
+    assert "Click anywhere" in texts(at)
+    before = len(image_urls(at))
+    _click(at, "geo_map_vae", 2.9, -2.9)  # a corner of the plane, far from every dot
+    assert_clean(at)
+    assert texts(at).count("magnification ≈") == 1
+    assert texts(at).count("Click anywhere on the map") == 1  # the twin's map still waits for its click
+    assert len(image_urls(at)) == before + 5  # the decoded point and its four nearest images
+    _click(at, "geo_map_ae", 0.0, 0.0)
+    assert_clean(at)
+    assert texts(at).count("magnification ≈") == 2 and "Click anywhere on the map" not in texts(at)

@@ -460,3 +460,29 @@ def heat_rgb(values: np.ndarray, log: bool = True) -> np.ndarray:
     i = np.minimum(pos.astype(int), len(anchors) - 2)
     frac = (pos - i)[..., None]
     return np.rint(anchors[i] * (1 - frac) + anchors[i + 1] * frac).astype(np.uint8)
+
+
+# ---------------------------------------------------------------- posterior clouds
+
+
+def posterior_ellipse(pca: PCAProjection, mean: np.ndarray, logvar: np.ndarray, n_sigma: float = 1.0,
+                      points: int = 60) -> np.ndarray:
+    """The n_sigma contour of q(z|x) = N(μ, diag σ²) projected onto the map plane: a closed ellipse (points + 1, 2)."""
+    comp = pca.components.astype(np.float64)
+    centre = (np.asarray(mean, dtype=np.float64) - pca.mean) @ comp.T
+    cov = comp @ np.diag(np.exp(np.asarray(logvar, dtype=np.float64))) @ comp.T  # P Σ Pᵀ, (2, 2)
+    eigenvalues, eigenvectors = np.linalg.eigh(cov)
+    angle = np.linspace(0.0, 2 * np.pi, clamp_int(points, 8, 720, "points") + 1)
+    circle = np.stack([np.cos(angle), np.sin(angle)], axis=1)
+    return (centre + n_sigma * (circle * np.sqrt(np.maximum(eigenvalues, 0.0))) @ eigenvectors.T).astype(np.float32)
+
+
+def posterior_draws(model: VAE, mean: np.ndarray, logvar: np.ndarray, n: int = 6,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """n draws z = μ + σ ⊙ ε from one image's q(z|x) and their decoded images: (n, D) latents, uint8 images."""
+    n = clamp_int(n, 1, 64, "number of draws")
+    mu = _latent_vector(mean, "posterior mean")
+    sd = torch.exp(0.5 * _latent_vector(logvar, "posterior log-variance").clamp(-30.0, 20.0))
+    eps = torch.randn(n, mu.numel(), generator=torch.Generator().manual_seed(int(seed)))
+    z = mu + sd * eps
+    return z.numpy(), decode_to_uint8(model, z)
