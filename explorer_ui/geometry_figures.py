@@ -134,3 +134,14 @@ def add_paths(fig: go.Figure, paths_xy: Mapping[str, np.ndarray], shown: str) ->
                                  line=dict(color=PATH_COLOURS.get(method, "grey"), width=3, dash="dot"),
                                  hoverinfo="skip"))
     return fig
+
+
+def path_table(stats: Sequence[Any]) -> dict[str, list]:
+    """Columns of the path comparison table from vae_core.geometry.PathStats rows."""
+    return {
+        "path": [s.method for s in stats],
+        "image-space length": [round(s.image_length, 3) for s in stats],
+        "length in the geodesic's metric": [round(s.length, 3) for s in stats],
+        "largest step": [round(s.largest_step, 3) for s in stats],
+        "frames' −ELBO (nats)": [round(s.frames_neg_elbo, 2) for s in stats],
+    }

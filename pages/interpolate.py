@@ -3,12 +3,13 @@ frames, see the path on the PCA map, and download it as a GIF."""
 
 import streamlit as st
 
-from vae_core.explore import interpolation, to_plane
-from vae_core.generate import sample_latents
+from vae_core.explore import Interpolation, interpolation, to_plane
+from vae_core.generate import INTERPOLATIONS, decode_to_uint8, sample_latents
+from vae_core.geometry import PATH_METHODS, path_stats
 from vae_core.images import fit_scale, gif_bytes, to_uint8
 
-from explorer_ui import figures
-from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection
+from explorer_ui import figures, geometry_figures
+from explorer_ui.state import INTERP_END, INTERP_START, geodesic_between, latents, off_data_scale, pca_projection
 from explorer_ui.widgets import (MAP_PAGE, grid_picture, label_text, png_download, require_matching_pair,
                                  show_image, teaching_panel)
 from explorer_ui.routing import ensure_router
@@ -27,6 +28,13 @@ teaching_panel(
     r"z_t = (1-t)\, z_0 + t\, z_1 \qquad\text{or}\qquad "
     r"z_t = \big((1-t)\lVert z_0\rVert + t\lVert z_1\rVert\big)\, "
     r"\frac{\sin((1-t)\Omega)\, \hat z_0 + \sin(t\Omega)\, \hat z_1}{\sin \Omega}",
+)
+teaching_panel(
+    "Both are straight in z, but the decoder bends space (see the Geometry page): a **geodesic** is the path whose "
+    "decoded images change least, found by minimising the curve energy in image space with the ends fixed. Off the "
+    "data the decoder's pixels are given a growing uncertainty σ(z), so the shortest path stays where images are.",
+    r"\min_{z_1,\dots,z_{S-2}} \sum_{i} \lVert h(z_{i+1}) - h(z_i) \rVert^2,\qquad "
+    r"h(z) = \big[f(z),\ \sqrt{P}\,\sigma(z)\big]",
 )
 
 model, dataset = require_matching_pair("interp_mismatch_train")
@@ -50,7 +58,7 @@ source = st.segmented_control("Endpoints", list(SOURCES), format_func=SOURCES.ge
 
 c1, c2, c3 = st.columns([3, 2, 2])
 with c2:
-    method = st.radio("Path", ["linear", "spherical"], horizontal=True, key="interp_method", persist_state="session")
+    method = st.radio("Path", list(PATH_METHODS), horizontal=True, key="interp_method", persist_state="session")
 with c3:
     steps = st.slider("Steps", 2, 48, 10, key="interp_steps", persist_state="session")
 
@@ -75,7 +83,9 @@ with c1:
         draws = sample_latents(2, model.config.latent_dim, 1.0, int(seed)).numpy()
         z_start, z_end = draws[0], draws[1]
 
-walk = interpolation(model.model, z_start, z_end, int(steps), method)
+paths = {name: interpolation(model.model, z_start, z_end, int(steps), name).path for name in INTERPOLATIONS}
+paths["geodesic"] = geodesic_between(model, dataset, z_start, z_end, int(steps)).path
+walk = Interpolation(paths[method], decode_to_uint8(model.model, paths[method]))
 frames = walk.frames
 
 st.subheader("The decoded path")
@@ -100,7 +110,16 @@ with left:
         st.image(gif, caption="loops forth and back")
 with right:
     path_xy = to_plane(pca, walk.path)
-    st.plotly_chart(figures.interpolation_path(pca.coords, data.labels, data.class_names, path_xy, frame),
-                    key="interp_path", config={"displayModeBar": False})
+    path_fig = figures.interpolation_path(pca.coords, data.labels, data.class_names, path_xy, frame)
+    geometry_figures.add_paths(path_fig, {name: to_plane(pca, p) for name, p in paths.items()}, method)
+    st.plotly_chart(path_fig, key="interp_path", config={"displayModeBar": False})
     st.caption("The path's codes projected onto the PCA plane of the latent map (each step encoded as its latent "
                "point, not re-encoded from its picture).")
+
+st.subheader("The three paths compared")
+off_data = off_data_scale(model, dataset)
+st.dataframe(geometry_figures.path_table([path_stats(model.model, p, name, off_data) for name, p in paths.items()]),
+             hide_index=True, key="interp_path_table")
+st.caption("Image-space length: Σ‖f(z_{i+1}) − f(z_i)‖ of the decoded means; the geodesic minimises it plus the "
+           "off-data term (its own metric, second column). Largest step: the biggest jump between two frames. "
+           "Frames' −ELBO: each decoded frame re-encoded and scored (nats; lower = more like the training images).")

@@ -3,6 +3,7 @@ than the straight line, seeded), and the aggregate posterior's densities and hol
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -249,3 +250,27 @@ def test_geometry_page_renders_every_view_and_decodes_a_click_on_an_empty_spot()
     _click(at, "geo_map_ae", 0.0, 0.0)
     assert_clean(at)
     assert texts(at).count("magnification ≈") == 2 and "Click anywhere on the map" not in texts(at)
+
+
+@pytest.mark.usefixtures("app_router")
+def test_interpolate_page_draws_the_geodesic_beside_the_straight_paths_and_compares_them(media):
+    from PIL import Image
+
+    from app_helpers import assert_clean, download_url, goto, image_urls, start_app
+
+    at = goto(start_app(), "interpolate")
+    at.slider(key="interp_steps").set_value(8).run()
+    at.number_input(key="interp_w_end").set_value(30).run()
+    linear_strip = image_urls(at)[2]
+    at.radio(key="interp_method").set_value("geodesic").run()
+    assert_clean(at)
+    assert image_urls(at)[2] != linear_strip  # the strip shows the geodesic's frames
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    names = {trace.get("name") for trace in spec["data"]}
+    assert {"path", "linear", "spherical"} <= names  # the shown path plus the other two
+    table = at.dataframe[0].value
+    assert list(table["path"]) == ["linear", "spherical", "geodesic"]
+    lengths = dict(zip(table["path"], table["length in the geodesic's metric"]))
+    assert lengths["geodesic"] <= lengths["linear"] + 1e-3
+    gif = Image.open(io.BytesIO(media.bytes_for_url(download_url(at, "interp_gif"))))
+    assert gif.n_frames == 2 * 8 - 2  # forth and back
