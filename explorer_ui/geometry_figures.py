@@ -20,20 +20,27 @@ def magnification_map(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, coords
                       labels: np.ndarray | None, class_names: Sequence[str], picked: Sequence[float] | None = None,
                       height: int = 560, colour_title: str = "log₁₀ √det G") -> go.Figure:
     """log₁₀ magnification as a heat map under the data's dots, with an invisible marker on every grid cell
-    (customdata = plane x, y) so a click anywhere selects a plane point; the picked point drawn as a star."""
+    (customdata = plane x, y) so a click anywhere selects a plane point; the picked point drawn as a star.
+    Drag pans: in plotly's select mode a click starts an empty box instead of picking the point under it."""
     fig = latent_map(coords, labels, class_names, height=height, selectable=True)
     for trace in fig.data:
         trace.marker.opacity = 0.8
         trace.marker.size = max(3.0, trace.marker.size - 1)
         trace.marker.line = dict(width=0.5, color="white")
+        trace.unselected = dict(marker=dict(opacity=0.8))  # a click must not fade the data
+        trace.selected = dict(marker=dict(opacity=1.0, size=14, color="#d62728"))
     logs = np.log10(np.maximum(np.asarray(values, dtype=np.float64), 1e-12))
     fig.add_trace(go.Heatmap(x=xs, y=ys, z=logs, colorscale="Viridis", zsmooth="best", hoverinfo="skip",
-                             colorbar=dict(title=colour_title, x=1.02, len=0.8), name="magnification"))
+                             colorbar=dict(title=dict(text=colour_title, side="top"), orientation="h", y=-0.3, len=0.7,
+                                           thickness=12),
+                             name="magnification"))
     gx, gy = np.meshgrid(xs, ys)
     fig.add_trace(go.Scattergl(
         x=gx.ravel(), y=gy.ravel(), mode="markers", name=PICK_TRACE, showlegend=False,
         customdata=np.stack([gx.ravel(), gy.ravel(), logs.ravel()], axis=1),
-        marker=dict(size=9, opacity=0.0, color="white"),
+        marker=dict(size=9, opacity=0.01, color="white"),  # invisible, yet plotly still hit-tests it
+        unselected=dict(marker=dict(opacity=0.01)),
+        selected=dict(marker=dict(opacity=1.0, size=16, color="#d62728")),  # the clicked spot shows in red
         hovertemplate="plane (%{x:.2f}, %{y:.2f})<br>log₁₀ magnification %{customdata[2]:.2f}<extra></extra>"))
     # heat map and pick grid go underneath the dots
     fig.data = (fig.data[-2], fig.data[-1], *fig.data[:-2])
@@ -41,7 +48,7 @@ def magnification_map(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, coords
         fig.add_trace(go.Scatter(x=[float(picked[0])], y=[float(picked[1])], mode="markers", name="picked",
                                  hoverinfo="skip", marker=dict(size=18, symbol="star", color="#d62728",
                                                                line=dict(color="white", width=1.5))))
-    fig.update_layout(uirevision=None, dragmode="select", legend=dict(x=1.15, title="label"))
+    fig.update_layout(uirevision=None, dragmode="pan", clickmode="event+select", legend=dict(title="label"))
     fig.update_xaxes(range=[float(xs[0]), float(xs[-1])])
     fig.update_yaxes(range=[float(ys[0]), float(ys[-1])])
     return fig

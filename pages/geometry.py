@@ -45,31 +45,30 @@ def plane_panel(which: str, active, active_dataset, title: str) -> None:
     plane = pca_projection(active, active_dataset)
     grid = magnification_grid(active, active_dataset, GRID)
     st.subheader(title)
+    chart, panel = st.columns([3, 2], gap="medium")
     fig = gfig.magnification_map(grid.xs, grid.ys, grid.values, plane.coords, active_dataset.data.labels,
                                  active_dataset.data.class_names, height=520)
-    event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points",), key=f"geo_map_{which}",
-                            config={"displayModeBar": False})
+    with chart:
+        event = st.plotly_chart(fig, on_select="rerun", selection_mode=("points",), key=f"geo_map_{which}",
+                                config={"displayModeBar": False})
     picked = gfig.picked_plane_point(event)
     if picked is not None:
         ss[PICKS[which]] = picked
     picked = ss.get(PICKS[which])
-    if picked is None:
-        st.info("Click anywhere on the map (a dot or an empty spot) to decode that point of the plane.",
-                icon=":material/ads_click:")
-        return
-    z = plane.to_latent(np.asarray(picked, dtype=np.float32))
-    decoded = decode_to_uint8(active.model, z)[0]
-    value = float(grid.values[np.abs(grid.ys - picked[1]).argmin(), np.abs(grid.xs - picked[0]).argmin()])
-    near, dist = nearest_neighbours(model_mu, z, k=4)
-    c1, c2 = st.columns([1, 2])
-    with c1:
+    with panel:
+        if picked is None:
+            st.info("Click anywhere on the map (a dot or an empty spot) to decode that point of the plane. "
+                    "Drag to pan, scroll to zoom.", icon=":material/ads_click:")
+            return
+        z = plane.to_latent(np.asarray(picked, dtype=np.float32))
+        decoded = decode_to_uint8(active.model, z)[0]
+        value = float(grid.values[np.abs(grid.ys - picked[1]).argmin(), np.abs(grid.xs - picked[0]).argmin()])
+        near, dist = nearest_neighbours(model_mu, z, k=4)
         show_image(decoded, f"decoded at ({picked[0]:.2f}, {picked[1]:.2f})", target=140)
         st.caption(f"magnification ≈ {value:.3g}; nearest data code {dist[0]:.2f} away in z")
-    with c2:
         show_gallery(to_uint8(active_dataset.data.images[near]),
-                     [f"#{i} ({label_text(active_dataset, int(i))})" for i in near], target=84, ncols=4)
+                     [f"#{i} ({label_text(active_dataset, int(i))})" for i in near], target=70, ncols=4)
         st.caption("The four data images whose codes are nearest to the decoded point.")
-
 
 plane_panel("vae", model, dataset, f"{model.label}: magnification over the PCA plane")
 ae = shipped_autoencoder() if model.key == DEFAULT_MODEL_KEY else None
