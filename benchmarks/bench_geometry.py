@@ -8,8 +8,10 @@
 
 The MNIST conv model: `--model FILE` uses an existing checkpoint; otherwise one is trained here with
 vae_core.training's defaults (VAEConfig() = conv, z = 16) under `--train-budget` seconds on the first 8,000 of
-the shared MNIST test images (../shared/data/mnist). Every figure is measured with 2 torch threads.
-Usage (repo root): python benchmarks/bench_geometry.py [--model FILE] [--train-budget S] [--quick]
+the shared MNIST test images (../shared/data/mnist). Figures are measured with `--threads` torch threads
+(default 1, as each app session runs: on a 2-core machine that other processes also use, 2 threads were up to
+10× slower than 1). Each line carries the 1-minute load average at the time.
+Usage (repo root): python benchmarks/bench_geometry.py [--model FILE] [--train-budget S] [--threads N] [--quick]
 """
 
 from __future__ import annotations
@@ -62,16 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", default=None, help="an MNIST-shaped checkpoint (default: train one here)")
     parser.add_argument("--train-budget", type=float, default=120.0, help="training seconds when no --model")
     parser.add_argument("--pairs", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads while measuring")
     parser.add_argument("--quick", action="store_true", help="20 s of training, 5 pairs")
     args = parser.parse_args(argv)
     if args.quick:
         args.train_budget, args.pairs = min(args.train_budget, 20.0), min(args.pairs, 5)
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
 
     shipped = load_checkpoint(DEFAULT_MODEL_PATH).model
     digits = load_dataset("digits")
     emit("magnification_grid64_ms_shipped", 1000 * timed_grid(shipped, pca_2d(encode(shipped, digits.images)[0]), 5),
-         "ms", load_average_1min=os.getloadavg()[0])
+         "ms", threads=args.threads,
+         load_average_1min=os.getloadavg()[0])
 
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
         sys.exit(f"MNIST files not found in {MNIST_DIR}")
@@ -85,10 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         source = (f"trained here: VAEConfig() defaults, {result.summary['epochs_run']} epochs in "
                   f"{args.train_budget:g} s, val −ELBO {result.summary['val_neg_elbo']:.1f}")
     model.eval()
-    torch.set_num_threads(2)  # training may have changed it
+    torch.set_num_threads(args.threads)  # training may have changed it
     mu, logvar = encode(model, mnist.images)
     emit("magnification_grid64_s_mnist_conv", timed_grid(model, pca_2d(mu), 3), "s", model=source,
-         load_average_1min=os.getloadavg()[0])
+         threads=args.threads, load_average_1min=os.getloadavg()[0])
 
     off_data = geo.off_data_scale(mu, logvar)
     rng = np.random.default_rng(0)
@@ -100,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         ratios.append(result.length / result.linear_length)
         image_ratios.append(result.image_length / result.linear_image_length)
     emit("geodesic_s_mnist_conv", statistics.median(seconds), "s", pairs=args.pairs, max_s=round(max(seconds), 3),
-         load_average_1min=os.getloadavg()[0])
+         steps=32, evaluations=geo.GEODESIC_EVALUATIONS, threads=args.threads, load_average_1min=os.getloadavg()[0])
     emit("geodesic_length_ratio_vs_linear_median", statistics.median(ratios), "ratio", pairs=args.pairs,
          min=round(min(ratios), 4), metric="decoder mean + off-data std")
     emit("geodesic_image_length_ratio_vs_linear_median", statistics.median(image_ratios), "ratio",

@@ -314,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
     gd.add_argument("--start", type=int, required=True, help="index of the first image")
     gd.add_argument("--end", type=int, required=True, help="index of the last image")
     gd.add_argument("--steps", type=int, default=32, help="points on each path, endpoints included")
-    gd.add_argument("--iterations", type=int, default=150, help="optimiser steps of the geodesic")
+    gd.add_argument("--iterations", type=int, default=60, help="energy evaluations of the geodesic optimiser")
     gd.add_argument("--seed", type=int, default=0)
     gd.add_argument("--out", default=None, help="optional .gif of the geodesic's decoded frames")
     gd.add_argument("--json", action="store_true", help="print one JSON object")

@@ -37,6 +37,7 @@ PATH_METHODS = (*INTERPOLATIONS, "geodesic")  # the paths the Interpolate page a
 MAX_GRID = 256  # magnification / density grids: at most 256 × 256 points
 MAX_GEODESIC_STEPS = 128
 MAX_ITERATIONS = 2000
+GEODESIC_EVALUATIONS = 60  # energy + gradient evaluations per geodesic (L-BFGS)
 OFF_DATA_SIGMA = 0.5  # per-pixel std far from the data: a pixel in [0, 1] we know nothing about
 OFF_DATA_QUANTILE = 0.02  # log q_ref: this quantile of log q at the encoded means (98 % of the data counts as "on")
 OFF_DATA_MARGIN = 3.0  # nats: s(z) is half-way up where q(z) is e³ ≈ 20× below q_ref (≈ 0 on the data)
@@ -359,14 +360,14 @@ class Geodesic:
 
 
 def geodesic(model: VAE, z_start: np.ndarray | torch.Tensor, z_end: np.ndarray | torch.Tensor, steps: int = 32,
-             off_data: OffDataScale | None = None, iterations: int = 150, lr: float | None = None,
-             seed: int = 0) -> Geodesic:
-    """Minimise the discrete curve energy Σ‖h(z_{i+1}) − h(z_i)‖² over the interior points (Adam), endpoints fixed.
+             off_data: OffDataScale | None = None, iterations: int = GEODESIC_EVALUATIONS, seed: int = 0) -> Geodesic:
+    """Minimise the discrete curve energy Σ‖h(z_{i+1}) − h(z_i)‖² over the interior points, endpoints fixed.
 
-    Starts on the straight line; a tiny seeded perturbation of the interior breaks the line's symmetry, so the
-    result is a function of (model, endpoints, steps, off_data, iterations, lr, seed). The path returned is the
-    iterate of least length in the metric minimised (the straight line is iterate 0), so it is never longer than
-    the straight line in that metric."""
+    L-BFGS with a strong-Wolfe line search, at most `iterations` evaluations of the energy and its gradient (on the
+    shipped model 40 of them reach the energy 150 Adam steps reach). Starts on the straight line; a tiny seeded
+    perturbation of the interior breaks the line's symmetry, so the result is a function of (model, endpoints,
+    steps, off_data, iterations, seed). The path returned is the evaluated path of least length in the metric
+    minimised (the straight line is evaluated first), so it is never longer than the straight line there."""
     t0 = time.perf_counter()
     steps = clamp_int(steps, 2, MAX_GEODESIC_STEPS, "steps")
     iterations = clamp_int(iterations, 0, MAX_ITERATIONS, "iterations") if steps > 2 else 0
@@ -379,33 +380,37 @@ def geodesic(model: VAE, z_start: np.ndarray | torch.Tensor, z_end: np.ndarray |
     z0, z1 = z0.to(device), z1.to(device)
     t = torch.linspace(0.0, 1.0, steps, device=device).unsqueeze(1)
     line = (1 - t) * z0 + t * z1  # (S, D)
-    span = float((z1 - z0).norm())
-    gen = torch.Generator().manual_seed(int(seed))
-    jitter = torch.randn(steps - 2, z0.numel(), generator=gen).to(device) * 1e-3 * max(span, 1e-3)
-    interior = (line[1:-1] + jitter).clone().requires_grad_(True)
-    opt = torch.optim.Adam([interior], lr=lr if lr is not None else 0.02 * max(span, 0.1))
-    best_path, best_length = line.detach().clone(), float(_steps(model, line, off_data).sum())
-    linear_length = best_length
-    for _ in range(iterations):
-        path = torch.cat([z0.unsqueeze(0), interior, z1.unsqueeze(0)])
-        step_lengths = _steps(model, path, off_data)
-        length = float(step_lengths.detach().sum())
-        if length < best_length:
-            best_length, best_path = length, path.detach().clone()
-        # autograd.grad, not backward(): the shared, read-only weights never get a .grad
-        (interior.grad,) = torch.autograd.grad((step_lengths ** 2).sum(), [interior])
-        opt.step()
     with torch.no_grad():
-        path = torch.cat([z0.unsqueeze(0), interior, z1.unsqueeze(0)])
-        length = float(_steps(model, path, off_data).sum())
-        if length < best_length:
-            best_length, best_path = length, path.clone()
-    best_path[0], best_path[-1] = z0, z1
+        linear_length = float(_steps(model, line, off_data).sum())
+    best = {"length": linear_length, "path": line.clone()}
+    if iterations > 0:
+        span = float((z1 - z0).norm())
+        gen = torch.Generator().manual_seed(int(seed))
+        jitter = torch.randn(steps - 2, z0.numel(), generator=gen).to(device) * 1e-3 * max(span, 1e-3)
+        interior = (line[1:-1] + jitter).clone().requires_grad_(True)
+        opt = torch.optim.LBFGS([interior], lr=1.0, max_iter=iterations, max_eval=iterations, history_size=20,
+                                tolerance_grad=1e-9, tolerance_change=1e-12, line_search_fn="strong_wolfe")
+
+        def energy() -> torch.Tensor:
+            """The curve energy of the current path; keeps the shortest path seen so far."""
+            path = torch.cat([z0.unsqueeze(0), interior, z1.unsqueeze(0)])
+            step_lengths = _steps(model, path, off_data)
+            length = float(step_lengths.detach().sum())
+            if length < best["length"]:
+                best["length"], best["path"] = length, path.detach().clone()
+            value = (step_lengths ** 2).sum()
+            # autograd.grad, not backward(): the shared, read-only weights never get a .grad
+            (interior.grad,) = torch.autograd.grad(value, [interior])
+            return value.detach()
+
+        opt.step(energy)
+    path = best["path"]
+    path[0], path[-1] = z0, z1
     return Geodesic(
-        path=best_path.cpu().numpy().astype(np.float32),
-        length=best_length,
-        image_length=curve_length(model, best_path),
-        energy=curve_energy(model, best_path, off_data),
+        path=path.cpu().numpy().astype(np.float32),
+        length=best["length"],
+        image_length=curve_length(model, path),
+        energy=curve_energy(model, path, off_data),
         linear_length=linear_length,
         linear_image_length=curve_length(model, line),
         iterations=iterations,
