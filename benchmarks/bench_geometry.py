@@ -1,8 +1,8 @@
 """Decoder-geometry speed and shape figures (JSON lines: name, value, unit).
 
-- magnification_grid64_ms_shipped: √det((JP)ᵀ(JP)) on a 64 × 64 grid over the PCA map plane, shipped MLP, digits.
+- magnification_grid64_ms_shipped: √det((JP)ᵀ(JP)) on a 64 × 64 grid over the PCA plane, shipped MLP.
 - magnification_grid64_s_mnist_conv: the same on the MNIST default conv model (z = 16).
-- geodesic_s_mnist_conv: one geodesic, 32 points, default iterations, on that model (median of the pairs timed).
+- geodesic_s_mnist_conv: one geodesic, 32 points, default evaluations (median over the pairs).
 - geodesic_length_ratio_vs_linear_median: geodesic length / straight-line length (both in the geodesic's
   metric) over 20 random pairs of MNIST test images; < 1 means shorter. Also the decoder-mean-only ratio.
 
@@ -11,7 +11,7 @@ vae_core.training's defaults (VAEConfig() = conv, z = 16) under `--train-budget`
 the shared MNIST test images (../shared/data/mnist). Figures are measured with `--threads` torch threads
 (default 1, as each app session runs: on a 2-core machine that other processes also use, 2 threads were up to
 10× slower than 1). Each line carries the 1-minute load average at the time.
-Usage (repo root): python benchmarks/bench_geometry.py [--model FILE] [--train-budget S] [--threads N] [--quick]
+Usage (repo root): python benchmarks/bench_geometry.py [--model FILE] [--train-budget S] [--threads N]
 """
 
 from __future__ import annotations
@@ -73,9 +73,13 @@ def main(argv: list[str] | None = None) -> int:
 
     shipped = load_checkpoint(DEFAULT_MODEL_PATH).model
     digits = load_dataset("digits")
-    emit("magnification_grid64_ms_shipped", 1000 * timed_grid(shipped, pca_2d(encode(shipped, digits.images)[0]), 5),
-         "ms", threads=args.threads,
-         load_average_1min=os.getloadavg()[0])
+    emit(
+        "magnification_grid64_ms_shipped",
+        1000 * timed_grid(shipped, pca_2d(encode(shipped, digits.images)[0]), 5),
+        "ms",
+        threads=args.threads,
+        load_average_1min=os.getloadavg()[0],
+    )
 
     if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
         sys.exit(f"MNIST files not found in {MNIST_DIR}")
@@ -86,13 +90,21 @@ def main(argv: list[str] | None = None) -> int:
         settings = TrainSettings(epochs=None, time_budget_s=args.train_budget, augment_shift=1, seed=0)
         result = fit(VAEConfig(input_shape=mnist.image_shape), mnist, settings)
         model = result.model
-        source = (f"trained here: VAEConfig() defaults, {result.summary['epochs_run']} epochs in "
-                  f"{args.train_budget:g} s, val −ELBO {result.summary['val_neg_elbo']:.1f}")
+        source = (
+            f"trained here: VAEConfig() defaults, {result.summary['epochs_run']} epochs in "
+            f"{args.train_budget:g} s, val −ELBO {result.summary['val_neg_elbo']:.1f}"
+        )
     model.eval()
     torch.set_num_threads(args.threads)  # training may have changed it
     mu, logvar = encode(model, mnist.images)
-    emit("magnification_grid64_s_mnist_conv", timed_grid(model, pca_2d(mu), 3), "s", model=source,
-         threads=args.threads, load_average_1min=os.getloadavg()[0])
+    emit(
+        "magnification_grid64_s_mnist_conv",
+        timed_grid(model, pca_2d(mu), 3),
+        "s",
+        model=source,
+        threads=args.threads,
+        load_average_1min=os.getloadavg()[0],
+    )
 
     off_data = geo.off_data_scale(mu, logvar)
     rng = np.random.default_rng(0)
@@ -103,12 +115,32 @@ def main(argv: list[str] | None = None) -> int:
         seconds.append(result.seconds)
         ratios.append(result.length / result.linear_length)
         image_ratios.append(result.image_length / result.linear_image_length)
-    emit("geodesic_s_mnist_conv", statistics.median(seconds), "s", pairs=args.pairs, max_s=round(max(seconds), 3),
-         steps=32, evaluations=geo.GEODESIC_EVALUATIONS, threads=args.threads, load_average_1min=os.getloadavg()[0])
-    emit("geodesic_length_ratio_vs_linear_median", statistics.median(ratios), "ratio", pairs=args.pairs,
-         min=round(min(ratios), 4), metric="decoder mean + off-data std")
-    emit("geodesic_image_length_ratio_vs_linear_median", statistics.median(image_ratios), "ratio",
-         pairs=args.pairs, metric="decoder mean only")
+    emit(
+        "geodesic_s_mnist_conv",
+        statistics.median(seconds),
+        "s",
+        pairs=args.pairs,
+        max_s=round(max(seconds), 3),
+        steps=32,
+        evaluations=geo.GEODESIC_EVALUATIONS,
+        threads=args.threads,
+        load_average_1min=os.getloadavg()[0],
+    )
+    emit(
+        "geodesic_length_ratio_vs_linear_median",
+        statistics.median(ratios),
+        "ratio",
+        pairs=args.pairs,
+        min=round(min(ratios), 4),
+        metric="decoder mean + off-data std",
+    )
+    emit(
+        "geodesic_image_length_ratio_vs_linear_median",
+        statistics.median(image_ratios),
+        "ratio",
+        pairs=args.pairs,
+        metric="decoder mean only",
+    )
     return 0
 
 

@@ -418,7 +418,7 @@ def finish_training() -> str | None:
     return key
 
 
-# ---------------------------------------------------------------- decoder geometry (Geometry and Interpolate pages)
+# ---------------------------------------------------------------- decoder geometry (Geometry, Interpolate)
 
 
 @st.cache_resource(max_entries=8, show_spinner="Measuring how the decoder stretches the map plane…")
@@ -452,10 +452,12 @@ def _geodesic(model_key: str, dataset_key: str, z_start: tuple, z_end: tuple, st
     """A geodesic between two codes, cached per (model, dataset, endpoints, steps)."""
     from vae_core.geometry import geodesic
 
-    return geodesic(_model, np.asarray(z_start, np.float32), np.asarray(z_end, np.float32), steps, off_data=_off_data)
+    start, end = np.asarray(z_start, np.float32), np.asarray(z_end, np.float32)
+    return geodesic(_model, start, end, steps, off_data=_off_data)
 
 
-def geodesic_between(model: ActiveModel, dataset: ActiveDataset, z_start: np.ndarray, z_end: np.ndarray, steps: int):
+def geodesic_between(model: ActiveModel, dataset: ActiveDataset, z_start: np.ndarray, z_end: np.ndarray,
+                     steps: int):
     """vae_core.geometry.Geodesic between two codes in the active pair's metric (cached)."""
     key = lambda z: tuple(float(v) for v in np.asarray(z, dtype=np.float32).reshape(-1))  # noqa: E731
     return _geodesic(model.key, dataset.key, key(z_start), key(z_end), int(steps), model.model,
@@ -464,7 +466,7 @@ def geodesic_between(model: ActiveModel, dataset: ActiveDataset, z_start: np.nda
 
 @st.cache_resource(max_entries=8, show_spinner="Comparing the aggregate posterior with the prior…")
 def _posterior_vs_prior(model_key: str, dataset_key: str, side: int, seed: int, _model, _pca, _mu, _logvar):
-    """Per-dimension densities, the plane density and the prior's holes, cached per (model, dataset, side, seed)."""
+    """Per-dimension densities, plane density and the prior's holes, per (model, dataset, side, seed)."""
     from vae_core.geometry import dimension_densities, plane_density, prior_holes
 
     return (dimension_densities(_mu, _logvar), plane_density(_pca, _mu, _logvar, side),

@@ -9,7 +9,8 @@ from vae_core.geometry import PATH_METHODS, path_stats
 from vae_core.images import fit_scale, gif_bytes, to_uint8
 
 from explorer_ui import figures, geometry_figures
-from explorer_ui.state import INTERP_END, INTERP_START, geodesic_between, latents, off_data_scale, pca_projection
+from explorer_ui.state import (INTERP_END, INTERP_START, geodesic_between, latents, off_data_scale,
+                               pca_projection)
 from explorer_ui.widgets import (MAP_PAGE, grid_picture, label_text, png_download, require_matching_pair,
                                  show_image, teaching_panel)
 from explorer_ui.routing import ensure_router
@@ -30,9 +31,9 @@ teaching_panel(
     r"\frac{\sin((1-t)\Omega)\, \hat z_0 + \sin(t\Omega)\, \hat z_1}{\sin \Omega}",
 )
 teaching_panel(
-    "Both are straight in z, but the decoder bends space (see the Geometry page): a **geodesic** is the path whose "
-    "decoded images change least, found by minimising the curve energy in image space with the ends fixed. Off the "
-    "data the decoder's pixels are given a growing uncertainty σ(z), so the shortest path stays where images are.",
+    "Both are straight in z, but the decoder bends space (see the Geometry page): a **geodesic** is the path "
+    "whose decoded images change least, found by minimising the curve energy in image space with the ends "
+    "fixed. Off the data the decoder's pixels get a growing uncertainty σ(z), so the path stays near images.",
     r"\min_{z_1,\dots,z_{S-2}} \sum_{i} \lVert h(z_{i+1}) - h(z_i) \rVert^2,\qquad "
     r"h(z) = \big[f(z),\ \sqrt{P}\,\sigma(z)\big]",
 )
@@ -58,7 +59,8 @@ source = st.segmented_control("Endpoints", list(SOURCES), format_func=SOURCES.ge
 
 c1, c2, c3 = st.columns([3, 2, 2])
 with c2:
-    method = st.radio("Path", list(PATH_METHODS), horizontal=True, key="interp_method", persist_state="session")
+    method = st.radio("Path", list(PATH_METHODS), horizontal=True, key="interp_method",
+                      persist_state="session")
 with c3:
     steps = st.slider("Steps", 2, 48, 10, key="interp_steps", persist_state="session")
 
@@ -118,8 +120,9 @@ with right:
 
 st.subheader("The three paths compared")
 off_data = off_data_scale(model, dataset)
-st.dataframe(geometry_figures.path_table([path_stats(model.model, p, name, off_data) for name, p in paths.items()]),
-             hide_index=True, key="interp_path_table")
-st.caption("Image-space length: Σ‖f(z_{i+1}) − f(z_i)‖ of the decoded means; the geodesic minimises it plus the "
-           "off-data term (its own metric, second column). Largest step: the biggest jump between two frames. "
-           "Frames' −ELBO: each decoded frame re-encoded and scored (nats; lower = more like the training images).")
+path_rows = [path_stats(model.model, p, name, off_data) for name, p in paths.items()]
+st.dataframe(geometry_figures.path_table(path_rows), hide_index=True, key="interp_path_table")
+st.caption("Image-space length: Σ‖f(z_{i+1}) − f(z_i)‖ of the decoded means; the geodesic minimises it plus "
+           "the off-data term (its own metric, next column). Largest step: the biggest jump between two "
+           "frames. Frames' −ELBO: each decoded frame re-encoded and scored (nats; lower = more like the "
+           "training images).")

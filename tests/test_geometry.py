@@ -1,5 +1,5 @@
-"""vae_core.geometry: the pull-back metric and magnification (closed forms), geodesics (endpoints, never longer
-than the straight line, seeded), and the aggregate posterior's densities and holes."""
+"""vae_core.geometry: the pull-back metric and magnification (closed forms), geodesics (endpoints, never
+longer than the straight line, seeded), the aggregate posterior's densities and holes; pages and CLI."""
 
 from __future__ import annotations
 
@@ -93,9 +93,11 @@ def test_curve_length_of_a_constant_path_is_zero_and_adds_up_along_a_path(shippe
     z = np.random.default_rng(0).normal(size=(5, 8)).astype(np.float32)
     assert geo.curve_length(shipped, np.repeat(z[:1], 4, 0)) == 0.0
     whole = geo.curve_length(shipped, z)
-    assert whole == pytest.approx(geo.curve_length(shipped, z[:3]) + geo.curve_length(shipped, z[2:]), rel=1e-5)
+    assert whole == pytest.approx(
+        geo.curve_length(shipped, z[:3]) + geo.curve_length(shipped, z[2:]), rel=1e-5
+    )
     steps = geo.curve_lengths(shipped, z)
-    assert geo.curve_energy(shipped, z) == pytest.approx(float((steps ** 2).sum()), rel=1e-6)
+    assert geo.curve_energy(shipped, z) == pytest.approx(float((steps**2).sum()), rel=1e-6)
 
 
 def test_geodesics_keep_their_endpoints_and_are_never_longer_than_the_straight_line(shipped, shipped_latents):
@@ -166,8 +168,25 @@ def test_cli_geodesic_prints_the_three_lengths_and_writes_a_gif(tmp_path, capsys
     from vae_core.cli import main
 
     out = tmp_path / "geo.gif"
-    code = main(["geodesic", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--start", "3", "--end", "17",
-                 "--steps", "12", "--iterations", "30", "--out", str(out), "--json"])
+    code = main(
+        [
+            "geodesic",
+            str(DEFAULT_MODEL_PATH),
+            "--dataset",
+            "digits",
+            "--start",
+            "3",
+            "--end",
+            "17",
+            "--steps",
+            "12",
+            "--iterations",
+            "30",
+            "--out",
+            str(out),
+            "--json",
+        ]
+    )
     assert code == 0
     report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     for key in ("linear_length", "spherical_length", "geodesic_length", "seconds", "geodesic_image_length"):
@@ -179,7 +198,10 @@ def test_cli_geodesic_prints_the_three_lengths_and_writes_a_gif(tmp_path, capsys
 def test_cli_geodesic_refuses_an_index_outside_the_dataset(capsys):
     from vae_core.cli import main
 
-    assert main(["geodesic", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--start", "0", "--end", "99999"]) == 2
+    assert (
+        main(["geodesic", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--start", "0", "--end", "99999"])
+        == 2
+    )
     assert "outside the dataset" in capsys.readouterr().err
 
 
@@ -204,7 +226,8 @@ def test_posterior_ellipses_are_centred_on_the_projected_mean_and_scale_with_sig
     pca = pca_2d(mu)
     one = geo.posterior_ellipse(pca, mu[4], logvar[4], 1.0)
     two = geo.posterior_ellipse(pca, mu[4], logvar[4], 2.0)
-    np.testing.assert_allclose(one.mean(0)[None], pca.coords[4:5], atol=1e-3)  # closed curve: its mean is the centre
+    # the curve is closed (last point = first): the other points average to the centre
+    np.testing.assert_allclose(one[:-1].mean(0)[None], pca.coords[4:5], atol=1e-3)
     np.testing.assert_allclose(two - pca.coords[4], 2 * (one - pca.coords[4]), atol=1e-4)
     # an isotropic unit posterior projects to the unit circle (orthonormal plane)
     unit = geo.posterior_ellipse(pca, pca.mean, np.zeros(8), 1.0)
@@ -225,8 +248,14 @@ def test_posterior_draws_are_seeded_and_spread_like_sigma(shipped, shipped_laten
 
 def _click(at, key, x, y):
     """Inject the plotly selection a click on the plane sends (a grid cell's point: x, y, no row index)."""
-    at.session_state[key] = {"selection": {"points": [{"x": x, "y": y, "curve_number": 1, "point_index": 0}],
-                                           "point_indices": [0], "box": [], "lasso": []}}
+    at.session_state[key] = {
+        "selection": {
+            "points": [{"x": x, "y": y, "curve_number": 1, "point_index": 0}],
+            "point_indices": [0],
+            "box": [],
+            "lasso": [],
+        }
+    }
     at.run()
 
 
@@ -254,9 +283,8 @@ def test_geometry_page_renders_every_view_and_decodes_a_click_on_an_empty_spot()
 
 @pytest.mark.usefixtures("app_router")
 def test_interpolate_page_draws_the_geodesic_beside_the_straight_paths_and_compares_them(media):
-    from PIL import Image
-
     from app_helpers import assert_clean, download_url, goto, image_urls, start_app
+    from PIL import Image
 
     at = goto(start_app(), "interpolate")
     at.slider(key="interp_steps").set_value(8).run()

@@ -1,4 +1,5 @@
-"""Command line: `python -m vae_core {train,evaluate,sample,encode,project,interpolate,geodesic,magnification,info} ...`."""
+"""Command line: `python -m vae_core {train,evaluate,sample,encode,project,interpolate,geodesic,magnification,
+info} ...`."""
 
 from __future__ import annotations
 
@@ -164,7 +165,7 @@ def _interpolate(args: argparse.Namespace) -> int:
 
 
 def _geodesic(args: argparse.Namespace) -> int:
-    """Compare the linear, spherical and geodesic paths between two dataset images; write the geodesic's GIF."""
+    """Compare linear, spherical and geodesic paths between two dataset images; write the geodesic's GIF."""
     import time
 
     from . import geometry
@@ -182,7 +183,8 @@ def _geodesic(args: argparse.Namespace) -> int:
     result = geometry.geodesic(ckpt.model, mu[args.start], mu[args.end], args.steps, off_data=off_data,
                                iterations=args.iterations, seed=args.seed)
     seconds = time.perf_counter() - started
-    report = {"start": args.start, "end": args.end, "steps": len(result.path), "iterations": result.iterations,
+    report = {"start": args.start, "end": args.end, "steps": len(result.path),
+              "iterations": result.iterations,
               "seconds": round(seconds, 3), "metric": "decoder mean + off-data std (vae_core.geometry)"}
     for method in geometry.PATH_METHODS:
         path = result.path if method == "geodesic" else geometry.latent_path(
@@ -201,13 +203,14 @@ def _geodesic(args: argparse.Namespace) -> int:
     else:
         for method in geometry.PATH_METHODS:
             print(f"{method:>9}: length {report[f'{method}_length']:.3f} (decoder mean alone "
-                  f"{report[f'{method}_image_length']:.3f}), largest step {report[f'{method}_largest_step']:.3f}")
+                  f"{report[f'{method}_image_length']:.3f}), "
+                  f"largest step {report[f'{method}_largest_step']:.3f}")
         print(f"geodesic found in {seconds:.2f} s")
     return 0
 
 
 def _magnification(args: argparse.Namespace) -> int:
-    """Write the magnification factor over the latent map's PCA plane as a heat-map PNG (data dots in white)."""
+    """Write the magnification over the latent map's PCA plane as a heat-map PNG (data dots in white)."""
     from . import geometry
     from .projection import pca_2d
 
@@ -221,8 +224,9 @@ def _magnification(args: argparse.Namespace) -> int:
     scale = max(1, 512 // side)
     picture = upscale(geometry.heat_rgb(grid.values)[::-1], scale)  # row 0 = top = largest y
     span_x, span_y = grid.xs[-1] - grid.xs[0], grid.ys[-1] - grid.ys[0]
-    cols = np.clip(((pca.coords[:, 0] - grid.xs[0]) / span_x * (side * scale - 1)).round().astype(int), 0, side * scale - 1)
-    rows = np.clip(((grid.ys[-1] - pca.coords[:, 1]) / span_y * (side * scale - 1)).round().astype(int), 0, side * scale - 1)
+    last = side * scale - 1
+    cols = np.clip(((pca.coords[:, 0] - grid.xs[0]) / span_x * last).round().astype(int), 0, last)
+    rows = np.clip(((grid.ys[-1] - pca.coords[:, 1]) / span_y * last).round().astype(int), 0, last)
     picture[rows, cols] = 255
     _write_image(Path(args.out), picture)
     print(json.dumps({"out": args.out, "grid": side, "min": float(grid.values.min()),
@@ -320,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     gd.add_argument("--json", action="store_true", help="print one JSON object")
     gd.set_defaults(func=_geodesic)
 
-    mg = sub.add_parser("magnification", help="heat map of the decoder's magnification over the PCA map plane",
+    mg = sub.add_parser("magnification", help="heat map of the decoder's magnification over the PCA plane",
                         epilog=DATASET_SPECS_HELP, formatter_class=raw)
     mg.add_argument("checkpoint", nargs="?", default=str(DEFAULT_MODEL_PATH))
     mg.add_argument("--dataset", default="digits")

@@ -39,7 +39,9 @@ MAX_GEODESIC_STEPS = 128
 MAX_ITERATIONS = 2000
 GEODESIC_EVALUATIONS = 60  # energy + gradient evaluations per geodesic (L-BFGS)
 OFF_DATA_SIGMA = 0.5  # per-pixel std far from the data: a pixel in [0, 1] we know nothing about
-OFF_DATA_QUANTILE = 0.02  # log q_ref: this quantile of log q at the encoded means (98 % of the data counts as "on")
+OFF_DATA_QUANTILE = (
+    0.02  # log q_ref: this quantile of log q at the encoded means (98 % of the data counts as "on")
+)
 OFF_DATA_MARGIN = 3.0  # nats: s(z) is half-way up where q(z) is e³ ≈ 20× below q_ref (≈ 0 on the data)
 OFF_DATA_TEMPERATURE = 1.0  # nats: how sharply s(z) switches on as log q(z) falls below that
 MAX_COMPONENTS = 1024  # aggregate-posterior components kept for densities evaluated inside an optimiser
@@ -49,7 +51,7 @@ DecoderFn = Callable[[torch.Tensor], torch.Tensor]
 
 
 def decoder_mean(model: VAE | DecoderFn) -> DecoderFn:
-    """f(z): latents (N, D) → flattened decoder-mean images (N, P) in [0, 1] (any other callable is used as f)."""
+    """f(z): latents (N, D) → flattened decoder-mean images (N, P) in [0, 1]; a callable is used as f."""
     if isinstance(model, VAE):
         return lambda z: model.decode(z).flatten(1)
     return lambda z: model(z).flatten(1)
@@ -65,8 +67,9 @@ def _device(model: VAE | DecoderFn) -> torch.device:
 
 def _as_latents(z: np.ndarray | torch.Tensor, latent_dim: int) -> torch.Tensor:
     """A float32 (N, D) tensor from latents; ValueError for the wrong size, NaN or inf."""
-    z = torch.as_tensor(np.asarray(z, dtype=np.float32) if not isinstance(z, torch.Tensor) else z,
-                        dtype=torch.float32)
+    z = torch.as_tensor(
+        np.asarray(z, dtype=np.float32) if not isinstance(z, torch.Tensor) else z, dtype=torch.float32
+    )
     if z.ndim == 1:
         z = z.unsqueeze(0)
     if z.ndim != 2 or z.shape[1] != latent_dim:
@@ -84,7 +87,7 @@ def jacobian_along(f: DecoderFn, z: torch.Tensor, directions: torch.Tensor) -> t
 
 
 def pullback_metric(model: VAE | DecoderFn, z: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """G(z) = J(z)ᵀ J(z) of the decoder mean at each latent point: (N, D, D), symmetric positive semi-definite."""
+    """G(z) = J(z)ᵀ J(z) of the decoder mean at each latent point: (N, D, D), symmetric PSD."""
     z = torch.as_tensor(np.asarray(z, dtype=np.float32)) if not isinstance(z, torch.Tensor) else z
     latent_dim = model.config.latent_dim if isinstance(model, VAE) else z.shape[-1]
     z = _as_latents(z, latent_dim).to(_device(model))
@@ -100,8 +103,9 @@ def magnification(model: VAE | DecoderFn, z: np.ndarray | torch.Tensor) -> np.nd
     return torch.where(sign > 0, torch.exp(0.5 * logdet), torch.zeros_like(logdet)).numpy()
 
 
-def plane_magnification(model: VAE | DecoderFn, z: np.ndarray | torch.Tensor, basis: np.ndarray,
-                        batch_size: int = 1024) -> np.ndarray:
+def plane_magnification(
+    model: VAE | DecoderFn, z: np.ndarray | torch.Tensor, basis: np.ndarray, batch_size: int = 1024
+) -> np.ndarray:
     """√det((JP)ᵀ(JP)) at each latent point (N,): the metric restricted to the plane spanned by basis (2, D).
 
     Two JVPs per point (one per plane direction), batched over points; the 2 × 2 Gram determinant is
@@ -115,7 +119,7 @@ def plane_magnification(model: VAE | DecoderFn, z: np.ndarray | torch.Tensor, ba
     batch_size = clamp_int(batch_size, 1, 65_536, "batch size")
     out = []
     for i in range(0, len(z), batch_size):
-        a, b = jacobian_along(f, z[i:i + batch_size].to(device), basis_t.to(device)).double()
+        a, b = jacobian_along(f, z[i : i + batch_size].to(device), basis_t.to(device)).double()
         aa, bb, ab = (a * a).sum(1), (b * b).sum(1), (a * b).sum(1)
         out.append(torch.sqrt(torch.clamp(aa * bb - ab * ab, min=0.0)).cpu())
     return torch.cat(out).numpy() if out else np.zeros(0)
@@ -123,7 +127,7 @@ def plane_magnification(model: VAE | DecoderFn, z: np.ndarray | torch.Tensor, ba
 
 @dataclass(frozen=True)
 class PlaneGrid:
-    """A side × side grid over a map plane: axis values and, per cell, a value (rows follow ys, columns xs)."""
+    """A side × side grid over a map plane: axis values and a value per cell (rows ys, columns xs)."""
 
     xs: np.ndarray  # (side,) ascending plane x
     ys: np.ndarray  # (side,) ascending plane y
@@ -151,14 +155,20 @@ def plane_extent(coords: np.ndarray, margin: float = 0.08) -> tuple[tuple[float,
     return (float(lo[0]), float(hi[0])), (float(lo[1]), float(hi[1]))
 
 
-def _axes(extent: tuple[tuple[float, float], tuple[float, float]], side: int) -> tuple[np.ndarray, np.ndarray]:
+def _axes(
+    extent: tuple[tuple[float, float], tuple[float, float]], side: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Evenly spaced x and y axis values over an extent."""
     (x0, x1), (y0, y1) = extent
     return np.linspace(x0, x1, side, dtype=np.float32), np.linspace(y0, y1, side, dtype=np.float32)
 
 
-def magnification_grid(model: VAE, pca: PCAProjection, side: int = 64,
-                       extent: tuple[tuple[float, float], tuple[float, float]] | None = None) -> PlaneGrid:
+def magnification_grid(
+    model: VAE,
+    pca: PCAProjection,
+    side: int = 64,
+    extent: tuple[tuple[float, float], tuple[float, float]] | None = None,
+) -> PlaneGrid:
     """√det((JP)ᵀ(JP)) on a side × side grid over the PCA map plane (plane → z = mean + xy·P)."""
     side = clamp_int(side, 2, MAX_GRID, "grid side")
     xs, ys = _axes(extent or plane_extent(pca.coords), side)
@@ -172,7 +182,7 @@ def magnification_grid(model: VAE, pca: PCAProjection, side: int = 64,
 
 @dataclass(frozen=True)
 class AggregatePosterior:
-    """q(z) = mean_n N(z; μ_n, diag σ_n²): the mixture of the encoded posteriors (or a seeded subset of them)."""
+    """q(z) = mean_n N(z; μ_n, diag σ_n²): the mixture of the encoded posteriors (or a seeded subset)."""
 
     means: torch.Tensor  # (M, D)
     logvars: torch.Tensor  # (M, D)
@@ -180,27 +190,34 @@ class AggregatePosterior:
     def log_density(self, z: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
         """log q(z) for latents (N, D), differentiable in z."""
         inv_var = torch.exp(-self.logvars)  # (M, D)
-        const = -0.5 * (self.logvars.sum(1) + self.means.shape[1] * LOG_2PI) - math.log(len(self.means))  # (M,)
+        const = -0.5 * (self.logvars.sum(1) + self.means.shape[1] * LOG_2PI) - math.log(
+            len(self.means)
+        )  # (M,)
         parts = []
         for i in range(0, len(z), chunk):
-            zc = z[i:i + chunk]
+            zc = z[i : i + chunk]
             sq = ((zc.unsqueeze(1) - self.means.unsqueeze(0)) ** 2 * inv_var.unsqueeze(0)).sum(2)  # (n, M)
             parts.append(torch.logsumexp(const.unsqueeze(0) - 0.5 * sq, dim=1))
         return torch.cat(parts) if parts else z.new_zeros(0)
 
 
-def aggregate_posterior(latent_means: np.ndarray, latent_logvars: np.ndarray,
-                        max_components: int | None = None, seed: int = 0) -> AggregatePosterior:
-    """The aggregate posterior of encoded (μ, log σ²) (N, D) each; at most max_components of them (seeded pick)."""
+def aggregate_posterior(
+    latent_means: np.ndarray, latent_logvars: np.ndarray, max_components: int | None = None, seed: int = 0
+) -> AggregatePosterior:
+    """The aggregate posterior of encoded (μ, log σ²) (N, D) each; at most max_components (seeded pick)."""
     means = np.asarray(latent_means, dtype=np.float32)
     logvars = np.asarray(latent_logvars, dtype=np.float32)
     if means.ndim != 2 or means.shape != logvars.shape or len(means) == 0:
-        raise ValueError(f"posterior means and log-variances must be two (N, D) arrays, got {means.shape} "
-                         f"and {logvars.shape}")
+        raise ValueError(
+            f"posterior means and log-variances must be two (N, D) arrays, got {means.shape} "
+            f"and {logvars.shape}"
+        )
     if not (np.isfinite(means).all() and np.isfinite(logvars).all()):
         raise ValueError("posterior means or log-variances contain NaN or infinite values")
     if max_components is not None and len(means) > max_components:
-        keep = np.sort(np.random.default_rng(seed).choice(len(means), size=int(max_components), replace=False))
+        keep = np.sort(
+            np.random.default_rng(seed).choice(len(means), size=int(max_components), replace=False)
+        )
         means, logvars = means[keep], logvars[keep]
     logvars = np.clip(logvars, -12.0, 8.0)  # a plain autoencoder's σ can collapse to 0; keep densities finite
     return AggregatePosterior(torch.from_numpy(means), torch.from_numpy(logvars))
@@ -215,22 +232,28 @@ class DimensionDensities:
     prior: np.ndarray  # (G,) standard normal density
 
 
-def dimension_densities(latent_means: np.ndarray, latent_logvars: np.ndarray, points: int = 161,
-                        limit: float = 4.0) -> DimensionDensities:
-    """Marginal aggregate-posterior density of each dimension, q_d(x) = mean_n N(x; μ_nd, σ_nd²), on [−limit, limit]."""
+def dimension_densities(
+    latent_means: np.ndarray, latent_logvars: np.ndarray, points: int = 161, limit: float = 4.0
+) -> DimensionDensities:
+    """Each dimension's aggregate-posterior density q_d(x) = mean_n N(x; μ_nd, σ_nd²) on [−limit, limit]."""
     post = aggregate_posterior(latent_means, latent_logvars)
     grid = np.linspace(-limit, limit, clamp_int(points, 3, 2001, "points"))
     mu, sd = post.means.double().numpy(), np.exp(0.5 * post.logvars.double().numpy())  # (N, D)
     dens = np.zeros((mu.shape[1], len(grid)))
     for i in range(0, len(mu), 2048):
-        m, s = mu[i:i + 2048, :, None], sd[i:i + 2048, :, None]
+        m, s = mu[i : i + 2048, :, None], sd[i : i + 2048, :, None]
         dens += (np.exp(-0.5 * ((grid - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))).sum(0)
-    prior = np.exp(-0.5 * grid ** 2) / math.sqrt(2 * math.pi)
+    prior = np.exp(-0.5 * grid**2) / math.sqrt(2 * math.pi)
     return DimensionDensities(grid, dens / len(mu), prior)
 
 
-def plane_density(pca: PCAProjection, latent_means: np.ndarray, latent_logvars: np.ndarray,
-                  side: int = 64, extent: tuple[tuple[float, float], tuple[float, float]] | None = None) -> PlaneGrid:
+def plane_density(
+    pca: PCAProjection,
+    latent_means: np.ndarray,
+    latent_logvars: np.ndarray,
+    side: int = 64,
+    extent: tuple[tuple[float, float], tuple[float, float]] | None = None,
+) -> PlaneGrid:
     """The aggregate posterior projected onto the map plane: a mixture of 2-d Gaussians N(P(μ−m), P Σ Pᵀ).
 
     The default extent covers every component to ±4 of its own spread, so values·cell_area sums to ~1."""
@@ -241,20 +264,22 @@ def plane_density(pca: PCAProjection, latent_means: np.ndarray, latent_logvars: 
     cxx, cyy = var @ (comp[0] ** 2), var @ (comp[1] ** 2)
     cxy = var @ (comp[0] * comp[1])
     cxx, cyy = cxx + 1e-9, cyy + 1e-9
-    det = cxx * cyy - cxy ** 2
+    det = cxx * cyy - cxy**2
     if extent is None:
         sx, sy = 4 * np.sqrt(cxx), 4 * np.sqrt(cyy)
-        extent = ((float((centres[:, 0] - sx).min()), float((centres[:, 0] + sx).max())),
-                  (float((centres[:, 1] - sy).min()), float((centres[:, 1] + sy).max())))
+        extent = (
+            (float((centres[:, 0] - sx).min()), float((centres[:, 0] + sx).max())),
+            (float((centres[:, 1] - sy).min()), float((centres[:, 1] + sy).max())),
+        )
     side = clamp_int(side, 2, MAX_GRID, "grid side")
     xs, ys = _axes(extent, side)
     pts = PlaneGrid(xs, ys, np.zeros((side, side))).points().astype(np.float64)
     dens = np.zeros(len(pts))
     for i in range(0, len(centres), 1024):
-        dx = pts[:, None, 0] - centres[None, i:i + 1024, 0]
-        dy = pts[:, None, 1] - centres[None, i:i + 1024, 1]
-        a, b, c, d = cxx[i:i + 1024], cyy[i:i + 1024], cxy[i:i + 1024], det[i:i + 1024]
-        quad = (b * dx ** 2 - 2 * c * dx * dy + a * dy ** 2) / d
+        dx = pts[:, None, 0] - centres[None, i : i + 1024, 0]
+        dy = pts[:, None, 1] - centres[None, i : i + 1024, 1]
+        a, b, c, d = cxx[i : i + 1024], cyy[i : i + 1024], cxy[i : i + 1024], det[i : i + 1024]
+        quad = (b * dx**2 - 2 * c * dx * dy + a * dy**2) / d
         dens += (np.exp(-0.5 * quad) / (2 * math.pi * np.sqrt(d))).sum(1)
     return PlaneGrid(xs, ys, (dens / len(centres)).reshape(side, side))
 
@@ -272,9 +297,15 @@ class PriorHoles:
     draws_log_q: np.ndarray  # (n_draws,) log q of every prior draw, for a histogram
 
 
-def prior_holes(model: VAE, latent_means: np.ndarray, latent_logvars: np.ndarray, k: int = 8,
-                n_draws: int = 1024, seed: int = 0) -> PriorHoles:
-    """Draw z ~ N(0, I), rank the draws by log q(z) of the aggregate posterior, decode the k lowest and k typical."""
+def prior_holes(
+    model: VAE,
+    latent_means: np.ndarray,
+    latent_logvars: np.ndarray,
+    k: int = 8,
+    n_draws: int = 1024,
+    seed: int = 0,
+) -> PriorHoles:
+    """Draw z ~ N(0, I), rank them by aggregate-posterior log q(z), decode the k lowest and k typical."""
     k = clamp_int(k, 1, 64, "number of holes")
     post = aggregate_posterior(latent_means, latent_logvars)
     draws = sample_latents(n_draws, model.config.latent_dim, 1.0, seed)
@@ -282,8 +313,15 @@ def prior_holes(model: VAE, latent_means: np.ndarray, latent_logvars: np.ndarray
         log_q = post.log_density(draws).numpy()
     order = np.argsort(log_q, kind="stable")[:k]
     holes, typical = draws[order], draws[:k]
-    return PriorHoles(holes.numpy(), log_q[order], decode_to_uint8(model, holes),
-                      typical.numpy(), log_q[:k], decode_to_uint8(model, typical), log_q)
+    return PriorHoles(
+        holes.numpy(),
+        log_q[order],
+        decode_to_uint8(model, holes),
+        typical.numpy(),
+        log_q[:k],
+        decode_to_uint8(model, typical),
+        log_q,
+    )
 
 
 # ---------------------------------------------------------------- curves and geodesics
@@ -291,7 +329,7 @@ def prior_holes(model: VAE, latent_means: np.ndarray, latent_logvars: np.ndarray
 
 @dataclass(frozen=True)
 class OffDataScale:
-    """s(z) = σ_max · sigmoid((log q_ref − margin − log q(z)) / τ): the per-pixel std that grows off the data."""
+    """s(z) = σ_max · sigmoid((log q_ref − margin − log q(z)) / τ): the pixel std that grows off the data."""
 
     posterior: AggregatePosterior
     log_q_ref: float
@@ -305,8 +343,9 @@ class OffDataScale:
         return self.sigma_max * torch.sigmoid(gap / self.temperature)
 
 
-def off_data_scale(latent_means: np.ndarray, latent_logvars: np.ndarray, seed: int = 0,
-                   max_components: int = MAX_COMPONENTS) -> OffDataScale:
+def off_data_scale(
+    latent_means: np.ndarray, latent_logvars: np.ndarray, seed: int = 0, max_components: int = MAX_COMPONENTS
+) -> OffDataScale:
     """The off-data std built from encoded posteriors; log q_ref is a low quantile of log q at the means."""
     post = aggregate_posterior(latent_means, latent_logvars, max_components=max_components, seed=seed)
     with torch.no_grad():
@@ -315,7 +354,7 @@ def off_data_scale(latent_means: np.ndarray, latent_logvars: np.ndarray, seed: i
 
 
 def embed(model: VAE, path: torch.Tensor, off_data: OffDataScale | None = None) -> torch.Tensor:
-    """h(z) = [f(z), √P · s(z)] (or f(z) alone without off_data), (S, P[+1]): the space lengths are measured in."""
+    """h(z) = [f(z), √P · s(z)] (or f(z) alone without off_data), (S, P[+1]): where lengths are measured."""
     images = decoder_mean(model)(path)
     if off_data is None:
         return images
@@ -328,7 +367,9 @@ def _steps(model: VAE, path: torch.Tensor, off_data: OffDataScale | None) -> tor
     return (h[1:] - h[:-1]).norm(dim=1)
 
 
-def curve_lengths(model: VAE, path: np.ndarray | torch.Tensor, off_data: OffDataScale | None = None) -> np.ndarray:
+def curve_lengths(
+    model: VAE, path: np.ndarray | torch.Tensor, off_data: OffDataScale | None = None
+) -> np.ndarray:
     """Per-step image-space distances ‖h(z_{i+1}) − h(z_i)‖ along a latent path (S, D), (S − 1,)."""
     path = _as_latents(path, model.config.latent_dim)
     with torch.no_grad():
@@ -359,23 +400,33 @@ class Geodesic:
     seconds: float
 
 
-def geodesic(model: VAE, z_start: np.ndarray | torch.Tensor, z_end: np.ndarray | torch.Tensor, steps: int = 32,
-             off_data: OffDataScale | None = None, iterations: int = GEODESIC_EVALUATIONS, seed: int = 0) -> Geodesic:
+def geodesic(
+    model: VAE,
+    z_start: np.ndarray | torch.Tensor,
+    z_end: np.ndarray | torch.Tensor,
+    steps: int = 32,
+    off_data: OffDataScale | None = None,
+    iterations: int = GEODESIC_EVALUATIONS,
+    seed: int = 0,
+) -> Geodesic:
     """Minimise the discrete curve energy Σ‖h(z_{i+1}) − h(z_i)‖² over the interior points, endpoints fixed.
 
-    L-BFGS with a strong-Wolfe line search, at most `iterations` evaluations of the energy and its gradient (on the
-    shipped model 40 of them reach the energy 150 Adam steps reach). Starts on the straight line; a tiny seeded
-    perturbation of the interior breaks the line's symmetry, so the result is a function of (model, endpoints,
-    steps, off_data, iterations, seed). The path returned is the evaluated path of least length in the metric
-    minimised (the straight line is evaluated first), so it is never longer than the straight line there."""
+    L-BFGS with a strong-Wolfe line search, at most `iterations` evaluations of the energy and its
+    gradient (on the shipped model 40 of them reach the energy 150 Adam steps reach). Starts on the straight
+    line; a tiny seeded perturbation of the interior breaks the line's symmetry, so the result is a function
+    of (model, endpoints, steps, off_data, iterations, seed). The path returned is the evaluated path of least
+    length in the metric minimised (the straight line is evaluated first), so it is never longer than the
+    straight line there."""
     t0 = time.perf_counter()
     steps = clamp_int(steps, 2, MAX_GEODESIC_STEPS, "steps")
     iterations = clamp_int(iterations, 0, MAX_ITERATIONS, "iterations") if steps > 2 else 0
     z0 = _latent_vector(z_start, "start point")
     z1 = _latent_vector(z_end, "end point")
     if z0.numel() != model.config.latent_dim or z1.numel() != model.config.latent_dim:
-        raise ValueError(f"endpoints must have {model.config.latent_dim} values for this model, "
-                         f"got {z0.numel()} and {z1.numel()}")
+        raise ValueError(
+            f"endpoints must have {model.config.latent_dim} values for this model, "
+            f"got {z0.numel()} and {z1.numel()}"
+        )
     device = model.device
     z0, z1 = z0.to(device), z1.to(device)
     t = torch.linspace(0.0, 1.0, steps, device=device).unsqueeze(1)
@@ -388,8 +439,16 @@ def geodesic(model: VAE, z_start: np.ndarray | torch.Tensor, z_end: np.ndarray |
         gen = torch.Generator().manual_seed(int(seed))
         jitter = torch.randn(steps - 2, z0.numel(), generator=gen).to(device) * 1e-3 * max(span, 1e-3)
         interior = (line[1:-1] + jitter).clone().requires_grad_(True)
-        opt = torch.optim.LBFGS([interior], lr=1.0, max_iter=iterations, max_eval=iterations, history_size=20,
-                                tolerance_grad=1e-9, tolerance_change=1e-12, line_search_fn="strong_wolfe")
+        opt = torch.optim.LBFGS(
+            [interior],
+            lr=1.0,
+            max_iter=iterations,
+            max_eval=iterations,
+            history_size=20,
+            tolerance_grad=1e-9,
+            tolerance_change=1e-12,
+            line_search_fn="strong_wolfe",
+        )
 
         def energy() -> torch.Tensor:
             """The curve energy of the current path; keeps the shortest path seen so far."""
@@ -398,7 +457,7 @@ def geodesic(model: VAE, z_start: np.ndarray | torch.Tensor, z_end: np.ndarray |
             length = float(step_lengths.detach().sum())
             if length < best["length"]:
                 best["length"], best["path"] = length, path.detach().clone()
-            value = (step_lengths ** 2).sum()
+            value = (step_lengths**2).sum()
             # autograd.grad, not backward(): the shared, read-only weights never get a .grad
             (interior.grad,) = torch.autograd.grad(value, [interior])
             return value.detach()
@@ -421,8 +480,15 @@ def geodesic(model: VAE, z_start: np.ndarray | torch.Tensor, z_end: np.ndarray |
 # ---------------------------------------------------------------- comparing paths
 
 
-def latent_path(model: VAE, z_start: np.ndarray, z_end: np.ndarray, steps: int, method: str,
-                off_data: OffDataScale | None = None, seed: int = 0) -> np.ndarray:
+def latent_path(
+    model: VAE,
+    z_start: np.ndarray,
+    z_end: np.ndarray,
+    steps: int,
+    method: str,
+    off_data: OffDataScale | None = None,
+    seed: int = 0,
+) -> np.ndarray:
     """`steps` codes from z_start to z_end (both included): linear, spherical or geodesic, (S, D) float32."""
     if method not in PATH_METHODS:
         raise ValueError(f"path must be one of {PATH_METHODS}, got {method!r}")
@@ -441,7 +507,9 @@ class PathStats:
     length: float  # in the geodesic's metric (decoder mean + off-data std); the decoder mean alone without it
     image_length: float  # decoder-mean image-space length Σ‖f(z_{i+1}) − f(z_i)‖
     largest_step: float  # the biggest single decoder-mean step: how jumpy the path is
-    frames_neg_elbo: float  # mean −ELBO (nats) of the decoded frames re-encoded: are the frames plausible images?
+    frames_neg_elbo: (
+        float  # mean −ELBO (nats) of the decoded frames re-encoded: are the frames plausible images?
+    )
 
 
 def path_stats(model: VAE, path: np.ndarray, method: str, off_data: OffDataScale | None = None) -> PathStats:
@@ -455,12 +523,14 @@ def path_stats(model: VAE, path: np.ndarray, method: str, off_data: OffDataScale
 
 
 def heat_rgb(values: np.ndarray, log: bool = True) -> np.ndarray:
-    """A (H, W) array as a (H, W, 3) uint8 picture (dark blue → yellow), log-scaled by default; row 0 at the top."""
+    """A (H, W) array as a (H, W, 3) uint8 picture (dark blue → yellow), log-scaled by default."""
     v = np.asarray(values, dtype=np.float64)
     v = np.log10(np.maximum(v, 1e-12)) if log else v
     lo, hi = np.nanpercentile(v, 1), np.nanpercentile(v, 99)
     t = np.clip((v - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
-    anchors = np.array([[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float64)
+    anchors = np.array(
+        [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]], dtype=np.float64
+    )
     pos = t * (len(anchors) - 1)
     i = np.minimum(pos.astype(int), len(anchors) - 2)
     frac = (pos - i)[..., None]
@@ -470,21 +540,25 @@ def heat_rgb(values: np.ndarray, log: bool = True) -> np.ndarray:
 # ---------------------------------------------------------------- posterior clouds
 
 
-def posterior_ellipse(pca: PCAProjection, mean: np.ndarray, logvar: np.ndarray, n_sigma: float = 1.0,
-                      points: int = 60) -> np.ndarray:
-    """The n_sigma contour of q(z|x) = N(μ, diag σ²) projected onto the map plane: a closed ellipse (points + 1, 2)."""
+def posterior_ellipse(
+    pca: PCAProjection, mean: np.ndarray, logvar: np.ndarray, n_sigma: float = 1.0, points: int = 60
+) -> np.ndarray:
+    """The n_sigma contour of q(z|x) = N(μ, diag σ²) on the map plane: a closed ellipse (points + 1, 2)."""
     comp = pca.components.astype(np.float64)
     centre = (np.asarray(mean, dtype=np.float64) - pca.mean) @ comp.T
     cov = comp @ np.diag(np.exp(np.asarray(logvar, dtype=np.float64))) @ comp.T  # P Σ Pᵀ, (2, 2)
     eigenvalues, eigenvectors = np.linalg.eigh(cov)
     angle = np.linspace(0.0, 2 * np.pi, clamp_int(points, 8, 720, "points") + 1)
     circle = np.stack([np.cos(angle), np.sin(angle)], axis=1)
-    return (centre + n_sigma * (circle * np.sqrt(np.maximum(eigenvalues, 0.0))) @ eigenvectors.T).astype(np.float32)
+    return (centre + n_sigma * (circle * np.sqrt(np.maximum(eigenvalues, 0.0))) @ eigenvectors.T).astype(
+        np.float32
+    )
 
 
-def posterior_draws(model: VAE, mean: np.ndarray, logvar: np.ndarray, n: int = 6,
-                    seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """n draws z = μ + σ ⊙ ε from one image's q(z|x) and their decoded images: (n, D) latents, uint8 images."""
+def posterior_draws(
+    model: VAE, mean: np.ndarray, logvar: np.ndarray, n: int = 6, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """n draws z = μ + σ ⊙ ε from one image's q(z|x) and their decoded images (uint8)."""
     n = clamp_int(n, 1, 64, "number of draws")
     mu = _latent_vector(mean, "posterior mean")
     sd = torch.exp(0.5 * _latent_vector(logvar, "posterior log-variance").clamp(-30.0, 20.0))

@@ -1,5 +1,5 @@
-"""The Geometry page and the geodesic path in Chromium: a click on an empty spot of the magnification map decodes
-that plane point; the Interpolate page draws a geodesic and downloads it as a GIF."""
+"""The Geometry page and the geodesic path in Chromium: a click on an empty spot of the magnification map
+decodes that plane point; the Interpolate page draws a geodesic and downloads it as a GIF."""
 
 from __future__ import annotations
 
@@ -36,7 +36,9 @@ def click_cell(page, key: str, i: int, j: int) -> None:
 def test_a_click_on_an_empty_spot_of_the_plane_shows_a_decoded_image(page, app_server):
     harness.open_page(page, app_server, "geometry")
     assert page.get_by_text("Click anywhere on the map").count() == 2  # the VAE's map and its twin's
-    click_cell(page, "geo_map_vae", 1, 1)  # bottom-left corner: far from every data dot, on the invisible grid
+    click_cell(
+        page, "geo_map_vae", 1, 1
+    )  # bottom-left corner: far from every data dot, on the invisible grid
     decoded = harness.image_by_caption(page, "decoded at").locator("img")
     decoded.first.wait_for(state="visible")
     assert decoded.count() == 1
