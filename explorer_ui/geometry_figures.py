@@ -294,3 +294,13 @@ def path_table(stats: Sequence[Any]) -> dict[str, list]:
         "largest step": [round(s.largest_step, 3) for s in stats],
         "frames' −ELBO (nats)": [round(s.frames_neg_elbo, 2) for s in stats],
     }
+
+
+def add_heat(fig: go.Figure, xs: np.ndarray, ys: np.ndarray, values: np.ndarray) -> go.Figure:
+    """Put the log₁₀ magnification heat map underneath everything already drawn on a plane figure."""
+    logs = np.log10(np.maximum(np.asarray(values, dtype=np.float64), 1e-12))
+    heat = go.Heatmap(x=xs, y=ys, z=logs, colorscale="Viridis", zsmooth="best", hoverinfo="skip",
+                      showscale=False, name="magnification", opacity=0.85)
+    fig.add_trace(heat)
+    fig.data = (fig.data[-1], *fig.data[:-1])
+    return fig

@@ -9,8 +9,8 @@ from vae_core.geometry import PATH_METHODS, path_stats
 from vae_core.images import fit_scale, gif_bytes, to_uint8
 
 from explorer_ui import figures, geometry_figures
-from explorer_ui.state import (INTERP_END, INTERP_START, geodesic_between, latents, off_data_scale,
-                               pca_projection)
+from explorer_ui.state import (INTERP_END, INTERP_START, geodesic_between, latents, magnification_grid,
+                               off_data_scale, pca_projection)
 from explorer_ui.widgets import (MAP_PAGE, grid_picture, label_text, png_download, require_matching_pair,
                                  show_image, teaching_panel)
 from explorer_ui.routing import ensure_router
@@ -114,6 +114,10 @@ with right:
     path_xy = to_plane(pca, walk.path)
     path_fig = figures.interpolation_path(pca.coords, data.labels, data.class_names, path_xy, frame)
     geometry_figures.add_paths(path_fig, {name: to_plane(pca, p) for name, p in paths.items()}, method)
+    if st.toggle("Magnification underneath", key="interp_heat", persist_state="session",
+                 help="The decoder's magnification factor (Geometry page): bright = images change fast there"):
+        heat = magnification_grid(model, dataset, 64)
+        geometry_figures.add_heat(path_fig, heat.xs, heat.ys, heat.values)
     st.plotly_chart(path_fig, key="interp_path", config={"displayModeBar": False})
     st.caption("The path's codes projected onto the PCA plane of the latent map (each step encoded as its latent "
                "point, not re-encoded from its picture).")

@@ -296,6 +296,10 @@ def test_interpolate_page_draws_the_geodesic_beside_the_straight_paths_and_compa
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     names = {trace.get("name") for trace in spec["data"]}
     assert {"path", "linear", "spherical"} <= names  # the shown path plus the other two
+    at.toggle(key="interp_heat").set_value(True).run()
+    assert_clean(at)
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["data"][0]["type"] == "heatmap"  # the magnification under the paths
     table = at.dataframe[0].value
     assert list(table["path"]) == ["linear", "spherical", "geodesic"]
     lengths = dict(zip(table["path"], table["length in the geodesic's metric"]))
