@@ -139,6 +139,17 @@ def test_off_data_scale_is_small_on_the_data_and_large_far_from_it(shipped_laten
 # ---------------------------------------------------------------- aggregate posterior
 
 
+def test_aggregate_log_density_is_the_mixture_of_the_encoded_gaussians(shipped_latents):
+    mu, logvar = shipped_latents
+    post = geo.aggregate_posterior(mu[:50], logvar[:50])
+    z = np.random.default_rng(1).normal(size=(7, 8))
+    var = np.exp(logvar[:50].astype(np.float64))
+    log_parts = -0.5 * (((z[:, None] - mu[None, :50]) ** 2 / var).sum(2) + np.log(2 * np.pi * var).sum(1))
+    expected = np.log(np.exp(log_parts).mean(1))
+    got = post.log_density(torch.from_numpy(z), max_elements=100).numpy()  # several chunks
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
 def test_plane_density_integrates_to_one_on_its_grid(shipped_latents):
     mu, logvar = shipped_latents
     pca = pca_2d(mu)

@@ -187,18 +187,23 @@ class AggregatePosterior:
     means: torch.Tensor  # (M, D)
     logvars: torch.Tensor  # (M, D)
 
-    def log_density(self, z: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
-        """log q(z) for latents (N, D), differentiable in z."""
-        inv_var = torch.exp(-self.logvars)  # (M, D)
-        const = -0.5 * (self.logvars.sum(1) + self.means.shape[1] * LOG_2PI) - math.log(
-            len(self.means)
-        )  # (M,)
+    def log_density(self, z: torch.Tensor, max_elements: int = 2**22) -> torch.Tensor:
+        """log q(z) for latents (N, D), differentiable in z; float64 inside, ≤ max_elements per (n, M) chunk.
+
+        The Mahalanobis terms come from matrix products, Σ_d w(z_d − μ_d)² = (z²)·w − 2 z·(μw) + μ²·w, so
+        memory is (n, M), not (n, M, D): 1,024 prior draws against 70,000 encoded images in ~32 MB chunks."""
+        means, logvars = self.means.double(), self.logvars.double()
+        inv_var = torch.exp(-logvars)  # (M, D)
+        scaled_means = means * inv_var  # (M, D)
+        mean_terms = (means * scaled_means).sum(1)  # (M,)
+        const = -0.5 * (logvars.sum(1) + means.shape[1] * LOG_2PI) - math.log(len(means))  # (M,)
+        chunk = max(1, max_elements // max(1, len(means)))
         parts = []
         for i in range(0, len(z), chunk):
-            zc = z[i : i + chunk]
-            sq = ((zc.unsqueeze(1) - self.means.unsqueeze(0)) ** 2 * inv_var.unsqueeze(0)).sum(2)  # (n, M)
-            parts.append(torch.logsumexp(const.unsqueeze(0) - 0.5 * sq, dim=1))
-        return torch.cat(parts) if parts else z.new_zeros(0)
+            zc = z[i : i + chunk].double()
+            sq = (zc * zc) @ inv_var.T - 2.0 * zc @ scaled_means.T + mean_terms  # (n, M)
+            parts.append(torch.logsumexp(const - 0.5 * sq.clamp(min=0.0), dim=1))
+        return torch.cat(parts).to(z.dtype) if parts else z.new_zeros(0)
 
 
 def aggregate_posterior(
