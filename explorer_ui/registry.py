@@ -60,6 +60,9 @@ PAGES: tuple[PageSpec, ...] = (
         "interpolate", "Interpolate", "🔀", "walk in a straight line (or along a sphere) between two codes."
     ),
     PageSpec("anomalies", "Anomalies", "🔎", "the images the model explains worst."),
+    PageSpec(
+        "geometry", "Geometry", "🌐", "where the decoder stretches space, posterior clouds, and the prior's holes."
+    ),
 )
 
 _BY_NAME = {spec.name: spec for spec in PAGES}

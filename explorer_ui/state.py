@@ -481,3 +481,65 @@ def finish_training() -> str | None:
     ss[TRAIN_RESULT] = key
     flash("success", f"{label} is trained and selected (validation −ELBO {snap.summary['val_neg_elbo']:.2f}).")
     return key
+
+
+# ---------------------------------------------------------------- decoder geometry (Geometry, Interpolate)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Measuring how the decoder stretches the map plane…")
+def _magnification(model_key: str, dataset_key: str, side: int, _model, _pca: PCAProjection):
+    """√det((JP)ᵀ(JP)) on a side × side grid over the PCA plane, cached per (model, dataset, side)."""
+    from vae_core.geometry import magnification_grid
+
+    return magnification_grid(_model, _pca, side)
+
+
+def magnification_grid(model: ActiveModel, dataset: ActiveDataset, side: int = 64):
+    """The magnification factor over the active pair's PCA map plane (a vae_core.geometry.PlaneGrid)."""
+    return _magnification(model.key, dataset.key, int(side), model.model, pca_projection(model, dataset))
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _off_data(model_key: str, dataset_key: str, _latent_means: np.ndarray, _latent_logvars: np.ndarray):
+    """The off-data pixel std the geodesics' metric adds, cached per (model, dataset)."""
+    from vae_core.geometry import off_data_scale
+
+    return off_data_scale(_latent_means, _latent_logvars)
+
+
+def off_data_scale(model: ActiveModel, dataset: ActiveDataset):
+    """vae_core.geometry.OffDataScale of the active pair (built from its aggregate posterior)."""
+    return _off_data(model.key, dataset.key, *latents(model, dataset))
+
+
+@st.cache_resource(max_entries=64, show_spinner="Finding the geodesic…")
+def _geodesic(model_key: str, dataset_key: str, z_start: tuple, z_end: tuple, steps: int, _model, _off_data):
+    """A geodesic between two codes, cached per (model, dataset, endpoints, steps)."""
+    from vae_core.geometry import geodesic
+
+    start, end = np.asarray(z_start, np.float32), np.asarray(z_end, np.float32)
+    return geodesic(_model, start, end, steps, off_data=_off_data)
+
+
+def geodesic_between(model: ActiveModel, dataset: ActiveDataset, z_start: np.ndarray, z_end: np.ndarray,
+                     steps: int):
+    """vae_core.geometry.Geodesic between two codes in the active pair's metric (cached)."""
+    key = lambda z: tuple(float(v) for v in np.asarray(z, dtype=np.float32).reshape(-1))  # noqa: E731
+    return _geodesic(model.key, dataset.key, key(z_start), key(z_end), int(steps), model.model,
+                     off_data_scale(model, dataset))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Comparing the aggregate posterior with the prior…")
+def _posterior_vs_prior(model_key: str, dataset_key: str, side: int, seed: int, _model, _pca, _mu, _logvar):
+    """Per-dimension densities, plane density and the prior's holes, per (model, dataset, side, seed)."""
+    from vae_core.geometry import dimension_densities, plane_density, prior_holes
+
+    return (dimension_densities(_mu, _logvar), plane_density(_pca, _mu, _logvar, side),
+            prior_holes(_model, _mu, _logvar, k=8, seed=seed))
+
+
+def posterior_vs_prior(model: ActiveModel, dataset: ActiveDataset, side: int = 64, seed: int = 0):
+    """(DimensionDensities, plane PlaneGrid, PriorHoles) of the active pair (cached)."""
+    mu, logvar = latents(model, dataset)
+    return _posterior_vs_prior(model.key, dataset.key, int(side), int(seed), model.model,
+                               pca_projection(model, dataset), mu, logvar)

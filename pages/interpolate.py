@@ -3,9 +3,18 @@ frames, see the path on the map's PCA or t-SNE, and download it as a GIF."""
 
 import streamlit as st
 
-from explorer_ui import figures
+from explorer_ui import figures, geometry_figures
 from explorer_ui.registry import page_file
-from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection, stored_tsne
+from explorer_ui.state import (
+    INTERP_END,
+    INTERP_START,
+    geodesic_between,
+    latents,
+    magnification_grid,
+    off_data_scale,
+    pca_projection,
+    stored_tsne,
+)
 from explorer_ui.widgets import (
     grid_picture,
     label_text,
@@ -14,8 +23,9 @@ from explorer_ui.widgets import (
     show_image,
     teaching_panel,
 )
-from vae_core.explore import interpolation, to_plane
-from vae_core.generate import sample_latents
+from vae_core.explore import Interpolation, interpolation, to_plane
+from vae_core.generate import INTERPOLATIONS, decode_to_uint8, sample_latents
+from vae_core.geometry import PATH_METHODS, path_stats
 from vae_core.images import fit_scale, gif_bytes, to_uint8
 from vae_core.latent_input import clamp_int
 from vae_core.latents import place_on_map
@@ -32,6 +42,13 @@ teaching_panel(
     r"z_t = (1-t)\, z_0 + t\, z_1 \qquad\text{or}\qquad "
     r"z_t = \big((1-t)\lVert z_0\rVert + t\lVert z_1\rVert\big)\, "
     r"\frac{\sin((1-t)\Omega)\, \hat z_0 + \sin(t\Omega)\, \hat z_1}{\sin \Omega}",
+)
+teaching_panel(
+    "Both are straight in z, but the decoder bends space (see the Geometry page): a **geodesic** is the path "
+    "whose decoded images change least, found by minimising the curve energy in image space with the ends "
+    "fixed. Off the data the decoder's pixels get a growing uncertainty σ(z), so the path stays near images.",
+    r"\min_{z_1,\dots,z_{S-2}} \sum_{i} \lVert h(z_{i+1}) - h(z_i) \rVert^2,\qquad "
+    r"h(z) = \big[f(z),\ \sqrt{P}\,\sigma(z)\big]",
 )
 
 model, dataset = require_matching_pair("interp_mismatch_train")
@@ -55,7 +72,8 @@ source = st.segmented_control("Endpoints", list(SOURCES), format_func=SOURCES.ge
 
 c1, c2, c3 = st.columns([3, 2, 2])
 with c2:
-    method = st.radio("Path", ["linear", "spherical"], horizontal=True, key="interp_method", persist_state="session")
+    method = st.radio("Path", list(PATH_METHODS), horizontal=True, key="interp_method",
+                      persist_state="session")
 with c3:
     steps = st.slider("Steps", 2, 48, 10, key="interp_steps", persist_state="session")
 
@@ -80,7 +98,9 @@ with c1:
         draws = sample_latents(2, model.config.latent_dim, 1.0, int(seed)).numpy()
         z_start, z_end = draws[0], draws[1]
 
-walk = interpolation(model.model, z_start, z_end, int(steps), method)
+paths = {name: interpolation(model.model, z_start, z_end, int(steps), name).path for name in INTERPOLATIONS}
+paths["geodesic"] = geodesic_between(model, dataset, z_start, z_end, int(steps)).path
+walk = Interpolation(paths[method], decode_to_uint8(model.model, paths[method]))
 frames = walk.frames
 
 st.subheader("The decoded path")
@@ -110,15 +130,35 @@ with right:
     plane = st.segmented_control("Drawn on", planes, format_func={"pca": "PCA", "tsne": "t-SNE"}.get,
                                  default=looking_at, required=True, key="interp_plane")
     if plane == "tsne":
-        path_xy = place_on_map(mu, tsne, walk.path)
+        def place(path):
+            return place_on_map(mu, tsne, path)
         background, titles = tsne, ("t-SNE 1", "t-SNE 2")
         note = ("Each step placed on the latent map's t-SNE among its 10 nearest dataset codes (distance-weighted "
                 "mean of their positions): t-SNE has no formula for new points, so this is where the step's "
                 "neighbours are, not a re-run of the layout.")
     else:
-        path_xy, background, titles = to_plane(pca, walk.path), pca.coords, ("PC 1", "PC 2")
+        def place(path):
+            return to_plane(pca, path)
+        background, titles = pca.coords, ("PC 1", "PC 2")
         note = ("The path's codes projected onto the PCA plane of the latent map (each step encoded as its latent "
                 "point, not re-encoded from its picture).")
-    st.plotly_chart(figures.interpolation_path(background, data.labels, data.class_names, path_xy, frame, titles),
-                    key="interp_path", config={"displayModeBar": False})
+    path_xy = place(walk.path)
+    path_fig = figures.interpolation_path(background, data.labels, data.class_names, path_xy, frame, titles)
+    geometry_figures.add_paths(path_fig, {name: place(p) for name, p in paths.items()}, method)
+    if plane == "pca" and st.toggle(
+        "Magnification underneath", key="interp_heat", persist_state="session",
+        help="The decoder's magnification factor (Geometry page): bright = images change fast there",
+    ):
+        heat = magnification_grid(model, dataset, 64)
+        geometry_figures.add_heat(path_fig, heat.xs, heat.ys, heat.values)
+    st.plotly_chart(path_fig, key="interp_path", config={"displayModeBar": False})
     st.caption(note + ("" if tsne is not None else " Compute t-SNE on the Latent map to draw it there too."))
+
+st.subheader("The three paths compared")
+off_data = off_data_scale(model, dataset)
+path_rows = [path_stats(model.model, p, name, off_data) for name, p in paths.items()]
+st.dataframe(geometry_figures.path_table(path_rows), hide_index=True, key="interp_path_table")
+st.caption("Image-space length: Σ‖f(z_{i+1}) − f(z_i)‖ of the decoded means; the geodesic minimises it plus "
+           "the off-data term (its own metric, next column). Largest step: the biggest jump between two "
+           "frames. Frames' −ELBO: each decoded frame re-encoded and scored (nats; lower = more like the "
+           "training images).")

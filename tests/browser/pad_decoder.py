@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from .harness import REPO
+from app_drivers.browser import REPO
 
 PAD_JS = REPO / "explorer_ui" / "latent_pad_frontend" / "pad.js"
 
