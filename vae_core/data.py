@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -37,7 +37,9 @@ kmnist            Kuzushiji-MNIST characters, 70,000 at 28x28 (downloaded once)
 idx:DIR           MNIST-format IDX files in DIR: train-/t10k-images-idx3-ubyte[.gz], labels-idx1 optional
 npz:FILE          .npz with 'images' (N,H,W), (N,H,W,C) or (N,C,H,W), C 1 or 3; optional 'labels' (N,)
 images:DIR        PNG/JPEG files; each image's subfolder name is its class label
-images:FILE.zip   the same, inside a zip archive"""
+images:FILE.zip   the same, inside a zip archive
+shapes[:N[:SIDE]] sprites with known factors (shape, scale, rotation, x, y), generated offline; default 10,000
+                  at 32x32; npz files may add 'factors' (N,F) and 'factor_names' (F,) for their own ground truth"""
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _IDX_SPLITS = ("train", "t10k")  # file order: train first, then test
@@ -63,6 +65,7 @@ class DataLimits:
     max_uncompressed_bytes: int = 2**30  # bytes read out of one zip, npz or images: folder
     max_classes: int = 1_000  # distinct labels / class folders
     max_array_bytes: int = 2**31  # the float32 image array handed back
+    max_factors: int = 64  # columns of a 'factors' array (known generative factors per image)
 
 
 DEFAULT_LIMITS = DataLimits()
@@ -78,6 +81,8 @@ class ImageDataset:
     name: str  # display name, e.g. "MNIST (10,000 images)"
     spec: str  # the spec it was loaded from
     notes: list[str] = field(default_factory=list)  # user-facing messages about what loading changed
+    factors: np.ndarray | None = None  # (N, F) float32 known generative factors per image (shapes, npz), or None
+    factor_names: tuple[str, ...] = ()  # one name per factor column (() when factors is None)
 
     def __post_init__(self) -> None:
         shape = self.images.shape
@@ -85,6 +90,11 @@ class ImageDataset:
             raise DatasetError(f"images must be (N, C, H, W) float32 with C 1 or 3, got {shape} {self.images.dtype}")
         if self.labels is not None and self.labels.shape != (shape[0],):
             raise DatasetError(f"labels must have shape ({shape[0]},), got {self.labels.shape}")
+        if self.factors is not None:
+            if self.factors.ndim != 2 or self.factors.shape[0] != shape[0] or not np.isfinite(self.factors).all():
+                raise DatasetError(f"factors must be finite (N, F) with N = {shape[0]}, got {self.factors.shape}")
+            if len(self.factor_names) != self.factors.shape[1]:
+                raise DatasetError(f"{self.factors.shape[1]} factors need as many names, got {len(self.factor_names)}")
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -467,15 +477,54 @@ def _read_npz_arrays(source: Path | bytes, label: str, limits: DataLimits) -> di
             budget = ReadBudget(limits.max_uncompressed_bytes)
             return {
                 key: _load_npy(read_member(archive, members[f"{key}.npy"], budget), key, label)
-                for key in ("images", "labels", "class_names")
+                for key in ("images", "labels", "class_names", "factors", "factor_names")
                 if f"{key}.npy" in members
             }
     except ArchiveError as err:
         raise DatasetError(f"{label}: not a usable .npz: {err}. Save it again with np.savez.") from err
 
 
+def _npz_factors(arrays: dict[str, np.ndarray], count: int, label: str, limits: DataLimits) -> dict:
+    """The optional 'factors' (N, F) and 'factor_names' (F,) of an .npz as ImageDataset fields, checked."""
+    if "factors" not in arrays:
+        if "factor_names" in arrays:
+            raise DatasetError(f"{label}: 'factor_names' without a 'factors' array. Save both, or neither.")
+        return {}
+    raw = arrays["factors"]
+    if raw.ndim == 1:
+        raw = raw[:, None]
+    if raw.ndim != 2 or raw.shape[0] != count:
+        raise DatasetError(f"{label}: 'factors' has shape {raw.shape} but there are {count:,} images; "
+                           "save one row of factor values per image, shape (N, F).")
+    if raw.dtype.kind not in "biuf":
+        raise DatasetError(f"{label}: 'factors' has dtype {raw.dtype}; store numbers (encode categories as 0, 1, …).")
+    if not 1 <= raw.shape[1] <= limits.max_factors:
+        raise DatasetError(f"{label}: {raw.shape[1]:,} factor columns; between 1 and {limits.max_factors} are allowed.")
+    with np.errstate(over="ignore", invalid="ignore"):  # values past float32 become inf, refused just below
+        factors = raw.astype(np.float32)
+    if not np.isfinite(factors).all():
+        raise DatasetError(f"{label}: 'factors' contains NaN or infinite values (or values too large for float32). "
+                           "Replace them before saving.")
+    names = arrays.get("factor_names")
+    if names is None:
+        return {"factors": factors, "factor_names": tuple(f"factor {i}" for i in range(factors.shape[1]))}
+    if names.ndim != 1 or names.dtype.kind not in "US" or len(names) != factors.shape[1]:
+        raise DatasetError(f"{label}: 'factor_names' must be a 1-D string array with one name per factor column "
+                           f"({factors.shape[1]}), got shape {names.shape} {names.dtype}.")
+    clean = tuple(str(n).strip()[:40] or f"factor {i}" for i, n in enumerate(names.tolist()))
+    return {"factors": factors, "factor_names": clean}
+
+
 def _npz_dataset(arrays: dict[str, np.ndarray], title: str, label: str, spec: str, limits: DataLimits) -> ImageDataset:
     """An ImageDataset from an .npz's arrays, checking every one."""
+    dataset = _npz_images_labels(arrays, title, label, spec, limits)
+    extra = _npz_factors(arrays, len(dataset), label, limits)
+    return replace(dataset, **extra) if extra else dataset
+
+
+def _npz_images_labels(arrays: dict[str, np.ndarray], title: str, label: str, spec: str,
+                       limits: DataLimits) -> ImageDataset:
+    """An ImageDataset from an .npz's images and labels, checking every one."""
     notes: list[str] = []
     if arrays["images"].size == 0:
         raise DatasetError(f"{label}: the 'images' array is empty (shape {arrays['images'].shape}). Save some images.")
@@ -707,6 +756,10 @@ def load_dataset(
     With `spec_root`, the idx:/npz:/images: paths must resolve (links followed) inside that folder.
     """
     key = spec.strip().lower()
+    if key == "shapes" or key.startswith("shapes:"):
+        from .shapes import load_shapes_spec  # shapes imports this module
+
+        return load_shapes_spec(spec, limits)
     if key == "digits":
         return _load_digits(spec, limits)
     if key in _TORCHVISION:
