@@ -226,8 +226,11 @@ def _ignore() -> None:
     """on_z_change: the fragment reruns by itself, nothing else to do."""
 
 
-def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None, key: str = PAD_KEY) -> np.ndarray:
-    """One frame of the live pad: read the browser's vector, decode it, send image + strips back; returns the vector."""
+def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None, key: str = PAD_KEY,
+               labels: Sequence[str] | None = None) -> np.ndarray:
+    """One frame of the live pad: read the browser's vector, decode it, send image + strips back; returns the vector.
+
+    `labels` (one per dimension, e.g. "z₃ ≈ x position (0.61)") replace the plain z₀, z₁, … names."""
     started = time.perf_counter()
     ss = st.session_state
     z, seq, dragging = vector_from_pad_state(pad_state(key), ss[GENERATION], current_vector())
@@ -235,6 +238,8 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
     image = decode_vector(model, z)
     strips = strip_urls(model, model_key, z, order, dragging)
     data = pad_data(image=image, z=z, order=order, kl=kl, strips=strips, seq=seq, generation=ss[GENERATION])
+    if labels is not None and len(labels) == len(z):
+        data["labels"] = [str(label) for label in labels]
     local = _browser_decoder(model_key, model) if ss[LOCAL_DECODE] else None
     data["decoder_key"] = model_key if local is not None else None
     if local is not None and browser_decoder_key(key) != model_key:
@@ -259,7 +264,8 @@ def on_mode_change() -> None:
         set_vector(current_vector())
 
 
-def render_stock(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None) -> np.ndarray:
+def render_stock(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None,
+                 labels: Sequence[str] | None = None) -> np.ndarray:
     """The same decode behind Streamlit's own st.slider (sends on release) and st.image; returns the vector."""
     ss = st.session_state
     latent_dim = len(order)
@@ -270,7 +276,8 @@ def render_stock(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarra
     image_col, slider_col = st.columns([1, 2], gap="large")
     with slider_col:
         for d in order:
-            label = dim_label(d) if kl is None else f"{dim_label(d)} · KL {kl[d]:.2f}"
+            name = labels[d] if labels is not None else dim_label(d)
+            label = name if kl is None else f"{name} · KL {kl[d]:.2f}"
             st.slider(label, -SLIDER_LIMIT, SLIDER_LIMIT, step=SLIDER_STEP, format="%+.2f", key=stock_key(d))
     z = np.array([ss[stock_key(d)] for d in range(latent_dim)], dtype=np.float64)
     ss[VECTOR] = z.tolist()

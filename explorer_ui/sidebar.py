@@ -14,7 +14,7 @@ from vae_core.checkpoint import CheckpointError
 from vae_core.data import DATASET_SPECS_HELP, DatasetError, spec_root_from_env
 from vae_core.explore import model_card, n_parameters
 
-from . import state
+from . import factors_view, state
 from .state import (DATASET_CHOICE, DATASET_ERROR, FLASH, MODEL_CHOICE, MODEL_ERROR, MODELS, PENDING_DATASET,
                     DatasetEntry, active_dataset, active_model, dataset_key, dataset_options, request_dataset,
                     select_dataset, select_model, shapes_match, try_load_dataset, try_load_model)
@@ -30,6 +30,7 @@ MODEL_UPLOAD_TYPES = ["safetensors", "pt", "pth", "ckpt", "bin"]  # the others a
 
 def _on_model_pick() -> None:
     select_model(st.session_state[W_MODEL])
+    state.follow_model_dataset()  # e.g. a shapes model picked while digits are loaded: load shapes
 
 
 def _on_model_upload() -> None:
@@ -134,6 +135,10 @@ def _model_card() -> None:
     with st.expander("Model card", expanded=True):
         rows = model_card(model.config, model.loaded.summary, n_parameters(model.model))
         st.markdown("\n".join(f"- **{name}:** {value}" for name, value in rows))
+        try:
+            factors_view.render_latent_health(model, active_dataset())
+        except DatasetError:  # the dataset went away: the dataset section below says so and falls back
+            pass
         payload = state.model_payload()
         st.download_button("Download this checkpoint", payload, file_name=_file_name(model.label),
                            mime="application/octet-stream", on_click="ignore", key="sb_download_model",

@@ -18,7 +18,9 @@ import torch
 
 from vae_core import ASSETS_DIR, DEFAULT_DATASET_SPEC, DEFAULT_MODEL_PATH
 from vae_core.checkpoint import LoadedCheckpoint, checkpoint_from_bytes
-from vae_core.data import DEFAULT_LIMITS, ImageDataset, load_dataset, load_uploaded, spec_root_from_env
+from vae_core.data import DEFAULT_LIMITS, ImageDataset, load_dataset, load_uploaded, spec_root_from_env, split_indices
+from vae_core.disentangle import MutualInformation, mutual_information
+from vae_core.health import latent_report
 from vae_core.latents import encode, image_scores
 from vae_core.projection import PCAProjection, pca_2d, tsne_2d
 
@@ -40,14 +42,19 @@ TRAINED_COUNT = "trained_count"  # how many models this session has trained (num
 TRAIN_RESULT = "train_result"  # model key of TRAIN_JOB's registered checkpoint, None until it is registered
 
 DEFAULT_MODEL_KEY = "default"
-BUILTIN_DATASETS = ("digits", "mnist", "fashion-mnist", "kmnist")
+BUILTIN_DATASETS = ("digits", "shapes", "mnist", "fashion-mnist", "kmnist")
 BUILTIN_LABELS = {
     "digits": "digits (scikit-learn, 8×8)",
+    "shapes": "shapes (sprites with known factors, 32×32)",
     "mnist": "mnist (70k, 28×28; downloads once)",
     "fashion-mnist": "fashion-mnist (70k, 28×28; downloads once)",
     "kmnist": "kmnist (70k, 28×28; downloads once)",
 }
 AE_MODEL_PATH = ASSETS_DIR / "models" / "digits_ae.safetensors"  # the shipped plain autoencoder (β = 0)
+SHIPPED_SHAPES_MODELS = {  # menu key → (label, file): the shipped models trained on the shapes dataset
+    "shapes_beta1": ("Shipped shapes VAE (β = 1, MLP)", ASSETS_DIR / "models" / "shapes_beta1.safetensors"),
+    "shapes_betavae": ("Shipped shapes β-VAE (β = 4, MLP)", ASSETS_DIR / "models" / "shapes_betavae.safetensors"),
+}
 
 
 @dataclass(frozen=True)
@@ -133,10 +140,31 @@ def _encoded(model_key: str, dataset_key: str, _model, _images: np.ndarray) -> t
     return encode(_model, _images)
 
 
+@st.cache_resource(show_spinner=False)
+def _shipped_file(path: str) -> bytes:
+    """A shipped checkpoint's bytes, read once per process and shared (read-only) by every session."""
+    return open(path, "rb").read()
+
+
+def shipped_extra_models() -> dict[str, ModelEntry]:
+    """The shipped shapes models whose files are present, as menu entries."""
+    return {key: ModelEntry(label, _shipped_file(str(path)))
+            for key, (label, path) in SHIPPED_SHAPES_MODELS.items() if path.is_file()}
+
+
+def shipped_shapes_models() -> list[ActiveModel]:
+    """The shipped shapes models (present ones), loaded, whatever the user picked."""
+    models = []
+    for key, entry in shipped_extra_models().items():
+        ckey = model_key(key, entry)
+        models.append(ActiveModel(ckey, entry.label, _checkpoint(ckey, entry.payload)))
+    return models
+
+
 def init_state() -> None:
     """Fill session_state with defaults on a session's first run."""
     ss = st.session_state
-    ss.setdefault(MODELS, {DEFAULT_MODEL_KEY: ModelEntry("Shipped default (digits, MLP)")})
+    ss.setdefault(MODELS, {DEFAULT_MODEL_KEY: ModelEntry("Shipped default (digits, MLP)"), **shipped_extra_models()})
     ss.setdefault(MODEL_CHOICE, DEFAULT_MODEL_KEY)
     default_entry = DatasetEntry(BUILTIN_LABELS["digits"], spec=DEFAULT_DATASET_SPEC)
     ss.setdefault(DATASETS, {dataset_key(default_entry): default_entry})
@@ -168,6 +196,13 @@ def active_model() -> ActiveModel:
     """The chosen model, loaded (cached)."""
     init_state()
     key = st.session_state[MODEL_CHOICE]
+    entry = st.session_state[MODELS][key]
+    ckey = model_key(key, entry)
+    return ActiveModel(ckey, entry.label, _checkpoint(ckey, entry.payload))
+
+
+def registered_model(key: str) -> ActiveModel:
+    """A registered model by its menu key, loaded (cached)."""
     entry = st.session_state[MODELS][key]
     ckey = model_key(key, entry)
     return ActiveModel(ckey, entry.label, _checkpoint(ckey, entry.payload))
@@ -242,6 +277,14 @@ def _latent_dim_of(key: str) -> int | None:
     if entry is None:
         return None
     return _checkpoint(model_key(key, entry), entry.payload).config.latent_dim
+
+
+def follow_model_dataset() -> None:
+    """When the active model was trained on a built-in dataset and the active one does not fit it, load that one."""
+    model, dataset = active_model(), active_dataset()
+    spec = str(model.loaded.summary.get("dataset_spec") or "").strip().lower()
+    if not shapes_match(model, dataset) and spec.partition(":")[0] in BUILTIN_DATASETS:
+        request_dataset(builtin_entry(spec) if spec in BUILTIN_DATASETS else DatasetEntry(spec, spec=spec))
 
 
 def select_dataset(key: str) -> None:
@@ -416,3 +459,34 @@ def finish_training() -> str | None:
     ss[TRAIN_RESULT] = key
     flash("success", f"{label} is trained and selected (validation −ELBO {snap.summary['val_neg_elbo']:.2f}).")
     return key
+
+
+# ---------------------------------------------------------------- known factors (datasets that carry them)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Scoring the latent space against the known factors…")
+def _factor_report(model_key: str, dataset_key: str, _model, _dataset: ImageDataset) -> dict:
+    """vae_core.health.latent_report on the validation split (as `evaluate` does), cached per (model, dataset)."""
+    _, val_rows = split_indices(len(_dataset))
+    return latent_report(_model, _dataset, val_rows)
+
+
+def factor_report(model: ActiveModel, dataset: ActiveDataset) -> dict | None:
+    """MIG, DCI and latent health of the active pair on the validation split; None without factors or fit."""
+    if dataset.data.factors is None or not shapes_match(model, dataset) or model.config.latent_dim < 2:
+        return None
+    return _factor_report(model.key, dataset.key, model.model, dataset.data)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _mutual_info(model_key: str, dataset_key: str, _latent_means: np.ndarray, _factors: np.ndarray) -> MutualInformation:
+    """Factor × dimension mutual information on the validation split, cached per (model, dataset)."""
+    _, val_rows = split_indices(len(_factors))
+    return mutual_information(_latent_means[val_rows], _factors[val_rows])
+
+
+def factor_information(model: ActiveModel, dataset: ActiveDataset) -> MutualInformation | None:
+    """The active pair's factor × dimension mutual information; None without factors or when shapes differ."""
+    if dataset.data.factors is None or not shapes_match(model, dataset):
+        return None
+    return _mutual_info(model.key, dataset.key, latents(model, dataset)[0], dataset.data.factors)

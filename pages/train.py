@@ -12,8 +12,9 @@ from vae_core.explore import APP_HIDDEN, TrainingRun, app_train_config
 from vae_core.training import TrainSettings
 
 from explorer_ui import figures
+from explorer_ui.factors_view import render_train_scores
 from explorer_ui.state import (MODEL_CHOICE, MODELS, TRAIN_JOB, TRAIN_RESULT, active_dataset, model_payload,
-                               start_training)
+                               registered_model, start_training)
 from explorer_ui.widgets import shape_text, teaching_panel
 from explorer_ui.routing import ensure_router
 
@@ -123,3 +124,4 @@ if job is not None:
                            mime="application/octet-stream", on_click="ignore", key="train_download",
                            icon=":material/download:", type="primary")
         st.page_link("pages/latent_map.py", label="See its latent map", icon="🗺️")
+        render_train_scores(registered_model(result_key), dataset)

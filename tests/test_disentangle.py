@@ -77,3 +77,29 @@ def test_latent_health_counts_active_units_and_warns_on_collapse(rng):
     assert "5 of 6" in collapse_warning(health)
     means[:, 1:4] = rng.normal(size=(n, 3))
     assert latent_health(means, logvars).active_units == 4 and collapse_warning(latent_health(means, logvars)) is None
+
+
+@pytest.mark.slow
+def test_cli_evaluate_reports_health_and_scores_on_shapes(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"}
+
+    def cli(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=300)
+
+    trained = cli("train", "--dataset", "shapes:600", "--arch", "mlp", "--hidden", "64,32", "--latent-dim", "4",
+                  "--epochs", "2", "--quiet", "--out", "m.safetensors")
+    assert trained.returncode == 0, trained.stderr
+    result = json.loads(cli("evaluate", "m.safetensors", "--dataset", "shapes:600", "--json").stdout)
+    assert len(result["kl_per_dim"]) == 4 and 0 <= result["active_units"] <= 4
+    assert 0.0 <= result["mig"] <= 1.0 and 0.0 <= result["dci_disentanglement"] <= 1.0
+    assert result["factor_names"] == ["shape", "scale", "rotation", "x position", "y position"]
+    digits = cli("evaluate", "m.safetensors", "--dataset", "digits", "--json")
+    assert digits.returncode == 2 and "shape" in digits.stderr  # 8×8 digits do not fit a 32×32 model
+    bad = cli("train", "--dataset", "shapes:600", "--hidden", "64,x", "--out", "n.safetensors")
+    assert bad.returncode == 2 and "--hidden" in bad.stderr

@@ -14,6 +14,7 @@ from .checkpoint import CheckpointError, atomic_write_bytes, load_checkpoint
 from .config import ARCHITECTURES, ConfigError, VAEConfig
 from .data import DATASET_SPECS_HELP, DatasetError, load_dataset, split_indices
 from .generate import INTERPOLATIONS, decode_to_uint8, interpolate, sample_latents
+from .health import latent_report
 from .images import fit_scale, gif_bytes, image_grid, png_bytes, upscale
 from .latents import encode
 from .metrics import evaluate
@@ -29,8 +30,9 @@ def _train(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     if args.augment_shift is None:  # small shifts regularise MNIST-sized images; 8×8 digits are too coarse
         args.augment_shift = 1 if min(dataset.image_shape[1:]) >= 28 else 0
+    hidden = {} if args.hidden is None else {"hidden": _widths(args.hidden)}
     config = VAEConfig(input_shape=dataset.image_shape, arch=args.arch, latent_dim=args.latent_dim,
-                       beta=args.beta, likelihood=args.likelihood)
+                       beta=args.beta, likelihood=args.likelihood, **hidden)
     settings = TrainSettings(epochs=args.epochs, time_budget_s=args.time_budget, batch_size=args.batch_size,
                              lr=args.lr, kl_warmup_epochs=args.kl_warmup, patience=args.patience,
                              seed=args.seed, augment_shift=args.augment_shift, device=args.device)
@@ -55,12 +57,25 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    """'256,128' → (256, 128); ConfigError for anything else."""
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"--hidden takes comma-separated whole numbers such as 256,128, got {text!r}") from exc
+
+
+def _split_rows(dataset, split: str, val_fraction: float) -> np.ndarray:
+    """The row indices of one split: all, the training part, or the held-out last fraction."""
+    if split == "all":
+        return np.arange(len(dataset.images))
+    train_idx, val_idx = split_indices(len(dataset.images), val_fraction)
+    return val_idx if split == "val" else train_idx
+
+
 def _images_for_split(dataset, split: str, val_fraction: float) -> np.ndarray:
     """The images of one split: all, the training part, or the held-out last fraction."""
-    if split == "all":
-        return dataset.images
-    train_idx, val_idx = split_indices(len(dataset.images), val_fraction)
-    return dataset.images[val_idx if split == "val" else train_idx]
+    return dataset.images[_split_rows(dataset, split, val_fraction)]
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -68,8 +83,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     dataset = load_dataset(args.dataset)
     _check_shape(ckpt.config, dataset)
-    images = _images_for_split(dataset, args.split, args.val_fraction)
-    result = evaluate(ckpt.model, images, iw_samples=args.iw_samples, seed=args.seed)
+    rows = _split_rows(dataset, args.split, args.val_fraction)
+    result = evaluate(ckpt.model, dataset.images[rows], iw_samples=args.iw_samples, seed=args.seed)
+    result.update(latent_report(ckpt.model, dataset, rows, args.seed))
     result["split"] = args.split
     result["dataset"] = dataset.name
     if args.json:
@@ -80,6 +96,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"  active units {result['active_units']}/{result['latent_dim']}")
         if "iw_nll" in result:
             print(f"  IW-NLL (k={args.iw_samples}) {result['iw_nll']:.2f} nats")
+        if result.get("collapse_warning"):
+            print(f"  warning: {result['collapse_warning']}")
+        if "mig" in result:
+            print(f"  MIG {result['mig']:.3f} · DCI disentanglement {result['dci_disentanglement']:.3f}, "
+                  f"completeness {result['dci_completeness']:.3f} (factors: {', '.join(dataset.factor_names)})")
     return 0
 
 
@@ -181,6 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", required=True, help="dataset spec (see below)")
     t.add_argument("--arch", choices=ARCHITECTURES, default=VAEConfig.arch, help="encoder/decoder family (default: %(default)s)")
     t.add_argument("--latent-dim", type=int, default=16)
+    t.add_argument("--hidden", default=None, help="MLP widths, encoder order, e.g. 256,128 (default: 512,256)")
     t.add_argument("--epochs", type=int, default=None, help="max epochs (default 50 when no --time-budget)")
     t.add_argument("--time-budget", type=float, default=None, help="wall-clock seconds; training stops when spent")
     t.add_argument("--beta", type=float, default=1.0, help="weight on the KL term (1 = VAE, >1 = β-VAE)")
@@ -196,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", required=True, help="output FILE.safetensors")
     t.set_defaults(func=_train)
 
-    e = sub.add_parser("evaluate", help="−ELBO, reconstruction, KL on a dataset split", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    e = sub.add_parser("evaluate", help="−ELBO, KL, active units on a dataset split (+ MIG, DCI with factors)", epilog=DATASET_SPECS_HELP, formatter_class=raw)
     e.add_argument("checkpoint")
     e.add_argument("--dataset", required=True)
     e.add_argument("--split", choices=("val", "train", "all"), default="val")
