@@ -1,4 +1,4 @@
-"""Factors: how long the shapes dataset takes to generate, and the shipped shapes models' disentanglement scores.
+"""Factors: the time to generate the shapes dataset, and the shipped shapes models' disentanglement scores.
 
 Prints JSON lines (name, value, unit): shapes_generate_s (default count, 10,000 images at 32×32; best of
 --repeats), then for the shipped β = 1 VAE and β-VAE their MIG and DCI disentanglement/completeness on the
@@ -41,8 +41,14 @@ def main() -> int:
         started = time.perf_counter()
         dataset = generate_shapes(DEFAULT_COUNT)
         timings.append(time.perf_counter() - started)
-    emit("shapes_generate_s", min(timings), "s", images=DEFAULT_COUNT, side=32,
-         load_avg_1m=round(os.getloadavg()[0], 2))
+    emit(
+        "shapes_generate_s",
+        min(timings),
+        "s",
+        images=DEFAULT_COUNT,
+        side=32,
+        load_avg_1m=round(os.getloadavg()[0], 2),
+    )
     _, val_rows = split_indices(len(dataset))
     for tag, file_name in SHIPPED.items():
         path = ASSETS_DIR / "models" / file_name

@@ -44,12 +44,26 @@ def mi_heatmap(info: MutualInformation, factor_names: Sequence[str], order: Sequ
     """Factors (rows) × latent dimensions (columns, in slider order): normalised mutual information."""
     order = [int(d) for d in order]
     values = info.normalized[:, order]
-    fig = go.Figure(go.Heatmap(
-        z=values, x=[_dim(d) for d in order], y=list(factor_names), zmin=0.0, zmax=1.0, colorscale="Blues",
-        text=np.round(values, 2), texttemplate="%{text:.2f}", colorbar=dict(title="I / H"),
-        hovertemplate="%{y} · %{x}: I(z; v) / H(v) = %{z:.2f}<extra></extra>"))
-    fig.update_layout(height=90 + 42 * len(factor_names), margin=dict(l=10, r=10, t=30, b=10),
-                      title="Normalised mutual information I(zⱼ; vₖ) / H(vₖ)", yaxis=dict(autorange="reversed"))
+    fig = go.Figure(
+        go.Heatmap(
+            z=values,
+            x=[_dim(d) for d in order],
+            y=list(factor_names),
+            zmin=0.0,
+            zmax=1.0,
+            colorscale="Blues",
+            text=np.round(values, 2),
+            texttemplate="%{text:.2f}",
+            colorbar=dict(title="I / H"),
+            hovertemplate="%{y} · %{x}: I(z; v) / H(v) = %{z:.2f}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        height=90 + 42 * len(factor_names),
+        margin=dict(l=10, r=10, t=30, b=10),
+        title="Normalised mutual information I(zⱼ; vₖ) / H(vₖ)",
+        yaxis=dict(autorange="reversed"),
+    )
     return fig
 
 
@@ -74,8 +88,10 @@ ENTANGLEMENT_TEXT = (
 def _score_row(label: str, report: dict | None) -> str:
     if report is None or "mig" not in report:
         return f"| {label} | – | – | – |"
-    return (f"| {label} | {report['mig']:.3f} | {report['dci_disentanglement']:.3f} | "
-            f"{report['active_units']} of {len(report['kl_per_dim'])} |")
+    return (
+        f"| {label} | {report['mig']:.3f} | {report['dci_disentanglement']:.3f} | "
+        f"{report['active_units']} of {len(report['kl_per_dim'])} |"
+    )
 
 
 def shipped_comparison(dataset: ActiveDataset) -> str:
@@ -86,25 +102,35 @@ def shipped_comparison(dataset: ActiveDataset) -> str:
     return "\n".join(rows)
 
 
-def render_factor_panel(model: ActiveModel, dataset: ActiveDataset, info: MutualInformation,
-                        order: Sequence[int]) -> None:
+def render_factor_panel(
+    model: ActiveModel, dataset: ActiveDataset, info: MutualInformation, order: Sequence[int]
+) -> None:
     """Scores of the active model, the MI heatmap, the shipped pair's scores and the teaching panel."""
     report = state.factor_report(model, dataset)
     st.subheader("Which factor does each slider move?")
     if report is not None and "mig" in report:
         m1, m2, m3 = st.columns(3)
-        m1.metric("MIG", f"{report['mig']:.3f}", help="Mutual information gap, 0 … 1 (higher: more disentangled)")
+        m1.metric(
+            "MIG", f"{report['mig']:.3f}", help="Mutual information gap, 0 … 1 (higher: more disentangled)"
+        )
         m2.metric("DCI disentanglement", f"{report['dci_disentanglement']:.3f}")
         m3.metric("DCI completeness", f"{report['dci_completeness']:.3f}")
-    st.plotly_chart(mi_heatmap(info, dataset.data.factor_names, order), key="factors_heatmap",
-                    config={"displayModeBar": False})
-    st.caption("Scored on the validation images (the last 20 %), latent means cut into 20 bins; "
-               "`python -m vae_core evaluate MODEL --dataset SPEC --json` prints the same numbers.")
+    st.plotly_chart(
+        mi_heatmap(info, dataset.data.factor_names, order),
+        key="factors_heatmap",
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        "Scored on the validation images (the last 20 %), latent means cut into 20 bins; "
+        "`python -m vae_core evaluate MODEL --dataset SPEC --json` prints the same numbers."
+    )
     if state.shipped_extra_models():
         st.markdown(shipped_comparison(dataset))
-    teaching_panel(ENTANGLEMENT_TEXT,
-                   r"\mathrm{MIG} = \frac{1}{K}\sum_{k=1}^{K} \frac{I(z_{j^{(k)}}; v_k) - "
-                   r"\max_{j \ne j^{(k)}} I(z_j; v_k)}{H(v_k)},\qquad j^{(k)} = \arg\max_j I(z_j; v_k)")
+    teaching_panel(
+        ENTANGLEMENT_TEXT,
+        r"\mathrm{MIG} = \frac{1}{K}\sum_{k=1}^{K} \frac{I(z_{j^{(k)}}; v_k) - "
+        r"\max_{j \ne j^{(k)}} I(z_j; v_k)}{H(v_k)},\qquad j^{(k)} = \arg\max_j I(z_j; v_k)",
+    )
 
 
 def render_latent_health(model: ActiveModel, dataset: ActiveDataset) -> None:
@@ -114,8 +140,10 @@ def render_latent_health(model: ActiveModel, dataset: ActiveDataset) -> None:
         return
     means, logvars = state.latents(model, dataset)
     health = latent_health(means, logvars)
-    st.markdown(f"**Latent health** on {dataset.label}: **{health.active_units} of {health.latent_dim}** "
-                "dimensions active (their mean moves across images: Cov > 0.01, Burda et al. 2016).")
+    st.markdown(
+        f"**Latent health** on {dataset.label}: **{health.active_units} of {health.latent_dim}** "
+        "dimensions active (their mean moves across images: Cov > 0.01, Burda et al. 2016)."
+    )
     st.bar_chart({"KL (nats)": health.kl_per_dim}, height=120, x_label="dimension", y_label="KL")
     warning = collapse_warning(health)
     if warning:
@@ -127,13 +155,17 @@ def render_train_scores(model: ActiveModel, dataset: ActiveDataset) -> None:
     report = state.factor_report(model, dataset)
     if report is None or "mig" not in report:
         return
-    st.markdown(f"**Disentanglement** of this model against the {len(dataset.data.factor_names)} known factors "
-                "(validation images):")
+    st.markdown(
+        f"**Disentanglement** of this model against the {len(dataset.data.factor_names)} known factors "
+        "(validation images):"
+    )
     m1, m2, m3 = st.columns(3)
     m1.metric("MIG", f"{report['mig']:.3f}")
     m2.metric("DCI disentanglement", f"{report['dci_disentanglement']:.3f}")
     m3.metric("Active units", f"{report['active_units']} of {len(report['kl_per_dim'])}")
     if report.get("collapse_warning"):
         st.warning(report["collapse_warning"], icon=":material/warning:")
-    st.caption("Train again with another β (say 1, then 4) and compare; the Latent sliders page names each "
-               "slider after the factor it moves and explains the scores.")
+    st.caption(
+        "Train again with another β (say 1, then 4) and compare; the Latent sliders page names each "
+        "slider after the factor it moves and explains the scores."
+    )

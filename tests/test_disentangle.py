@@ -1,5 +1,5 @@
-"""Disentanglement scores against known factors: MIG and DCI reward a latent that copies each factor into its own
-dimension, give ~0 to noise and to mixtures, and do not care about the order of the dimensions."""
+"""Disentanglement scores against known factors: MIG and DCI reward a latent that copies each factor into
+its own dimension, give ~0 to noise and to mixtures, and do not care about the order of the dimensions."""
 
 from __future__ import annotations
 
@@ -76,7 +76,10 @@ def test_latent_health_counts_active_units_and_warns_on_collapse(rng):
     assert health.kl_per_dim[0] > 1.0 and np.allclose(health.kl_per_dim[1:], 0.0)
     assert "5 of 6" in collapse_warning(health)
     means[:, 1:4] = rng.normal(size=(n, 3))
-    assert latent_health(means, logvars).active_units == 4 and collapse_warning(latent_health(means, logvars)) is None
+    assert (
+        latent_health(means, logvars).active_units == 4
+        and collapse_warning(latent_health(means, logvars)) is None
+    )
 
 
 @pytest.mark.slow
@@ -89,11 +92,31 @@ def test_cli_evaluate_reports_health_and_scores_on_shapes(tmp_path):
     env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"}
 
     def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=tmp_path, env=env, capture_output=True,
-                              text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "vae_core", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
-    trained = cli("train", "--dataset", "shapes:600", "--arch", "mlp", "--hidden", "64,32", "--latent-dim", "4",
-                  "--epochs", "2", "--quiet", "--out", "m.safetensors")
+    trained = cli(
+        "train",
+        "--dataset",
+        "shapes:600",
+        "--arch",
+        "mlp",
+        "--hidden",
+        "64,32",
+        "--latent-dim",
+        "4",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        "m.safetensors",
+    )
     assert trained.returncode == 0, trained.stderr
     result = json.loads(cli("evaluate", "m.safetensors", "--dataset", "shapes:600", "--json").stdout)
     assert len(result["kl_per_dim"]) == 4 and 0 <= result["active_units"] <= 4

@@ -1,5 +1,6 @@
-"""Known factors in the app (AppTest): picking a shipped shapes model loads the shapes dataset, the sliders are
-named after the factor each dimension moves, the MI heatmap and scores show, and the model card reports health."""
+"""Known factors in the app (AppTest): picking a shipped shapes model loads the shapes dataset, the
+sliders are named after the factor each dimension moves, the MI heatmap and scores show, and the model
+card reports latent health."""
 
 from __future__ import annotations
 

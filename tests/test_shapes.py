@@ -1,5 +1,5 @@
-"""The shapes dataset: deterministic sprites whose five factors vary independently and move the pixels they name;
-factors in .npz files round-trip and hostile ones are refused with a DatasetError."""
+"""The shapes dataset: deterministic sprites whose five factors vary independently and move the pixels they
+name; factors in .npz files round-trip and hostile ones are refused with a DatasetError."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ def _centroid(image: np.ndarray) -> tuple[float, float]:
     """(x, y) centre of mass of one (1, H, W) image."""
     h, w = image.shape[1:]
     total = image.sum()
-    return float((image[0].sum(0) * np.arange(w)).sum() / total), float((image[0].sum(1) * np.arange(h)).sum() / total)
+    return float((image[0].sum(0) * np.arange(w)).sum() / total), float(
+        (image[0].sum(1) * np.arange(h)).sum() / total
+    )
 
 
 def test_same_seed_same_images_and_another_seed_differs(shapes):
@@ -54,8 +56,15 @@ def test_factors_are_uncorrelated_and_every_level_appears(shapes):
 
 
 def test_every_sprite_is_inside_the_frame(shapes):
-    edges = np.concatenate([shapes.images[:, 0, 0], shapes.images[:, 0, -1],
-                            shapes.images[:, 0, :, 0], shapes.images[:, 0, :, -1]], axis=1)
+    edges = np.concatenate(
+        [
+            shapes.images[:, 0, 0],
+            shapes.images[:, 0, -1],
+            shapes.images[:, 0, :, 0],
+            shapes.images[:, 0, :, -1],
+        ],
+        axis=1,
+    )
     assert edges.max() == 0.0
     assert (shapes.images.reshape(len(shapes.images), -1).max(1) > 0.9).all()  # nothing invisible
 
@@ -73,6 +82,7 @@ def test_scale_grows_the_area_and_rotation_turns_the_ellipse():
     areas = [render_sprites(_row(shape=0, scale=s))[0].sum() for s in (0.5, 0.75, 1.0)]
     assert areas[0] * 1.8 < areas[1] < areas[2] / 1.4  # area ∝ scale²
     flat, turned = render_sprites(np.concatenate([_row(shape=1, rotation=0.0), _row(shape=1, rotation=81.0)]))
+
     def extent(image: np.ndarray) -> tuple[int, int]:  # (columns, rows) with ink
         return int((image[0].max(0) > 0.5).sum()), int((image[0].max(1) > 0.5).sum())
 
@@ -88,8 +98,9 @@ def test_the_four_shapes_differ():
             assert np.abs(flat[i] - flat[j]).sum() > 5, (SHAPE_NAMES[i], SHAPE_NAMES[j])
 
 
-@pytest.mark.parametrize("spec", ["shapes:0", "shapes:99999999", "shapes:100:8", "shapes:100:65", "shapes:x",
-                                  "shapes:10:32:1"])
+@pytest.mark.parametrize(
+    "spec", ["shapes:0", "shapes:99999999", "shapes:100:8", "shapes:100:65", "shapes:x", "shapes:10:32:1"]
+)
 def test_bad_shapes_specs_are_refused(spec):
     with pytest.raises(DatasetError, match="shapes"):
         load_dataset(spec)
@@ -104,8 +115,12 @@ def _npz(path, **arrays) -> str:
 
 
 def test_npz_factors_round_trip(tmp_path, shapes):
-    spec = _npz(tmp_path / "mine.npz", images=(shapes.images[:50, 0] * 255).astype(np.uint8),
-                factors=shapes.factors[:50], factor_names=np.array(FACTOR_NAMES))
+    spec = _npz(
+        tmp_path / "mine.npz",
+        images=(shapes.images[:50, 0] * 255).astype(np.uint8),
+        factors=shapes.factors[:50],
+        factor_names=np.array(FACTOR_NAMES),
+    )
     loaded = load_dataset(spec)
     np.testing.assert_allclose(loaded.factors, shapes.factors[:50])
     assert loaded.factor_names == FACTOR_NAMES
@@ -115,23 +130,28 @@ def test_npz_factors_round_trip(tmp_path, shapes):
 
 def test_npz_factors_without_names_get_numbered_names_and_1d_is_one_factor(tmp_path):
     images = np.zeros((10, 8, 8), np.uint8)
-    assert load_dataset(_npz(tmp_path / "a.npz", images=images, factors=np.arange(10))).factor_names == ("factor 0",)
+    assert load_dataset(_npz(tmp_path / "a.npz", images=images, factors=np.arange(10))).factor_names == (
+        "factor 0",
+    )
     assert load_dataset(_npz(tmp_path / "b.npz", images=images)).factors is None
 
 
-@pytest.mark.parametrize("factors, names, message", [
-    (np.full((10, 2), np.nan), None, "NaN"),
-    (np.array([[1.0, np.inf]] * 10), None, "infinite"),
-    (np.full((10, 2), 1e300), None, "too large"),
-    (np.zeros((9, 2)), None, "9"),
-    (np.zeros((10, 2, 2)), None, "shape"),
-    (np.array([["a", "b"]] * 10), None, "dtype"),
-    (np.zeros((10, DEFAULT_LIMITS.max_factors + 1)), None, "factor columns"),
-    (np.zeros((10, 0)), None, "factor columns"),
-    (np.zeros((10, 2)), np.array(["only one"]), "one name per factor"),
-    (np.zeros((10, 2)), np.array([1, 2]), "string"),
-    (None, np.array(["x", "y"]), "without a 'factors'"),
-])
+@pytest.mark.parametrize(
+    "factors, names, message",
+    [
+        (np.full((10, 2), np.nan), None, "NaN"),
+        (np.array([[1.0, np.inf]] * 10), None, "infinite"),
+        (np.full((10, 2), 1e300), None, "too large"),
+        (np.zeros((9, 2)), None, "9"),
+        (np.zeros((10, 2, 2)), None, "shape"),
+        (np.array([["a", "b"]] * 10), None, "dtype"),
+        (np.zeros((10, DEFAULT_LIMITS.max_factors + 1)), None, "factor columns"),
+        (np.zeros((10, 0)), None, "factor columns"),
+        (np.zeros((10, 2)), np.array(["only one"]), "one name per factor"),
+        (np.zeros((10, 2)), np.array([1, 2]), "string"),
+        (None, np.array(["x", "y"]), "without a 'factors'"),
+    ],
+)
 def test_hostile_npz_factors_are_refused(tmp_path, factors, names, message):
     arrays = {"images": np.zeros((10, 8, 8), np.uint8)}
     if factors is not None:

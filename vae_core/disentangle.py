@@ -14,7 +14,8 @@ Estimator choices (stated here because the scores depend on them):
   considered at every split, seed 0) predicts the factor's level from μ on at most DCI_MAX_SAMPLES images;
   its impurity-based feature importances form the importance matrix R (dims × factors). Considering every
   dimension at each split matters: with scikit-learn's default (√D random candidates) a tree must often
-  split on an unrelated dimension, and a latent that copies the factors scores only ~0.8. Disentanglement: 1 − entropy (base #factors) of each dim's row of R, weighted by the row's share
+  split on an unrelated dimension, and a latent that copies the factors scores only ~0.8.
+  Disentanglement: 1 − entropy (base #factors) of each dim's row of R, weighted by the row's share
   of the total importance. Completeness: 1 − entropy (base #dims) of each factor's column, weighted alike.
 """
 
@@ -39,7 +40,9 @@ def _check(latents: np.ndarray, factors: np.ndarray) -> tuple[np.ndarray, np.nda
     if v.ndim == 1:
         v = v[:, None]
     if z.ndim != 2 or v.ndim != 2 or len(z) != len(v) or len(z) < 2:
-        raise ValueError(f"need latents (N, D) and factors (N, F) with the same N ≥ 2, got {z.shape} and {v.shape}")
+        raise ValueError(
+            f"need latents (N, D) and factors (N, F) with the same N ≥ 2, got {z.shape} and {v.shape}"
+        )
     if not (np.isfinite(z).all() and np.isfinite(v).all()):
         raise ValueError("latents and factors must be finite")
     return z, v
@@ -58,7 +61,7 @@ def discretize(values: np.ndarray, bins: int = LATENT_BINS) -> np.ndarray:
 
 
 def factor_codes(factors: np.ndarray) -> np.ndarray:
-    """Factors as int64 level codes: their own levels when few (≤ FACTOR_MAX_LEVELS), else LATENT_BINS bins."""
+    """Factors as int64 codes: their own levels when few (≤ FACTOR_MAX_LEVELS), else LATENT_BINS bins."""
     factors = np.asarray(factors, dtype=np.float64)
     codes = np.zeros(factors.shape, dtype=np.int64)
     for k in range(factors.shape[1]):
@@ -66,7 +69,7 @@ def factor_codes(factors: np.ndarray) -> np.ndarray:
         if len(levels) <= FACTOR_MAX_LEVELS:
             codes[:, k] = inverse.reshape(-1)
         else:
-            codes[:, k] = discretize(factors[:, k:k + 1])[:, 0]
+            codes[:, k] = discretize(factors[:, k : k + 1])[:, 0]
     return codes
 
 
@@ -101,12 +104,15 @@ class MutualInformation:
         return np.divide(self.mi, h, out=np.zeros_like(self.mi), where=h > 0)
 
 
-def mutual_information(latents: np.ndarray, factors: np.ndarray, bins: int = LATENT_BINS) -> MutualInformation:
+def mutual_information(
+    latents: np.ndarray, factors: np.ndarray, bins: int = LATENT_BINS
+) -> MutualInformation:
     """The factor × dimension mutual-information matrix of latent means against known factors."""
     z, v = _check(latents, factors)
     z_codes, v_codes = discretize(z, bins), factor_codes(v)
-    mi = np.array([[_mutual_info(z_codes[:, j], v_codes[:, k]) for j in range(z.shape[1])]
-                   for k in range(v.shape[1])])
+    mi = np.array(
+        [[_mutual_info(z_codes[:, j], v_codes[:, k]) for j in range(z.shape[1])] for k in range(v.shape[1])]
+    )
     entropy = np.array([_entropy(v_codes[:, k]) for k in range(v.shape[1])])
     return MutualInformation(np.maximum(mi, 0.0), entropy)
 
@@ -136,8 +142,14 @@ def importance_matrix(latents: np.ndarray, factors: np.ndarray, seed: int = 0) -
     for k in range(v.shape[1]):
         if len(np.unique(codes[:, k])) < 2:
             continue
-        forest = RandomForestClassifier(n_estimators=DCI_TREES, max_depth=DCI_DEPTH, min_samples_leaf=DCI_MIN_LEAF,
-                                        max_features=None, random_state=seed, n_jobs=1)
+        forest = RandomForestClassifier(
+            n_estimators=DCI_TREES,
+            max_depth=DCI_DEPTH,
+            min_samples_leaf=DCI_MIN_LEAF,
+            max_features=None,
+            random_state=seed,
+            n_jobs=1,
+        )
         forest.fit(z, codes[:, k])
         importance[:, k] = forest.feature_importances_
     return importance
@@ -182,5 +194,8 @@ def best_factor_per_dim(info: MutualInformation) -> tuple[np.ndarray, np.ndarray
 def disentanglement_scores(latents: np.ndarray, factors: np.ndarray, seed: int = 0) -> dict[str, float]:
     """{'mig', 'dci_disentanglement', 'dci_completeness'} of latent means against known factors."""
     scores = dci(latents, factors, seed)
-    return {"mig": mig(latents, factors), "dci_disentanglement": scores.disentanglement,
-            "dci_completeness": scores.completeness}
+    return {
+        "mig": mig(latents, factors),
+        "dci_disentanglement": scores.disentanglement,
+        "dci_completeness": scores.completeness,
+    }

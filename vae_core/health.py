@@ -52,20 +52,25 @@ def collapse_warning(health: LatentHealth) -> str | None:
     if not health.collapsed:
         return None
     idle = health.latent_dim - health.active_units
-    return (f"Posterior collapse: {idle} of {health.latent_dim} latent dimensions are inactive (their encoding "
-            f"barely changes from image to image, so they carry almost no information and their sliders do "
-            f"little). The KL term pushed them onto the prior: a large β, a decoder strong enough to ignore z, "
-            f"or a latent size larger than the data needs all cause this. Try a smaller β, KL warm-up, or a "
-            f"smaller latent size.")
+    return (
+        f"Posterior collapse: {idle} of {health.latent_dim} latent dimensions are inactive (their encoding "
+        f"barely changes from image to image, so they carry almost no information and their sliders do "
+        f"little). The KL term pushed them onto the prior: a large β, a decoder strong enough to ignore z, "
+        f"or a latent size larger than the data needs all cause this. Try a smaller β, KL warm-up, or a "
+        f"smaller latent size."
+    )
 
 
 def latent_report(model: VAE, dataset, rows: np.ndarray | None = None, seed: int = 0) -> dict:
-    """Active units, KL per dim and a collapse warning on `rows` of a dataset; MIG and DCI when it has factors."""
+    """Active units, KL per dim, a collapse warning on `rows` of a dataset; MIG and DCI if it has factors."""
     rows = np.arange(len(dataset)) if rows is None else np.asarray(rows)
     mu, logvar = encode(model, dataset.images[rows])
     health = latent_health(mu, logvar)
-    report = {"active_units": health.active_units, "kl_per_dim": [round(float(v), 5) for v in health.kl_per_dim],
-              "collapse_warning": collapse_warning(health)}
+    report = {
+        "active_units": health.active_units,
+        "kl_per_dim": [round(float(v), 5) for v in health.kl_per_dim],
+        "collapse_warning": collapse_warning(health),
+    }
     if dataset.factors is not None and len(rows) >= 2 and mu.shape[1] >= 2:
         report.update(disentanglement_scores(mu, dataset.factors[rows], seed=seed))
         report["factor_names"] = list(dataset.factor_names)

@@ -20,7 +20,9 @@ def centroid(local: dict) -> tuple[float, float]:
     h, w, _ = local["shape"]
     pixels = np.asarray(local["pixels"], dtype=np.float64).reshape(h, w)
     total = pixels.sum()
-    return float((pixels.sum(0) * np.arange(w)).sum() / total), float((pixels.sum(1) * np.arange(h)).sum() / total)
+    return float((pixels.sum(0) * np.arange(w)).sum() / total), float(
+        (pixels.sum(1) * np.arange(h)).sum() / total
+    )
 
 
 @pytest.mark.skipif(not PATH.is_file(), reason="the shipped shapes β-VAE is missing (make default-model)")
