@@ -28,12 +28,17 @@ def _dim(d: int) -> str:
     return "z" + str(d).translate(_SUBSCRIPTS)
 
 
-def slider_labels(info: MutualInformation, factor_names: Sequence[str]) -> list[str]:
-    """One label per latent dimension: 'z₃ ≈ x position (0.61)', or 'z₃ · no factor (0.04)' when MI is low."""
+def slider_labels(
+    info: MutualInformation, factor_names: Sequence[str], active: np.ndarray | None = None
+) -> list[str]:
+    """One label per latent dimension: 'z₃ ≈ x position (0.61)'; 'z₃ · no factor (0.04)' when its MI is low;
+    'z₃ · inactive' when its mean hardly moves across images (its small MI is binning noise, not a factor)."""
     best, strength = best_factor_per_dim(info)
     labels = []
     for d, (k, value) in enumerate(zip(best, strength)):
-        if value >= MIN_NAMED_MI:
+        if active is not None and not active[d]:
+            labels.append(f"{_dim(d)} · inactive")
+        elif value >= MIN_NAMED_MI:
             labels.append(f"{_dim(d)} ≈ {factor_names[k]} ({value:.2f})")
         else:
             labels.append(f"{_dim(d)} · no factor ({value:.2f})")
@@ -68,15 +73,16 @@ def mi_heatmap(info: MutualInformation, factor_names: Sequence[str], order: Sequ
 
 
 ENTANGLEMENT_TEXT = (
-    "The data were made from five **known factors** (shape, scale, rotation, x and y position), each drawn "
-    "independently. A latent space is **disentangled** when each factor is carried by one dimension alone: "
-    "then one slider moves the sprite sideways and nothing else. It is **entangled** when a factor is spread "
+    "These images come with **known factors** (for shapes: shape, scale, rotation, x and y position, each "
+    "drawn independently of the others). A latent space is **disentangled** when each factor is carried by "
+    "one dimension alone: then one slider moves the sprite sideways and nothing else. It is **entangled** when a factor is spread "
     "over several dimensions, or one dimension mixes several factors: a slider then moves *and* grows the "
     "sprite. The heatmap shows, for every factor (row) and dimension (column), the share of the factor's "
     "entropy H(v) that the dimension's value reveals. **MIG** (mutual information gap, Chen et al. 2018) "
     "averages, over factors, the gap between the best and second-best dimension in that heatmap; **DCI "
     "disentanglement** (Eastwood & Williams 2018) asks how many factors a random forest needs each dimension "
-    "for. Both are 1 for a perfect one-to-one code and 0 for noise.\n\n"
+    "for. Both are 1 for a perfect one-to-one code and 0 for noise. (An *inactive* dimension may still show "
+    "a little MI: its mean moves by tiny amounts the 20 bins still resolve; its slider changes nothing.)\n\n"
     "**What β does.** β multiplies the KL term. Raising it (a β-VAE, Higgins et al. 2017) makes every "
     "extra nat a dimension carries expensive, so the model keeps only the dimensions that pay for "
     "themselves, and the prior's independent axes push those towards separate factors. The price is "

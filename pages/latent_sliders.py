@@ -7,9 +7,11 @@ import streamlit as st
 
 from explorer_ui import latent_pad as pad
 from explorer_ui.factors_view import render_factor_panel, slider_labels
-from explorer_ui.state import SLIDER_ORIGIN, active_dataset, active_model, factor_information, latents, shapes_match
+from explorer_ui.state import (SLIDER_ORIGIN, active_dataset, active_model, factor_information, latents,
+                               shapes_match)
 from explorer_ui.widgets import mismatch_notice, teaching_panel
 from explorer_ui.routing import ensure_router
+from vae_core.health import latent_health
 
 ensure_router()
 
@@ -33,7 +35,10 @@ if shapes_match(model, dataset):
     used = int(np.sum(kl > 0.1))
     st.caption(f"On {dataset.label}, {used} of {latent_dim} dimensions carry more than 0.1 nats; sliders are ordered by KL.")
 factor_info = factor_information(model, dataset)  # None unless the dataset has known factors (e.g. shapes)
-labels = None if factor_info is None else slider_labels(factor_info, dataset.data.factor_names)
+labels = None
+if factor_info is not None:
+    active = latent_health(*latents(model, dataset)).active
+    labels = slider_labels(factor_info, dataset.data.factor_names, active)
 if labels is not None:
     st.caption("Each slider is named after the known factor it tells most about, with the share of that factor's "
                "information it carries (normalised mutual information, 0 … 1); see the heatmap below.")

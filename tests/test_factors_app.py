@@ -6,14 +6,23 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from explorer_ui import latent_pad as pad
+from explorer_ui.factors_view import slider_labels
 from explorer_ui.state import SHIPPED_SHAPES_MODELS
 from tests.app_helpers import assert_clean, goto, router_runs_every_time, start_app, texts
+from vae_core.disentangle import MutualInformation
 from vae_core.shapes import FACTOR_NAMES
 
-pytestmark = pytest.mark.slow
+
+def test_slider_labels_name_the_best_factor_and_say_when_none_or_inactive():
+    mi = np.array([[0.1, 2.0, 0.0], [1.2, 0.1, 0.05]])
+    info = MutualInformation(mi=mi, factor_entropy=np.array([2.0, 2.0]))
+    labels = slider_labels(info, ("x position", "scale"))
+    assert labels == ["z₀ ≈ scale (0.60)", "z₁ ≈ x position (1.00)", "z₂ · no factor (0.03)"]
+    assert slider_labels(info, ("x position", "scale"), np.array([True, False, True]))[1] == "z₁ · inactive"
 
 
 def _pick_model(at, key: str):
@@ -23,6 +32,7 @@ def _pick_model(at, key: str):
     return at
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model_key", [k for k, (_, path) in SHIPPED_SHAPES_MODELS.items() if path.is_file()])
 def test_sliders_name_the_factor_each_dimension_moves(model_key):
     with router_runs_every_time():
@@ -36,6 +46,7 @@ def test_sliders_name_the_factor_each_dimension_moves(model_key):
         assert len(labels) == 10 and labels[0].startswith("z₀")
         named = [label for label in labels if "≈" in label]
         assert named, labels  # at least one dimension is named after a factor
+        assert any("inactive" in label for label in labels)  # both shipped models leave some dims unused
         assert all(any(f"≈ {name} (" in label for name in FACTOR_NAMES) for label in named)
         assert at.get("plotly_chart"), "the factor × dimension heatmap is missing"
         heatmap = json.loads(at.get("plotly_chart")[-1].proto.spec)
@@ -47,6 +58,7 @@ def test_sliders_name_the_factor_each_dimension_moves(model_key):
         assert [s.label.split(" · KL")[0] for s in at.slider] == [labels[d] for d in data["order"]]
 
 
+@pytest.mark.slow
 def test_digits_sliders_keep_plain_names():
     with router_runs_every_time():
         at = start_app(timeout=120)
