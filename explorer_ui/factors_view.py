@@ -75,8 +75,8 @@ def mi_heatmap(info: MutualInformation, factor_names: Sequence[str], order: Sequ
 ENTANGLEMENT_TEXT = (
     "These images come with **known factors** (for shapes: shape, scale, rotation, x and y position, each "
     "drawn independently of the others). A latent space is **disentangled** when each factor is carried by "
-    "one dimension alone: then one slider moves the sprite sideways and nothing else. It is **entangled** when a factor is spread "
-    "over several dimensions, or one dimension mixes several factors: a slider then moves *and* grows the "
+    "one dimension alone: then one slider moves the sprite sideways and nothing else. It is **entangled** "
+    "when a factor is spread over several dimensions, or one dimension mixes several factors: a slider then moves *and* grows the "
     "sprite. The heatmap shows, for every factor (row) and dimension (column), the share of the factor's "
     "entropy H(v) that the dimension's value reveals. **MIG** (mutual information gap, Chen et al. 2018) "
     "averages, over factors, the gap between the best and second-best dimension in that heatmap; **DCI "
