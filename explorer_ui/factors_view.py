@@ -73,21 +73,23 @@ def mi_heatmap(info: MutualInformation, factor_names: Sequence[str], order: Sequ
 
 
 ENTANGLEMENT_TEXT = (
-    "These images come with **known factors** (for shapes: shape, scale, rotation, x and y position, each "
-    "drawn independently of the others). A latent space is **disentangled** when each factor is carried by "
-    "one dimension alone: then one slider moves the sprite sideways and nothing else. It is **entangled** "
-    "when a factor is spread over several dimensions, or one dimension mixes several factors: a slider then moves *and* grows the "
-    "sprite. The heatmap shows, for every factor (row) and dimension (column), the share of the factor's "
-    "entropy H(v) that the dimension's value reveals. **MIG** (mutual information gap, Chen et al. 2018) "
-    "averages, over factors, the gap between the best and second-best dimension in that heatmap; **DCI "
-    "disentanglement** (Eastwood & Williams 2018) asks how many factors a random forest needs each dimension "
-    "for. Both are 1 for a perfect one-to-one code and 0 for noise. (An *inactive* dimension may still show "
-    "a little MI: its mean moves by tiny amounts the 20 bins still resolve; its slider changes nothing.)\n\n"
+    "These images come with **known factors** (for shapes: shape, scale, rotation, x and y position, each"
+    " drawn independently of the others). A latent space is **disentangled** when each factor is carried "
+    "by one dimension alone: then one slider moves the sprite sideways and nothing else. It is "
+    "**entangled** when a factor is spread over several dimensions, or one dimension mixes several "
+    "factors: a slider then moves *and* grows the sprite. The heatmap shows, for every factor (row) and "
+    "dimension (column), the share of the factor's entropy H(v) that the dimension's value reveals. "
+    "**MIG** (mutual information gap, Chen et al. 2018) averages, over factors, the gap between the best "
+    "and second-best dimension in that heatmap; **DCI disentanglement** (Eastwood & Williams 2018) asks "
+    "how many factors a random forest needs each dimension for. Both are 1 for a perfect one-to-one code "
+    "and 0 for noise. (An *inactive* dimension may still show a little MI: its mean moves by tiny amounts"
+    " the 20 bins still resolve; its slider changes nothing.)\n\n"
     "**What β does.** β multiplies the KL term. Raising it (a β-VAE, Higgins et al. 2017) makes every "
     "extra nat a dimension carries expensive, so the model keeps only the dimensions that pay for "
     "themselves, and the prior's independent axes push those towards separate factors. The price is "
-    "blurrier reconstructions, and too large a β collapses dimensions altogether. No unsupervised model is "
-    "guaranteed to disentangle (Locatello et al. 2019): scores vary with the random seed, so compare several."
+    "blurrier reconstructions, and too large a β collapses dimensions altogether. No unsupervised model "
+    "is guaranteed to disentangle (Locatello et al. 2019): scores vary with the random seed, so compare "
+    "several."
 )
 
 
