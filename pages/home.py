@@ -41,6 +41,8 @@ with right:
         "- **Train**: fit a new VAE on any dataset, watch the loss curves, stop any time.\n"
         "- **Latent map**: every image as a dot (PCA or t-SNE); select dots to see them and their reconstructions.\n"
         "- **Latent sliders**: drag one latent coordinate and watch the image change.\n"
+        "- **Known factors**: pick *Shipped shapes β-VAE* in the sidebar (sprites made from five known factors): "
+        "each slider is named after the factor it moves, and MIG scores the model against the β = 1 one.\n"
         "- **Sample**: decode random codes; is each one just a copy of a training image?\n"
         "- **Interpolate**: walk in a straight line (or along a sphere) between two codes.\n"
         "- **Anomalies**: the images the model explains worst.\n\n"
