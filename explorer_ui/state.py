@@ -53,7 +53,7 @@ BUILTIN_LABELS = {
 AE_MODEL_PATH = ASSETS_DIR / "models" / "digits_ae.safetensors"  # the shipped plain autoencoder (β = 0)
 SHIPPED_SHAPES_MODELS = {  # menu key → (label, file): the shipped models trained on the shapes dataset
     "shapes_beta1": ("Shipped shapes VAE (β = 1, MLP)", ASSETS_DIR / "models" / "shapes_beta1.safetensors"),
-    "shapes_betavae": ("Shipped shapes β-VAE (β = 4, MLP)", ASSETS_DIR / "models" / "shapes_betavae.safetensors"),
+    "shapes_betavae": ("Shipped shapes β-VAE (β = 8, MLP)", ASSETS_DIR / "models" / "shapes_betavae.safetensors"),
 }
 
 

@@ -12,7 +12,7 @@ import pytest
 from explorer_ui import latent_pad as pad
 from explorer_ui.factors_view import slider_labels
 from explorer_ui.state import SHIPPED_SHAPES_MODELS
-from tests.app_helpers import assert_clean, goto, router_runs_every_time, start_app, texts
+from tests.app_helpers import assert_clean, goto, router_runs_every_time, start_app, texts, wait_for_training
 from vae_core.disentangle import MutualInformation
 from vae_core.shapes import FACTOR_NAMES
 
@@ -66,3 +66,21 @@ def test_digits_sliders_keep_plain_names():
         data = json.loads(at.get("bidi_component")[0].proto.json)
         assert data["labels"][0] == "z₀" and not any("≈" in label for label in data["labels"])
         assert "What β does" not in texts(at)
+
+
+@pytest.mark.slow
+def test_train_page_on_shapes_shows_disentanglement_scores_after_training():
+    with router_runs_every_time():
+        at = start_app(timeout=180)
+        at.selectbox(key="sb_dataset").set_value("spec:shapes").run()
+        at.run()
+        assert_clean(at)
+        goto(at, "train")
+        assert "32×32" in texts(at)
+        at.number_input(key="train_epochs").set_value(1)
+        next(b for b in at.button if b.label == "Start training").click().run()
+        assert_clean(at)
+        wait_for_training(at, limit_s=300)
+        metrics = {m.label: m.value for m in at.metric}
+        assert "MIG" in metrics and 0.0 <= float(metrics["MIG"]) <= 1.0, metrics
+        assert "DCI disentanglement" in metrics and "Active units" in metrics
