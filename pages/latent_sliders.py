@@ -34,18 +34,16 @@ if shapes_match(model, dataset):
     kl, order = pad.kl_and_order(model.key, dataset.key, latent_means, latent_logvars)
     used = int(np.sum(kl > 0.1))
     st.caption(f"On {dataset.label}, {used} of {latent_dim} dimensions carry more than 0.1 nats; sliders are ordered by KL.")
-factor_info = factor_information(model, dataset)  # None unless the dataset has known factors (e.g. shapes)
-labels = None
-if factor_info is not None:
-    active = latent_health(*latents(model, dataset)).active
-    labels = slider_labels(factor_info, dataset.data.factor_names, active)
-if labels is not None:
-    st.caption("Each slider is named after the known factor it tells most about, with the share of that factor's "
-               "information it carries (normalised mutual information, 0 … 1); see the heatmap below.")
 else:
     kl, order = None, np.arange(latent_dim)
     mismatch_notice(model, dataset, key="sliders_mismatch_train")
     st.caption("The sliders still work (the decoder needs no data), in index order: without images there is no KL.")
+factor_info = factor_information(model, dataset)  # None unless the dataset has known factors (e.g. shapes)
+labels = None
+if factor_info is not None:
+    labels = slider_labels(factor_info, dataset.data.factor_names, latent_health(*latents(model, dataset)).active)
+    st.caption("Each slider is named after the known factor it tells most about, with the share of that factor's "
+               "information it carries (normalised mutual information, 0 … 1); see the heatmap below.")
 
 
 origin_point = st.session_state.get(SLIDER_ORIGIN)

@@ -65,6 +65,7 @@ def test_digits_sliders_keep_plain_names():
         goto(at, "latent_sliders")
         data = json.loads(at.get("bidi_component")[0].proto.json)
         assert data["labels"][0] == "z₀" and not any("≈" in label for label in data["labels"])
+        assert data["kl"] is not None and "still work" not in texts(at)  # digits fit: sliders ordered by KL
         assert "What β does" not in texts(at)
 
 
