@@ -58,6 +58,8 @@ fuzz: $(STAMP)
 default-model: $(STAMP)
 	$(PY) -m vae_core train --dataset digits --arch mlp --latent-dim 8 --epochs 300 --patience 40 --seed 0 --quiet --out assets/models/digits_default.safetensors
 	$(PY) -m vae_core train --dataset digits --arch mlp --latent-dim 8 --beta 0 --epochs 300 --patience 40 --seed 0 --quiet --out assets/models/digits_ae.safetensors
+	OMP_NUM_THREADS=1 $(PY) -m vae_core train --dataset shapes --arch mlp --hidden 256,128 --latent-dim 10 --beta 1 --epochs 30 --patience 30 --augment-shift 0 --seed 0 --quiet --out assets/models/shapes_beta1.safetensors
+	OMP_NUM_THREADS=1 $(PY) -m vae_core train --dataset shapes --arch mlp --hidden 256,128 --latent-dim 10 --beta 8 --epochs 30 --patience 30 --augment-shift 0 --seed 0 --quiet --out assets/models/shapes_betavae.safetensors
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -261,7 +261,8 @@ def on_mode_change() -> None:
         set_vector(current_vector())
 
 
-def render_stock(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None) -> np.ndarray:
+def render_stock(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None,
+                 labels: Sequence[str] | None = None) -> np.ndarray:
     """The same decode behind Streamlit's own st.slider (sends on release) and st.image; returns the vector."""
     ss = st.session_state
     latent_dim = len(order)
@@ -272,7 +273,8 @@ def render_stock(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarra
     image_col, slider_col = st.columns([1, 2], gap="large")
     with slider_col:
         for d in order:
-            label = dim_label(d) if kl is None else f"{dim_label(d)} · KL {kl[d]:.2f}"
+            name = labels[d] if labels is not None else dim_label(d)
+            label = name if kl is None else f"{name} · KL {kl[d]:.2f}"
             st.slider(label, -SLIDER_LIMIT, SLIDER_LIMIT, step=SLIDER_STEP, format="%+.2f", key=stock_key(d))
     z = np.array([ss[stock_key(d)] for d in range(latent_dim)], dtype=np.float64)
     ss[VECTOR] = z.tolist()

@@ -14,7 +14,7 @@ from vae_core.data import DATASET_SPECS_HELP, spec_root_from_env
 from vae_core.errors import LatentExplorerError
 from vae_core.explore import n_parameters
 
-from . import state
+from . import factors_view, state
 from .model_card import model_card
 from .state import (
     DATASET_CHOICE,
@@ -48,6 +48,7 @@ MODEL_UPLOAD_TYPES = ["safetensors", "pt", "pth", "ckpt", "bin"]  # the others a
 
 def _on_model_pick() -> None:
     select_model(st.session_state[W_MODEL])
+    state.follow_model_dataset()  # e.g. a shapes model picked while digits are loaded: load shapes
 
 
 def _on_model_upload() -> None:
@@ -152,6 +153,10 @@ def _model_card() -> None:
     with st.expander("Model card", expanded=True):
         rows = model_card(model.config, model.loaded.summary, n_parameters(model.model))
         st.markdown("\n".join(f"- **{name}:** {value}" for name, value in rows))
+        try:
+            factors_view.render_latent_health(model, active_dataset())
+        except LatentExplorerError:  # the dataset went away: the dataset section below says so and falls back
+            pass
         payload = state.model_payload()
         st.download_button("Download this checkpoint", payload, file_name=_file_name(model.label),
                            mime="application/octet-stream", on_click="ignore", key="sb_download_model",

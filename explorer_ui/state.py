@@ -20,20 +20,34 @@ import torch
 
 from vae_core import ASSETS_DIR, DEFAULT_DATASET_SPEC, DEFAULT_MODEL_PATH
 from vae_core.checkpoint import LoadedCheckpoint, checkpoint_from_bytes
-from vae_core.data import UPLOAD_LIMITS, ImageDataset, load_dataset, load_uploaded, spec_root_from_env
+from vae_core.data import (
+    UPLOAD_LIMITS,
+    ImageDataset,
+    load_dataset,
+    load_uploaded,
+    spec_root_from_env,
+    split_indices,
+)
+from vae_core.disentangle import MutualInformation, mutual_information
+from vae_core.health import latent_report
 from vae_core.latents import all_cores, encode, image_scores
 from vae_core.models import image_shape_fits
 from vae_core.projection import PCAProjection, estimate_tsne_seconds, pca_2d, tsne_2d
 
 DEFAULT_MODEL_KEY = "default"
-BUILTIN_DATASETS = ("digits", "mnist", "fashion-mnist", "kmnist")
+BUILTIN_DATASETS = ("digits", "shapes", "mnist", "fashion-mnist", "kmnist")
 BUILTIN_LABELS = {
     "digits": "digits (scikit-learn, 8×8)",
+    "shapes": "shapes (sprites with known factors, 32×32)",
     "mnist": "mnist (70k, 28×28; downloads once)",
     "fashion-mnist": "fashion-mnist (70k, 28×28; downloads once)",
     "kmnist": "kmnist (70k, 28×28; downloads once)",
 }
 AE_MODEL_PATH = ASSETS_DIR / "models" / "digits_ae.safetensors"  # the shipped plain autoencoder (β = 0)
+SHIPPED_SHAPES_MODELS = {  # menu key → (label, file): the shipped models trained on the shapes dataset
+    "shapes_beta1": ("Shipped shapes VAE (β = 1, MLP)", ASSETS_DIR / "models" / "shapes_beta1.safetensors"),
+    "shapes_betavae": ("Shipped shapes β-VAE (β = 8, MLP)", ASSETS_DIR / "models" / "shapes_betavae.safetensors"),
+}
 
 
 ModelKind = Literal["shipped", "trained", "uploaded"]
@@ -117,7 +131,7 @@ def _default_dataset() -> DatasetEntry:
 
 
 MODELS = _key("models", "dict key -> ModelEntry, in menu order",
-              lambda: {DEFAULT_MODEL_KEY: ModelEntry("Shipped default (digits, MLP)", kind="shipped")})
+              lambda: {DEFAULT_MODEL_KEY: ModelEntry("Shipped default (digits, MLP)", kind="shipped"), **shipped_extra_models()})
 MODEL_CHOICE = _key("model_choice", "key into MODELS", lambda: DEFAULT_MODEL_KEY)
 DATASETS = _key("datasets", "dict key -> DatasetEntry", lambda: {dataset_key(_default_dataset()): _default_dataset()})
 DATASET_CHOICE = _key("dataset_choice", "key into DATASETS", lambda: dataset_key(_default_dataset()))
@@ -163,6 +177,27 @@ def _dataset(key: str, spec: str | None, filename: str | None, _payload: bytes |
     return load_uploaded(filename or "upload", _payload or b"", limits=UPLOAD_LIMITS)
 
 
+@st.cache_resource(show_spinner=False)
+def _shipped_file(path: str) -> bytes:
+    """A shipped checkpoint's bytes, read once per process and shared (read-only) by every session."""
+    return open(path, "rb").read()
+
+
+def shipped_extra_models() -> dict[str, ModelEntry]:
+    """The shipped shapes models whose files are present, as menu entries."""
+    return {key: ModelEntry(label, _shipped_file(str(path)), kind="shipped")
+            for key, (label, path) in SHIPPED_SHAPES_MODELS.items() if path.is_file()}
+
+
+def shipped_shapes_models() -> list[ActiveModel]:
+    """The shipped shapes models (present ones), loaded, whatever the user picked."""
+    models = []
+    for key, entry in shipped_extra_models().items():
+        ckey = model_key(key, entry)
+        models.append(ActiveModel(ckey, entry.label, _checkpoint(ckey, entry.payload)))
+    return models
+
+
 def init_state() -> None:
     """Fill session_state with every declared key's default on a session's first run."""
     ss = st.session_state
@@ -185,6 +220,13 @@ def active_model() -> ActiveModel:
     """The chosen model, loaded (cached)."""
     init_state()
     key = st.session_state[MODEL_CHOICE]
+    entry = st.session_state[MODELS][key]
+    ckey = model_key(key, entry)
+    return ActiveModel(ckey, entry.label, _checkpoint(ckey, entry.payload))
+
+
+def registered_model(key: str) -> ActiveModel:
+    """A registered model by its menu key, loaded (cached)."""
     entry = st.session_state[MODELS][key]
     ckey = model_key(key, entry)
     return ActiveModel(ckey, entry.label, _checkpoint(ckey, entry.payload))
@@ -287,6 +329,14 @@ def _latent_dim_of(key: str) -> int | None:
     if entry is None:
         return None
     return _checkpoint(model_key(key, entry), entry.payload).config.latent_dim
+
+
+def follow_model_dataset() -> None:
+    """When the active model was trained on a built-in dataset and the active one does not fit it, load that one."""
+    model, dataset = active_model(), active_dataset()
+    spec = str(model.loaded.summary.get("dataset_spec") or "").strip().lower()
+    if not shapes_match(model, dataset) and spec.partition(":")[0] in BUILTIN_DATASETS:
+        request_dataset(builtin_entry(spec) if spec in BUILTIN_DATASETS else DatasetEntry(spec, spec=spec))
 
 
 def select_dataset(key: str) -> None:
@@ -543,3 +593,34 @@ def posterior_vs_prior(model: ActiveModel, dataset: ActiveDataset, side: int = 6
     mu, logvar = latents(model, dataset)
     return _posterior_vs_prior(model.key, dataset.key, int(side), int(seed), model.model,
                                pca_projection(model, dataset), mu, logvar)
+
+
+# ---------------------------------------------------------------- known factors (datasets that carry them)
+
+
+@st.cache_resource(max_entries=16, show_spinner="Scoring the latent space against the known factors…")
+def _factor_report(model_key: str, dataset_key: str, _model, _dataset: ImageDataset) -> dict:
+    """vae_core.health.latent_report on the validation split (as `evaluate` does), cached per (model, dataset)."""
+    _, val_rows = split_indices(len(_dataset))
+    return latent_report(_model, _dataset, val_rows)
+
+
+def factor_report(model: ActiveModel, dataset: ActiveDataset) -> dict | None:
+    """MIG, DCI and latent health of the active pair on the validation split; None without factors or fit."""
+    if dataset.data.factors is None or not shapes_match(model, dataset) or model.config.latent_dim < 2:
+        return None
+    return _factor_report(model.key, dataset.key, model.model, dataset.data)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _mutual_info(model_key: str, dataset_key: str, _latent_means: np.ndarray, _factors: np.ndarray) -> MutualInformation:
+    """Factor × dimension mutual information on the validation split, cached per (model, dataset)."""
+    _, val_rows = split_indices(len(_factors))
+    return mutual_information(_latent_means[val_rows], _factors[val_rows])
+
+
+def factor_information(model: ActiveModel, dataset: ActiveDataset) -> MutualInformation | None:
+    """The active pair's factor × dimension mutual information; None without factors or when shapes differ."""
+    if dataset.data.factors is None or not shapes_match(model, dataset):
+        return None
+    return _mutual_info(model.key, dataset.key, latents(model, dataset)[0], dataset.data.factors)

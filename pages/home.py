@@ -43,7 +43,12 @@ with left:
     show_grid(samples.images, ncols=8, cell=64)
 with right:
     st.subheader("Where to go next")
-    st.markdown(where_to_go_next() + "\n\nThe sidebar picks the model and the dataset for every page.")
+    st.markdown(
+        where_to_go_next()
+        + "\n- **Known factors**: pick *Shipped shapes β-VAE* in the sidebar (sprites made from five known factors): "
+        "each slider is named after the factor it moves, and MIG scores the model against the β = 1 one."
+        + "\n\nThe sidebar picks the model and the dataset for every page."
+    )
 
 st.divider()
 st.header("Why a plain autoencoder's latent space has gaps")

@@ -6,8 +6,11 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import latent_pad as pad
-from explorer_ui.state import SLIDER_ORIGIN, active_dataset, active_model, latents, shapes_match
+from explorer_ui.factors_view import render_factor_panel, slider_labels
+from explorer_ui.state import (SLIDER_ORIGIN, active_dataset, active_model, factor_information, latents,
+                               shapes_match)
 from explorer_ui.widgets import mismatch_notice, teaching_panel
+from vae_core.health import latent_health
 
 st.title("Latent sliders")
 teaching_panel(
@@ -32,6 +35,12 @@ else:
     kl, order = None, np.arange(latent_dim)
     mismatch_notice(model, dataset, key="sliders_mismatch_train")
     st.caption("The sliders still work (the decoder needs no data), in index order: without images there is no KL.")
+factor_info = factor_information(model, dataset)  # None unless the dataset has known factors (e.g. shapes)
+labels = None
+if factor_info is not None:
+    labels = slider_labels(factor_info, dataset.data.factor_names, latent_health(*latents(model, dataset)).active)
+    st.caption("Each slider is named after the known factor it tells most about, with the share of that factor's "
+               "information it carries (normalised mutual information, 0 … 1); see the heatmap below.")
 
 
 origin_point = st.session_state.get(SLIDER_ORIGIN)
@@ -63,9 +72,11 @@ if st.session_state[pad.START] == "point" and not pad.point_fits(origin_point, l
 def sliders_panel() -> None:
     """The sliders and the image: while a slider moves, only this reruns."""
     if st.session_state[pad.MODE] == "stock":
-        pad.render_stock(model.model, model.key, order, kl)
+        pad.render_stock(model.model, model.key, order, kl, labels=labels)
     else:
-        pad.render_pad(model.model, model.key, order, kl)
+        pad.render_pad(model.model, model.key, order, kl, labels=labels)
 
 
 sliders_panel()
+if factor_info is not None:
+    render_factor_panel(model, dataset, factor_info, order)

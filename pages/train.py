@@ -16,8 +16,10 @@ from explorer_ui.state import (
     TRAIN_RESULT,
     active_dataset,
     model_payload,
+    registered_model,
     start_training,
 )
+from explorer_ui.factors_view import render_train_scores
 from explorer_ui.train_choices import APP_HIDDEN, app_train_config
 from explorer_ui.widgets import shape_text, teaching_panel
 from vae_core.config import ARCHITECTURES, ConfigError
@@ -141,3 +143,4 @@ if job is not None:
                            mime="application/octet-stream", on_click="ignore", key="train_download",
                            icon=":material/download:", type="primary")
         st.page_link(page_file("latent_map"), label="See its latent map", icon="🗺️")
+        render_train_scores(registered_model(result_key), dataset)

@@ -17,7 +17,7 @@ import torch
 
 from . import DEFAULT_MODEL_PATH
 from .checkpoint import atomic_write_bytes, load_checkpoint
-from .config import ARCHITECTURES, VAEConfig
+from .config import ARCHITECTURES, ConfigError, VAEConfig
 from .data import DATASET_SPECS_HELP, DatasetError, load_dataset, split_indices
 from .errors import LatentExplorerError
 from .generate import (
@@ -29,6 +29,7 @@ from .generate import (
     interpolate,
     sample_latents,
 )
+from .health import latent_report
 from .images import fit_scale, gif_bytes, image_grid, png_bytes, upscale
 from .latents import encode
 from .limits import MAX_LATENT_DIM
@@ -127,8 +128,9 @@ def _train(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     if args.augment_shift is None:  # small shifts regularise MNIST-sized images; 8×8 digits are too coarse
         args.augment_shift = 1 if min(dataset.image_shape[1:]) >= 28 else 0
+    hidden = {} if args.hidden is None else {"hidden": _widths(args.hidden)}
     config = VAEConfig(input_shape=dataset.image_shape, arch=args.arch, latent_dim=args.latent_dim,
-                       beta=args.beta, likelihood=args.likelihood)
+                       beta=args.beta, likelihood=args.likelihood, **hidden)
     settings = TrainSettings(epochs=args.epochs, time_budget_s=args.time_budget, batch_size=args.batch_size,
                              lr=args.lr, kl_warmup_epochs=args.kl_warmup, patience=args.patience,
                              seed=args.seed, augment_shift=args.augment_shift, device=args.device)
@@ -153,12 +155,25 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    """'256,128' → (256, 128); ConfigError for anything else."""
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError as exc:
+        raise ConfigError(f"--hidden takes comma-separated whole numbers such as 256,128, got {text!r}") from exc
+
+
+def _split_rows(dataset, split: str, val_fraction: float) -> np.ndarray:
+    """The row indices of one split: all, the training part, or the held-out last fraction."""
+    if split == "all":
+        return np.arange(len(dataset.images))
+    train_idx, val_idx = split_indices(len(dataset.images), val_fraction)
+    return val_idx if split == "val" else train_idx
+
+
 def _images_for_split(dataset, split: str, val_fraction: float) -> np.ndarray:
     """The images of one split: all, the training part, or the held-out last fraction."""
-    if split == "all":
-        return dataset.images
-    train_idx, val_idx = split_indices(len(dataset.images), val_fraction)
-    return dataset.images[val_idx if split == "val" else train_idx]
+    return dataset.images[_split_rows(dataset, split, val_fraction)]
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -166,8 +181,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     ckpt = load_checkpoint(args.checkpoint)
     dataset = load_dataset(args.dataset)
     _check_shape(ckpt.config, dataset)
-    images = _images_for_split(dataset, args.split, args.val_fraction)
-    result = evaluate(ckpt.model, images, iw_samples=args.iw_samples, seed=args.seed)
+    rows = _split_rows(dataset, args.split, args.val_fraction)
+    result = evaluate(ckpt.model, dataset.images[rows], iw_samples=args.iw_samples, seed=args.seed)
+    result.update(latent_report(ckpt.model, dataset, rows, args.seed))
     result["split"] = args.split
     result["dataset"] = dataset.name
     if args.json:
@@ -178,6 +194,11 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"  active units {result['active_units']}/{result['latent_dim']}")
         if "iw_nll" in result:
             print(f"  IW-NLL (k={args.iw_samples}) {result['iw_nll']:.2f} nats")
+        if result.get("collapse_warning"):
+            print(f"  warning: {result['collapse_warning']}")
+        if "mig" in result:
+            print(f"  MIG {result['mig']:.3f} · DCI disentanglement {result['dci_disentanglement']:.3f}, "
+                  f"completeness {result['dci_completeness']:.3f} (factors: {', '.join(dataset.factor_names)})")
     return 0
 
 
@@ -358,6 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=whole(1, MAX_EPOCHS), default=None, help="max epochs (default 50 when no --time-budget)")
     t.add_argument("--time-budget", type=number(0, MAX_TIME_BUDGET_S, above_low=True), default=None, help="wall-clock seconds; training stops when spent")
     t.add_argument("--beta", type=number(0, 1000), default=1.0, help="weight on the KL term (1 = VAE, >1 = β-VAE)")
+    t.add_argument("--hidden", default=None, help="MLP widths, encoder order, e.g. 256,128 (default: 512,256)")
     t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     t.add_argument("--batch-size", type=whole(1, 4096), default=TrainSettings.batch_size)
     t.add_argument("--lr", type=number(0, 1, above_low=True), default=TrainSettings.lr)
@@ -370,7 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--out", type=out_file(".safetensors"), required=True, help="output FILE.safetensors")
     t.set_defaults(func=_train)
 
-    e = sub.add_parser("evaluate", help="−ELBO, reconstruction, KL on a dataset split", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    e = sub.add_parser("evaluate", help="−ELBO, KL, active units on a dataset split (+ MIG, DCI with factors)", epilog=DATASET_SPECS_HELP, formatter_class=raw)
     e.add_argument("checkpoint")
     e.add_argument("--dataset", required=True)
     e.add_argument("--split", choices=("val", "train", "all"), default="val")

@@ -60,6 +60,7 @@ class DataLimits:
     )  # source pixels decoded across the whole input (268 million), from headers
     max_classes: int = 1_000  # distinct labels / class folders / class names
     max_class_name_chars: int = 200  # one class name
+    max_factors: int = 64  # columns of a 'factors' array (known generative factors per image)
     max_array_bytes: int = 512 * MIB  # the float32 image array handed back
     max_decode_seconds: float = 60.0  # wall-clock time to decode one input; over it the load stops
     chunk_bytes: int = 32 * MIB  # float32 temporaries per conversion step (source chunks are smaller)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import math
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -150,7 +151,7 @@ def npz_dataset(source: Path | bytes, title: str, label: str, spec: str, limits:
                     "labels=...)."
                 )
             small = {}
-            for key in ("labels", "class_names"):
+            for key in ("labels", "class_names", "factors", "factor_names"):
                 info = members.get(f"{key}.npy")
                 if info is None:
                     continue
@@ -168,7 +169,48 @@ def npz_dataset(source: Path | bytes, title: str, label: str, spec: str, limits:
             images = _stream_images(archive, members["images.npy"], label, limits, notes, budget)
     except ArchiveError as err:
         raise DatasetError(f"{label}: not a usable .npz: {err}. Save it again with np.savez.") from err
-    return make_dataset(title, images, labels, class_names, spec, notes)
+    dataset = make_dataset(title, images, labels, class_names, spec, notes)
+    extra = _npz_factors(small, len(dataset), label, limits)
+    return replace(dataset, **extra) if extra else dataset
+
+
+def _npz_factors(arrays: dict[str, np.ndarray], count: int, label: str, limits: DataLimits) -> dict:
+    """The optional 'factors' (N, F) and 'factor_names' (F,) of an .npz as ImageDataset fields, checked."""
+    if "factors" not in arrays:
+        if "factor_names" in arrays:
+            raise DatasetError(f"{label}: 'factor_names' without a 'factors' array. Save both, or neither.")
+        return {}
+    raw = arrays["factors"]
+    if raw.ndim == 1:
+        raw = raw[:, None]
+    if raw.ndim != 2 or raw.shape[0] != count:
+        raise DatasetError(
+            f"{label}: 'factors' has shape {raw.shape} but there are {count:,} images; "
+            "save one row of factor values per image, shape (N, F)."
+        )
+    if raw.dtype.kind not in "biuf":
+        raise DatasetError(f"{label}: 'factors' has dtype {raw.dtype}; store numbers (encode categories as 0, 1, …).")
+    if not 1 <= raw.shape[1] <= limits.max_factors:
+        raise DatasetError(
+            f"{label}: {raw.shape[1]:,} factor columns; between 1 and {limits.max_factors} are allowed."
+        )
+    with np.errstate(over="ignore", invalid="ignore"):  # values past float32 become inf, refused just below
+        factors = raw.astype(np.float32)
+    if not np.isfinite(factors).all():
+        raise DatasetError(
+            f"{label}: 'factors' contains NaN or infinite values (or values too large for float32). "
+            "Replace them before saving."
+        )
+    names = arrays.get("factor_names")
+    if names is None:
+        return {"factors": factors, "factor_names": tuple(f"factor {i}" for i in range(factors.shape[1]))}
+    if names.ndim != 1 or names.dtype.kind not in "US" or len(names) != factors.shape[1]:
+        raise DatasetError(
+            f"{label}: 'factor_names' must be a 1-D string array with one name per factor column "
+            f"({factors.shape[1]}), got shape {names.shape} {names.dtype}."
+        )
+    clean = tuple(str(n).strip()[:40] or f"factor {i}" for i, n in enumerate(names.tolist()))
+    return {"factors": factors, "factor_names": clean}
 
 
 def _peek_count(archive: zipfile.ZipFile, info: zipfile.ZipInfo, label: str) -> int:

@@ -25,7 +25,9 @@ kmnist            Kuzushiji-MNIST characters, 70,000 at 28x28 (downloaded once)
 idx:DIR           MNIST-format IDX files in DIR: train-/t10k-images-idx3-ubyte[.gz], labels-idx1 optional
 npz:FILE          .npz with 'images' (N,H,W), (N,H,W,C) or (N,C,H,W), C 1 or 3; optional 'labels' (N,)
 images:DIR        PNG/JPEG files; each image's subfolder name is its class label
-images:FILE.zip   the same, inside a zip archive"""
+images:FILE.zip   the same, inside a zip archive
+shapes[:N[:SIDE]] sprites with known factors (shape, scale, rotation, x, y), generated offline; default 10,000
+                  at 32x32; npz files may add 'factors' (N,F) and 'factor_names' (F,) for their own ground truth"""
 
 PATH_LOADERS = {"idx": load_idx, "npz": load_npz, "images": load_images}
 _MAX_SPEC_CHARS = 4096
@@ -68,6 +70,10 @@ def load_dataset(
         raise DatasetError(f"cannot read a spec of {len(spec):,} characters (the limit is {_MAX_SPEC_CHARS:,}). "
                            "Give a shorter path, or upload the file instead.")
     key = spec.strip().lower()
+    if key == "shapes" or key.startswith("shapes:"):
+        from ..shapes import load_shapes_spec  # shapes imports this package
+
+        return load_shapes_spec(spec, limits)
     if key == "digits":
         return load_digits(spec, limits)
     if key in TORCHVISION:
