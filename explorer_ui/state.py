@@ -416,3 +416,36 @@ def finish_training() -> str | None:
     ss[TRAIN_RESULT] = key
     flash("success", f"{label} is trained and selected (validation −ELBO {snap.summary['val_neg_elbo']:.2f}).")
     return key
+
+
+# ---------------------------------------------------------------- directions, probes (Directions page)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _principal(model_key: str, dataset_key: str, _latent_means: np.ndarray):
+    """Principal directions of the encoded dataset, cached per (model, dataset)."""
+    from vae_core.directions import principal_directions
+
+    return principal_directions(_latent_means)
+
+
+def principal_directions_of(model: ActiveModel, dataset: ActiveDataset):
+    """vae_core.directions.PrincipalDirections of the active dataset's latent means."""
+    return _principal(model.key, dataset.key, latents(model, dataset)[0])
+
+
+@st.cache_resource(max_entries=8, show_spinner="Fitting linear probes (a few seconds)…")
+def _probes(model_key: str, dataset_key: str, twin_key: str | None, _model, _twin, _data: ImageDataset,
+            _latent_means: np.ndarray) -> list:
+    """The probe table (vae_core.probes.probe_report) for one (model, dataset), shared by all sessions."""
+    from vae_core.probes import probe_report
+
+    return probe_report(_model, _data.images, _data.labels, factors=getattr(_data, "factors", None),
+                        factor_names=getattr(_data, "factor_names", None), twin=_twin, latent_means=_latent_means)
+
+
+def probe_table(model: ActiveModel, dataset: ActiveDataset, twin: ActiveModel | None) -> list:
+    """The probe table of the active pair (with the plain-AE twin when given), computed once per process."""
+    twin_model = None if twin is None else twin.model
+    return _probes(model.key, dataset.key, None if twin is None else twin.key, model.model, twin_model, dataset.data,
+                   latents(model, dataset)[0])

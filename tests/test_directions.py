@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import numpy as np
 import pytest
 
@@ -124,3 +127,73 @@ def test_bad_inputs_are_refused_with_our_own_error():
         move_along([np.inf, 0, 0, 0], np.eye(4), np.zeros(4))
     with pytest.raises(DirectionError, match="outside"):
         analogy(means, 0, 1, 99)
+
+
+# ---------------------------------------------------------------- the Directions page (AppTest)
+
+
+@pytest.fixture()
+def directions_page(app_router):
+    from app_helpers import goto, start_app
+
+    return goto(start_app(), "directions")
+
+
+def test_directions_page_renders_the_principal_directions(directions_page):
+    from app_helpers import texts
+
+    at = directions_page
+    assert at.title[0].value == "Directions"
+    assert [t.label for t in at.tabs] == ["Principal directions", "Attribute vectors & analogy", "Linear probes",
+                                          "Augmentation"]
+    chart = next(c for c in at.get("plotly_chart") if c.proto.spec)
+    bars = json.loads(chart.proto.spec)["data"][0]
+    heights = np.frombuffer(base64.b64decode(bars["y"]["bdata"]), dtype=bars["y"]["dtype"])  # plotly's typed array
+    assert bars["x"] == [f"PC {k}" for k in range(1, 9)]
+    assert np.all(np.diff(heights) <= 1e-9) and 30 < heights.sum() <= 100.0 + 1e-6
+    assert "of the variance" in texts(at)
+    pad = at.session_state["directions_pad_values"]
+    assert pad == [0.0] * 8  # the sliders start at the chosen start point
+    at.radio(key="directions_start").set_value("image").run()
+    assert not at.exception
+
+
+def test_directions_page_attribute_vector_and_analogy_redraw(directions_page):
+    from app_helpers import image_urls, texts
+
+    at = directions_page
+    before = image_urls(at)
+    at.slider(key="directions_alpha").set_value(0.0).run()
+    assert not at.exception and image_urls(at) != before
+    at.selectbox(key="directions_class_b").set_value(7).run()
+    assert not at.exception
+    assert at.slider(key="directions_alpha").label == "α: start + α·(class 0 → class 7)"
+    analogy_urls = image_urls(at)
+    at.number_input(key="directions_an_c").set_value(40).run()
+    assert not at.exception
+    after = image_urls(at)
+    assert after != analogy_urls and len(after) == len(analogy_urls)
+    assert "Nearest data images to a − b + c" in texts(at)
+
+
+def test_directions_page_probe_table_and_augmentation(directions_page, media):
+    import io
+
+    from app_helpers import download_url
+
+    at = directions_page
+    assert not at.get("arrow_data_frame")  # probes only run when asked
+    at.button(key="directions_probe_run").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert set(table["from"]) == {"latent μ (this model)", "raw pixels", "plain-autoencoder twin (β = 0)",
+                                  "untrained encoder (same architecture)"}
+    latent = table[table["from"] == "latent μ (this model)"].iloc[0]
+    assert latent["held-out score"] > 3 * latent["chance"]
+    at.slider(key="directions_aug_k").set_value(3).run()
+    assert not at.exception
+    payload = media.bytes_for_url(download_url(at, "directions_aug_download"))
+    with np.load(io.BytesIO(payload)) as arrays:
+        class_size = 178  # digits has 178 zeros (class 0, the default)
+        assert arrays["images"].shape == (class_size * 4, 8, 8)
+        assert set(arrays["labels"].tolist()) == {0}
