@@ -46,7 +46,9 @@ def emit(name: str, value: float, unit: str, **extra) -> None:
     print(json.dumps({"name": name, "value": round(float(value), 4), "unit": unit, **extra}), flush=True)
 
 
-def pixel_classifier_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray) -> float:
+def pixel_classifier_accuracy(
+    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray
+) -> float:
     """Held-out accuracy of a logistic regression on raw pixels in [0, 1] (C = 1, lbfgs)."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -61,8 +63,12 @@ def pixel_classifier_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: 
 def main(argv: list[str] | None = None) -> int:
     """Train, probe, augment; print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--time-budget", type=float, default=90.0, help="VAE training seconds (default: %(default)s)")
-    parser.add_argument("--seeds", type=int, default=5, help="seeds per augmentation figure (default: %(default)s)")
+    parser.add_argument(
+        "--time-budget", type=float, default=90.0, help="VAE training seconds (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="seeds per augmentation figure (default: %(default)s)"
+    )
     parser.add_argument("--quick", action="store_true", help="20 s of training, 2 seeds")
     args = parser.parse_args(argv)
     if args.quick:
@@ -76,10 +82,17 @@ def main(argv: list[str] | None = None) -> int:
 
     config = VAEConfig(input_shape=dataset.image_shape, latent_dim=16)
     started = time.perf_counter()
-    result = fit(config, dataset, TrainSettings(epochs=None, time_budget_s=args.time_budget, augment_shift=1, seed=0))
+    result = fit(
+        config, dataset, TrainSettings(epochs=None, time_budget_s=args.time_budget, augment_shift=1, seed=0)
+    )
     model = result.model.eval()
-    emit("directions_vae_train_s", time.perf_counter() - started, "s", epochs=result.summary["epochs_run"],
-         val_neg_elbo=round(result.summary["val_neg_elbo"], 2))
+    emit(
+        "directions_vae_train_s",
+        time.perf_counter() - started,
+        "s",
+        epochs=result.summary["epochs_run"],
+        val_neg_elbo=round(result.summary["val_neg_elbo"], 2),
+    )
 
     mu = encode(model, images)[0]
     latent_acc, chance = classification_probe(mu, labels, train_idx, test_idx)
@@ -87,22 +100,39 @@ def main(argv: list[str] | None = None) -> int:
     pixel_acc, _ = classification_probe(images.reshape(len(images), -1), labels, train_idx, test_idx)
     emit("probe_accuracy_pixels_mnist", pixel_acc, "accuracy", n_train=N_TRAIN)
     untrained = encode(untrained_encoder(config, seed=0), images)[0]
-    emit("probe_accuracy_untrained_encoder_mnist", classification_probe(untrained, labels, train_idx, test_idx)[0],
-         "accuracy", n_train=N_TRAIN)
+    emit(
+        "probe_accuracy_untrained_encoder_mnist",
+        classification_probe(untrained, labels, train_idx, test_idx)[0],
+        "accuracy",
+        n_train=N_TRAIN,
+    )
 
     for n in SIZES:
         base, augmented = [], []
         for seed in range(args.seeds):
             picks = np.sort(np.random.default_rng(seed).choice(N_TRAIN, size=n, replace=False))
-            base.append(pixel_classifier_accuracy(images[picks], labels[picks], images[test_idx], labels[test_idx]))
+            base.append(
+                pixel_classifier_accuracy(images[picks], labels[picks], images[test_idx], labels[test_idx])
+            )
             extra = augment(model, images, labels, picks, PER_IMAGE, TEMPERATURE, seed=seed)
             train_x = np.concatenate([images[picks], extra.images])
             train_y = np.concatenate([labels[picks], extra.labels])
             augmented.append(pixel_classifier_accuracy(train_x, train_y, images[test_idx], labels[test_idx]))
         common = dict(seeds=args.seeds, per_image=PER_IMAGE, temperature=TEMPERATURE)
-        emit(f"augment_accuracy_n{n}_base", np.mean(base), "accuracy", std=round(float(np.std(base)), 4), **common)
-        emit(f"augment_accuracy_n{n}_augmented", np.mean(augmented), "accuracy",
-             std=round(float(np.std(augmented)), 4), **common)
+        emit(
+            f"augment_accuracy_n{n}_base",
+            np.mean(base),
+            "accuracy",
+            std=round(float(np.std(base)), 4),
+            **common,
+        )
+        emit(
+            f"augment_accuracy_n{n}_augmented",
+            np.mean(augmented),
+            "accuracy",
+            std=round(float(np.std(augmented)), 4),
+            **common,
+        )
     emit("load_average_1min_after", os.getloadavg()[0], "runnable")
     return 0
 

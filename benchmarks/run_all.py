@@ -26,7 +26,7 @@ REPO = BENCH_DIR.parent
 
 # Run order: fast, self-contained figures first; the server- and browser-driving ones last. Scripts not named
 # here run after these, alphabetically.
-ORDER = ["bench_core", "bench_tsne", "quality_mnist", "bench_browser", "bench_load"]
+ORDER = ["bench_core", "bench_tsne", "quality_mnist", "bench_directions", "bench_browser", "bench_load"]
 
 # For --quick: scripts without a --quick flag get these smaller settings instead (when they take them).
 QUICK_FALLBACK = {

@@ -440,12 +440,14 @@ def _probes(model_key: str, dataset_key: str, twin_key: str | None, _model, _twi
     """The probe table (vae_core.probes.probe_report) for one (model, dataset), shared by all sessions."""
     from vae_core.probes import probe_report
 
-    return probe_report(_model, _data.images, _data.labels, factors=getattr(_data, "factors", None),
-                        factor_names=getattr(_data, "factor_names", None), twin=_twin, latent_means=_latent_means)
+    return probe_report(_model, _data.images, _data.labels, twin=_twin, latent_means=_latent_means,
+                        factors=getattr(_data, "factors", None),
+                        factor_names=getattr(_data, "factor_names", None))
 
 
 def probe_table(model: ActiveModel, dataset: ActiveDataset, twin: ActiveModel | None) -> list:
     """The probe table of the active pair (with the plain-AE twin when given), computed once per process."""
     twin_model = None if twin is None else twin.model
-    return _probes(model.key, dataset.key, None if twin is None else twin.key, model.model, twin_model, dataset.data,
-                   latents(model, dataset)[0])
+    twin_key = None if twin is None else twin.key
+    latent_means = latents(model, dataset)[0]
+    return _probes(model.key, dataset.key, twin_key, model.model, twin_model, dataset.data, latent_means)

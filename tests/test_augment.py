@@ -1,4 +1,4 @@
-"""Augmentation around q(z|x): draws come from the right posterior, images keep their labels, the export loads back."""
+"""Augmentation around q(z|x): draws come from the right posterior, keep their labels, export loads back."""
 
 from __future__ import annotations
 
@@ -6,8 +6,15 @@ import numpy as np
 import pytest
 
 from vae_core import DEFAULT_MODEL_PATH
-from vae_core.augment import (MAX_AUGMENTED, AugmentError, augment, export_npz, npz_bytes, posterior_draws,
-                              with_originals)
+from vae_core.augment import (
+    MAX_AUGMENTED,
+    AugmentError,
+    augment,
+    export_npz,
+    npz_bytes,
+    posterior_draws,
+    with_originals,
+)
 
 
 @pytest.fixture(scope="module")

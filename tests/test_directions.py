@@ -1,4 +1,4 @@
-"""Directions: principal axes of the encoded means, attribute vectors, analogies; the Directions page renders."""
+"""Directions: principal axes of the encoded means, attribute vectors, analogies; the page renders."""
 
 from __future__ import annotations
 
@@ -8,8 +8,17 @@ import json
 import numpy as np
 import pytest
 
-from vae_core.directions import (DirectionError, analogy, analogy_latent, axis_strips, class_vector, group_vector,
-                                 move_along, principal_directions, steps_along)
+from vae_core.directions import (
+    DirectionError,
+    analogy,
+    analogy_latent,
+    axis_strips,
+    class_vector,
+    group_vector,
+    move_along,
+    principal_directions,
+    steps_along,
+)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +56,9 @@ def test_principal_directions_are_orthonormal_and_ordered_by_explained_variance(
         assert pcs.explained_variance_ratio.sum() == pytest.approx(1.0)
         # the reported variance is the data's variance along each axis
         projected = (means - means.mean(axis=0)) @ pcs.axes.T
-        np.testing.assert_allclose(projected.var(axis=0, ddof=1), pcs.explained_variance, rtol=1e-6, atol=1e-9)
+        np.testing.assert_allclose(
+            projected.var(axis=0, ddof=1), pcs.explained_variance, rtol=1e-6, atol=1e-9
+        )
 
 
 def test_principal_directions_find_the_known_axes_of_a_rotated_cloud():
@@ -144,11 +155,17 @@ def test_directions_page_renders_the_principal_directions(directions_page):
 
     at = directions_page
     assert at.title[0].value == "Directions"
-    assert [t.label for t in at.tabs] == ["Principal directions", "Attribute vectors & analogy", "Linear probes",
-                                          "Augmentation"]
+    assert [t.label for t in at.tabs] == [
+        "Principal directions",
+        "Attribute vectors & analogy",
+        "Linear probes",
+        "Augmentation",
+    ]
     chart = next(c for c in at.get("plotly_chart") if c.proto.spec)
     bars = json.loads(chart.proto.spec)["data"][0]
-    heights = np.frombuffer(base64.b64decode(bars["y"]["bdata"]), dtype=bars["y"]["dtype"])  # plotly's typed array
+    heights = np.frombuffer(
+        base64.b64decode(bars["y"]["bdata"]), dtype=bars["y"]["dtype"]
+    )  # plotly's typed array
     assert bars["x"] == [f"PC {k}" for k in range(1, 9)]
     assert np.all(np.diff(heights) <= 1e-9) and 30 < heights.sum() <= 100.0 + 1e-6
     assert "of the variance" in texts(at)
@@ -186,8 +203,12 @@ def test_directions_page_probe_table_and_augmentation(directions_page, media):
     at.button(key="directions_probe_run").click().run()
     assert not at.exception
     table = at.dataframe[0].value
-    assert set(table["from"]) == {"latent μ (this model)", "raw pixels", "plain-autoencoder twin (β = 0)",
-                                  "untrained encoder (same architecture)"}
+    assert set(table["from"]) == {
+        "latent μ (this model)",
+        "raw pixels",
+        "plain-autoencoder twin (β = 0)",
+        "untrained encoder (same architecture)",
+    }
     latent = table[table["from"] == "latent μ (this model)"].iloc[0]
     assert latent["held-out score"] > 3 * latent["chance"]
     at.slider(key="directions_aug_k").set_value(3).run()

@@ -1,4 +1,4 @@
-"""Linear probes: μ → labels beats chance on the shipped model; baselines computed the same way; the CLI prints it."""
+"""Linear probes: μ → labels beats chance on the shipped model; same-split baselines; the CLI prints it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,21 @@ import pytest
 import torch
 
 from vae_core import DEFAULT_MODEL_PATH
-from vae_core.probes import (FEATURES_LATENT, FEATURES_PIXELS, FEATURES_TWIN, FEATURES_UNTRAINED, ProbeError,
-                             classification_probe, probe_features, probe_report, probe_split, probe_targets,
-                             regression_probe, shipped_twin_path, untrained_encoder)
+from vae_core.probes import (
+    FEATURES_LATENT,
+    FEATURES_PIXELS,
+    FEATURES_TWIN,
+    FEATURES_UNTRAINED,
+    ProbeError,
+    classification_probe,
+    probe_features,
+    probe_report,
+    probe_split,
+    probe_targets,
+    regression_probe,
+    shipped_twin_path,
+    untrained_encoder,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +57,8 @@ def test_every_baseline_is_in_the_table_with_the_same_split(shipped_report):
     rows = by_features(shipped_report)
     assert set(rows) == {FEATURES_LATENT, FEATURES_PIXELS, FEATURES_TWIN, FEATURES_UNTRAINED}
     assert {(r.n_train, r.n_test, r.chance) for r in rows.values()} == {
-        (rows[FEATURES_LATENT].n_train, rows[FEATURES_LATENT].n_test, rows[FEATURES_LATENT].chance)}
+        (rows[FEATURES_LATENT].n_train, rows[FEATURES_LATENT].n_test, rows[FEATURES_LATENT].chance)
+    }
     assert rows[FEATURES_PIXELS].n_features == 64
     # an 8-d random projection through an untrained net knows less than the trained code
     assert rows[FEATURES_UNTRAINED].score < rows[FEATURES_LATENT].score
@@ -62,7 +75,9 @@ def test_the_untrained_baseline_is_the_same_probe_on_a_seeded_fresh_encoder(ship
     assert not all(torch.equal(p, q) for p, q in zip(fresh.parameters(), shipped.model.parameters()))
     train_idx, test_idx = probe_split(len(digits.images))
     features = encode(fresh, digits.images)[0]
-    by_hand = probe_features(features, FEATURES_UNTRAINED, probe_targets(digits.labels, None, None), train_idx, test_idx)
+    by_hand = probe_features(
+        features, FEATURES_UNTRAINED, probe_targets(digits.labels, None, None), train_idx, test_idx
+    )
     assert by_hand[0].score == pytest.approx(by_features(shipped_report)[FEATURES_UNTRAINED].score)
 
 
@@ -83,7 +98,9 @@ def test_factors_get_accuracy_when_discrete_and_r2_when_continuous():
     n = 600
     shape = rng.integers(0, 3, n)
     position = rng.uniform(0, 1, n)
-    features = np.column_stack([position * 4 + rng.normal(0, 0.05, n), np.eye(3)[shape] + rng.normal(0, 0.1, (n, 3))])
+    features = np.column_stack(
+        [position * 4 + rng.normal(0, 0.05, n), np.eye(3)[shape] + rng.normal(0, 0.1, (n, 3))]
+    )
     targets = probe_targets(None, np.column_stack([shape, position]), ["shape", "x position"])
     assert [(name, metric) for name, _, metric in targets] == [("shape", "accuracy"), ("x position", "r2")]
     train, test = probe_split(n)

@@ -1,8 +1,8 @@
-"""Augmentation around q(z|x): decode K draws z = μ + T·σ·ε from each chosen image's posterior, export as .npz.
+"""Augmentation around q(z|x): decode K draws z = μ + T·σ·ε from each chosen image's posterior; export .npz.
 
 Each new image is the decoder's mean for a code the encoder considers plausible for the original, so it is a
-small variation of it that keeps its label. The export holds `images` (uint8) and `labels` (and `class_names`),
-the arrays `npz:FILE` loads back as a dataset.
+small variation of it that keeps its label. The export holds `images` (uint8) and `labels` (and
+`class_names`), the arrays `npz:FILE` loads back as a dataset.
 """
 
 from __future__ import annotations
@@ -58,24 +58,35 @@ def _checked(per_image: int, temperature: float, n_chosen: int) -> tuple[int, fl
     try:
         k, t = int(per_image), float(temperature)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise AugmentError(f"draws per image and temperature must be numbers, got {per_image!r}, {temperature!r}") from exc
+        raise AugmentError(
+            f"draws per image and temperature must be numbers, got {per_image!r}, {temperature!r}"
+        ) from exc
     if not 1 <= k <= MAX_PER_IMAGE:
         raise AugmentError(f"draws per image must be 1..{MAX_PER_IMAGE}, got {k}")
     if not np.isfinite(t) or not 0.0 <= t <= MAX_TEMPERATURE:
         raise AugmentError(f"temperature must be between 0 and {MAX_TEMPERATURE:g}, got {temperature!r}")
     if k * n_chosen > MAX_AUGMENTED:
-        raise AugmentError(f"{n_chosen} images × {k} draws is {n_chosen * k:,} new images; at most "
-                           f"{MAX_AUGMENTED:,} at once. Pick fewer images or fewer draws.")
+        raise AugmentError(
+            f"{n_chosen} images × {k} draws is {n_chosen * k:,} new images; at most "
+            f"{MAX_AUGMENTED:,} at once. Pick fewer images or fewer draws."
+        )
     return k, t
 
 
-def posterior_draws(latent_means: np.ndarray, latent_logvars: np.ndarray, per_image: int, temperature: float,
-                    seed: int | None = 0) -> np.ndarray:
-    """K draws z = μ + T·σ·ε (ε ~ N(0, I)) per posterior; (N, K, D) float32, the same seed gives the same draws."""
+def posterior_draws(
+    latent_means: np.ndarray,
+    latent_logvars: np.ndarray,
+    per_image: int,
+    temperature: float,
+    seed: int | None = 0,
+) -> np.ndarray:
+    """K draws z = μ + T·σ·ε (ε ~ N(0, I)) per posterior, (N, K, D) float32; a seed repeats its draws."""
     mu = torch.as_tensor(np.asarray(latent_means, dtype=np.float32))
     logvar = torch.as_tensor(np.asarray(latent_logvars, dtype=np.float32))
     if mu.ndim != 2 or mu.shape != logvar.shape:
-        raise AugmentError(f"μ and log σ² must both be (N, D), got {tuple(mu.shape)} and {tuple(logvar.shape)}")
+        raise AugmentError(
+            f"μ and log σ² must both be (N, D), got {tuple(mu.shape)} and {tuple(logvar.shape)}"
+        )
     k, t = _checked(per_image, temperature, len(mu))
     eps = torch.randn(len(mu), k, mu.shape[1], generator=_seeded_generator(seed))
     sigma = torch.exp(0.5 * logvar)
@@ -83,23 +94,33 @@ def posterior_draws(latent_means: np.ndarray, latent_logvars: np.ndarray, per_im
 
 
 @torch.inference_mode()
-def augment(model: VAE, images: np.ndarray, labels: np.ndarray | None, indices, per_image: int,
-            temperature: float = 1.0, seed: int | None = 0) -> AugmentedSet:
-    """Decode `per_image` posterior draws at `temperature` around each chosen image (rows grouped by original)."""
+def augment(
+    model: VAE,
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    indices,
+    per_image: int,
+    temperature: float = 1.0,
+    seed: int | None = 0,
+) -> AugmentedSet:
+    """Decode `per_image` posterior draws at `temperature` around each chosen image (grouped by original)."""
     rows = chosen_indices(indices, len(images))
     k, t = _checked(per_image, temperature, len(rows))
     mu, logvar = encode(model, images[rows])
     z = posterior_draws(mu, logvar, k, t, seed).reshape(-1, mu.shape[1])
     device = model.device
-    decoded = torch.cat([model.decode(torch.from_numpy(z[i:i + 1024]).to(device)).cpu()
-                         for i in range(0, len(z), 1024)]).numpy()
+    decoded = torch.cat(
+        [model.decode(torch.from_numpy(z[i : i + 1024]).to(device)).cpu() for i in range(0, len(z), 1024)]
+    ).numpy()
     source = np.repeat(rows, k)
     new_labels = None if labels is None else np.asarray(labels, dtype=np.int64)[source]
-    return AugmentedSet(decoded.astype(np.float32), z.astype(np.float32), source.astype(np.int64), new_labels, t)
+    return AugmentedSet(
+        decoded.astype(np.float32), z.astype(np.float32), source.astype(np.int64), new_labels, t
+    )
 
 
 def npz_bytes(images: np.ndarray, labels: np.ndarray | None, class_names: list[str] | None = None) -> bytes:
-    """A compressed .npz with `images` (uint8, (N, H, W) or (N, H, W, 3)), `labels` and `class_names` when given."""
+    """A compressed .npz: `images` (uint8 (N, H, W) or (N, H, W, 3)), `labels`, `class_names` when given."""
     images = np.asarray(images)
     pictures = images if images.dtype == np.uint8 else to_uint8(images)
     arrays: dict[str, np.ndarray] = {"images": pictures}
@@ -115,8 +136,9 @@ def npz_bytes(images: np.ndarray, labels: np.ndarray | None, class_names: list[s
     return buffer.getvalue()
 
 
-def export_npz(path: str | Path, images: np.ndarray, labels: np.ndarray | None,
-               class_names: list[str] | None = None) -> Path:
+def export_npz(
+    path: str | Path, images: np.ndarray, labels: np.ndarray | None, class_names: list[str] | None = None
+) -> Path:
     """Write the .npz atomically (a temp file, then a rename); `npz:PATH` loads it back as a dataset."""
     path = Path(path)
     if path.suffix != ".npz":
@@ -125,7 +147,9 @@ def export_npz(path: str | Path, images: np.ndarray, labels: np.ndarray | None,
     return path
 
 
-def with_originals(augmented: AugmentedSet, images: np.ndarray, labels: np.ndarray | None) -> tuple[np.ndarray, np.ndarray | None]:
+def with_originals(
+    augmented: AugmentedSet, images: np.ndarray, labels: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """The chosen originals followed by their augmented draws: (images (M', C, H, W), labels or None)."""
     _, first = np.unique(augmented.source_index, return_index=True)
     rows = augmented.source_index[np.sort(first)]  # the originals in the order they were chosen

@@ -175,14 +175,16 @@ def _probe(args: argparse.Namespace) -> int:
     if twin is not None:
         _check_shape(twin.config, dataset)
     split = probe_split(len(dataset.images), seed=args.seed)
-    scores = probe_report(ckpt.model, dataset.images, dataset.labels, factors=getattr(dataset, "factors", None),
-                          factor_names=getattr(dataset, "factor_names", None), twin=twin, split=split, seed=args.seed)
+    scores = probe_report(ckpt.model, dataset.images, dataset.labels, twin=twin, split=split, seed=args.seed,
+                          factors=getattr(dataset, "factors", None),
+                          factor_names=getattr(dataset, "factor_names", None))
     if args.json:
         print(json.dumps({"dataset": dataset.name, "twin": str(twin_path) if twin_path else None,
                           "split": {"n_train": len(split[0]), "n_test": len(split[1]), "seed": args.seed},
                           "probes": [s.to_dict() for s in scores]}))
     else:
-        print(f"{dataset.name}: {len(split[0])} images fit each probe, {len(split[1])} held out (seed {args.seed})")
+        print(f"{dataset.name}: {len(split[0])} images fit each probe, {len(split[1])} held out "
+              f"(seed {args.seed})")
         for s in scores:
             chance = f" (chance {s.chance:.3f})" if s.metric == "accuracy" else ""
             print(f"  {s.target:>14} · {s.features:<40} {s.metric} {s.score:.3f}{chance}")
@@ -266,11 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     it.add_argument("--out", required=True, help="output .gif (animated) or .png (strip)")
     it.set_defaults(func=_interpolate)
 
-    pb = sub.add_parser("probe", help="linear probes from μ to labels/factors, beside pixels, AE twin, untrained encoder",
+    pb = sub.add_parser("probe", help="linear probes from μ to labels/factors, and the same on baselines",
                         epilog=DATASET_SPECS_HELP, formatter_class=raw)
     pb.add_argument("checkpoint")
     pb.add_argument("--dataset", required=True)
-    pb.add_argument("--twin", default=None, help="plain-autoencoder twin checkpoint (default: the shipped one for the shipped VAE)")
+    pb.add_argument("--twin", default=None,
+                    help="plain-autoencoder twin checkpoint (default: the shipped one for the shipped VAE)")
     pb.add_argument("--seed", type=int, default=0, help="seed of the split and of the untrained encoder")
     pb.add_argument("--json", action="store_true", help="print one JSON object")
     pb.set_defaults(func=_probe)

@@ -35,7 +35,7 @@ class PrincipalDirections:
         return np.sqrt(np.maximum(self.explained_variance, 0.0))
 
     def basis(self, scaled: bool = True) -> np.ndarray:
-        """(K, D) rows to move along: the axes times their standard deviation (so 1 = one σ), or the unit axes."""
+        """(K, D) rows to move along: the axes times their std (so 1 = one σ), or the unit axes."""
         return self.axes * self.std[:, None] if scaled else self.axes.copy()
 
 
@@ -50,7 +50,7 @@ def _latent_matrix(latent_means: np.ndarray, name: str = "latent means") -> np.n
 
 
 def principal_directions(latent_means: np.ndarray, n_components: int | None = None) -> PrincipalDirections:
-    """PCA of the latent means: orthonormal axes by explained variance (each axis's sign: largest entry positive)."""
+    """PCA of the latent means: orthonormal axes by explained variance (sign: largest entry positive)."""
     mu = _latent_matrix(latent_means)
     n, d = mu.shape
     if n < 2:
@@ -60,13 +60,15 @@ def principal_directions(latent_means: np.ndarray, n_components: int | None = No
     centred = mu - mean
     _, singular, vt = np.linalg.svd(centred, full_matrices=True)  # vt: (D, D), rows orthonormal
     variance = np.zeros(d)
-    variance[: len(singular)] = singular ** 2 / (n - 1)
+    variance[: len(singular)] = singular**2 / (n - 1)
     axes = vt[:k].copy()
     signs = np.sign(axes[np.arange(k), np.argmax(np.abs(axes), axis=1)])
     axes *= np.where(signs == 0, 1.0, signs)[:, None]
     total = float(variance.sum())
     ratio = variance[:k] / total if total > 0 else np.zeros(k)
-    return PrincipalDirections(mean=mean, axes=axes, explained_variance=variance[:k], explained_variance_ratio=ratio)
+    return PrincipalDirections(
+        mean=mean, axes=axes, explained_variance=variance[:k], explained_variance_ratio=ratio
+    )
 
 
 def _vector(values, latent_dim: int, name: str) -> np.ndarray:
@@ -82,7 +84,9 @@ def _vector(values, latent_dim: int, name: str) -> np.ndarray:
     return arr
 
 
-def move_along(start: np.ndarray, basis: np.ndarray, coefficients: np.ndarray | Sequence[float]) -> np.ndarray:
+def move_along(
+    start: np.ndarray, basis: np.ndarray, coefficients: np.ndarray | Sequence[float]
+) -> np.ndarray:
     """start + Σ cᵢ·basisᵢ for one coefficient vector (K,) → (D,), or for each row of (N, K) → (N, D)."""
     basis = _latent_matrix(basis, "basis")
     start = _vector(start, basis.shape[1], "start point")
@@ -94,7 +98,9 @@ def move_along(start: np.ndarray, basis: np.ndarray, coefficients: np.ndarray | 
     return start + coef @ basis
 
 
-def steps_along(start: np.ndarray, direction: np.ndarray, amounts: np.ndarray | Sequence[float]) -> np.ndarray:
+def steps_along(
+    start: np.ndarray, direction: np.ndarray, amounts: np.ndarray | Sequence[float]
+) -> np.ndarray:
     """Points start + t·direction for each t in `amounts`: (S, D) float64 (t = 1 is one whole direction)."""
     direction = np.asarray(direction, dtype=np.float64).reshape(-1)
     amounts = np.asarray(amounts, dtype=np.float64).reshape(-1)
@@ -113,7 +119,7 @@ def axis_strips(start: np.ndarray, basis: np.ndarray, values: np.ndarray | Seque
 
 @dataclass(frozen=True)
 class AttributeVector:
-    """The direction from group A's mean code to group B's: moving A's mean by the whole vector reaches B's."""
+    """The direction from group A's mean code to group B's: A's mean plus the whole vector is B's."""
 
     source_mean: np.ndarray  # (D,) mean μ of group A
     target_mean: np.ndarray  # (D,) mean μ of group B
@@ -148,7 +154,9 @@ def group_vector(latent_means: np.ndarray, group_a, group_b) -> AttributeVector:
     return AttributeVector(source, target, target - source, int(a.size), int(b.size))
 
 
-def class_vector(latent_means: np.ndarray, labels: np.ndarray | None, class_a: int, class_b: int) -> AttributeVector:
+def class_vector(
+    latent_means: np.ndarray, labels: np.ndarray | None, class_a: int, class_b: int
+) -> AttributeVector:
     """Attribute vector from class A's mean code to class B's (labels are class indices)."""
     if labels is None:
         raise DirectionError("this dataset has no labels: pick two groups of images on the map instead")

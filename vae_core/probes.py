@@ -2,8 +2,9 @@
 
 A probe is fitted on a fixed, seeded part of the images and scored on the rest, on standardised features
 (mean 0, variance 1 on the training part). Labels and discrete factors (at most DISCRETE_FACTOR_MAX_VALUES
-distinct values) get scikit-learn's LogisticRegression and report held-out **accuracy** beside the chance level
-(the majority class of the held-out part); continuous factors get Ridge regression and report held-out **R²**.
+distinct values) get scikit-learn's LogisticRegression and report held-out **accuracy** beside the chance
+level (the majority class of the held-out part); continuous factors get Ridge regression and report
+held-out **R²**.
 The same probe runs on the honest baselines: raw pixels, the plain-autoencoder twin where one exists, and an
 untrained encoder of the same architecture (same VAEConfig, fixed seed).
 """
@@ -59,9 +60,10 @@ class ProbeScore:
         return {k: (round(v, 5) if isinstance(v, float) else v) for k, v in asdict(self).items()}
 
 
-def probe_split(n: int, test_fraction: float = TEST_FRACTION, seed: int = PROBE_SEED,
-                max_images: int = MAX_PROBE_IMAGES) -> tuple[np.ndarray, np.ndarray]:
-    """(train, test) row indices: a seeded shuffle of at most `max_images` rows, the last `test_fraction` held out."""
+def probe_split(
+    n: int, test_fraction: float = TEST_FRACTION, seed: int = PROBE_SEED, max_images: int = MAX_PROBE_IMAGES
+) -> tuple[np.ndarray, np.ndarray]:
+    """(train, test) rows: a seeded shuffle of ≤ `max_images` rows, the last `test_fraction` held out."""
     if not 0.0 < test_fraction < 1.0:
         raise ProbeError(f"test fraction must be between 0 and 1, got {test_fraction}")
     if n < 4:
@@ -71,7 +73,9 @@ def probe_split(n: int, test_fraction: float = TEST_FRACTION, seed: int = PROBE_
     return np.sort(rows[:-n_test]), np.sort(rows[-n_test:])
 
 
-def _standardised(features: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _standardised(
+    features: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Train and test rows, scaled by the training rows' mean and std (constant columns left unscaled)."""
     x = np.asarray(features, dtype=np.float64).reshape(len(features), -1)
     if not np.all(np.isfinite(x)):
@@ -82,8 +86,9 @@ def _standardised(features: np.ndarray, train_idx: np.ndarray, test_idx: np.ndar
     return (train - mean) / std, (test - mean) / std
 
 
-def classification_probe(features: np.ndarray, targets: np.ndarray, train_idx: np.ndarray,
-                         test_idx: np.ndarray) -> tuple[float, float]:
+def classification_probe(
+    features: np.ndarray, targets: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray
+) -> tuple[float, float]:
     """Held-out accuracy of a logistic regression from features to class targets, and the chance level."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
@@ -96,15 +101,19 @@ def classification_probe(features: np.ndarray, targets: np.ndarray, train_idx: n
     x_train, x_test = _standardised(features, train_idx, test_idx)
     clf = LogisticRegression(C=LOGISTIC_C, max_iter=MAX_ITER)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # the score after MAX_ITER steps is what we report
+        warnings.simplefilter(
+            "ignore", ConvergenceWarning
+        )  # the score after MAX_ITER steps is what we report
         clf.fit(x_train, y[train_idx])
     accuracy = float(np.mean(clf.predict(x_test) == y[test_idx]))
     _, counts = np.unique(y[test_idx], return_counts=True)
     return accuracy, float(counts.max() / counts.sum())
 
 
-def regression_probe(features: np.ndarray, values: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray) -> float:
-    """Held-out R² of a ridge regression from features to one continuous value (1 = perfect, ≤ 0 = no better than the mean)."""
+def regression_probe(
+    features: np.ndarray, values: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray
+) -> float:
+    """Held-out R² of a ridge fit from features to a continuous value (≤ 0: no better than a mean)."""
     from sklearn.linear_model import Ridge
     from sklearn.metrics import r2_score
 
@@ -121,8 +130,9 @@ def factor_is_discrete(values: np.ndarray) -> bool:
     return np.unique(np.asarray(values)).size <= DISCRETE_FACTOR_MAX_VALUES
 
 
-def probe_targets(labels: np.ndarray | None, factors: np.ndarray | None,
-                  factor_names: list[str] | None) -> list[tuple[str, np.ndarray, str]]:
+def probe_targets(
+    labels: np.ndarray | None, factors: np.ndarray | None, factor_names: list[str] | None
+) -> list[tuple[str, np.ndarray, str]]:
     """(target name, values, metric) for the labels and for each known factor column."""
     targets = []
     if labels is not None:
@@ -142,8 +152,13 @@ def probe_targets(labels: np.ndarray | None, factors: np.ndarray | None,
     return targets
 
 
-def probe_features(features: np.ndarray, feature_name: str, targets: list[tuple[str, np.ndarray, str]],
-                   train_idx: np.ndarray, test_idx: np.ndarray) -> list[ProbeScore]:
+def probe_features(
+    features: np.ndarray,
+    feature_name: str,
+    targets: list[tuple[str, np.ndarray, str]],
+    train_idx: np.ndarray,
+    test_idx: np.ndarray,
+) -> list[ProbeScore]:
     """Run every target's probe on one feature set."""
     features = np.asarray(features).reshape(len(features), -1)
     scores = []
@@ -152,13 +167,23 @@ def probe_features(features: np.ndarray, feature_name: str, targets: list[tuple[
             score, chance = classification_probe(features, values, train_idx, test_idx)
         else:
             score, chance = regression_probe(features, values, train_idx, test_idx), 0.0
-        scores.append(ProbeScore(feature_name, target, metric, score, chance, len(train_idx), len(test_idx),
-                                 int(features.shape[1])))
+        scores.append(
+            ProbeScore(
+                feature_name,
+                target,
+                metric,
+                score,
+                chance,
+                len(train_idx),
+                len(test_idx),
+                int(features.shape[1]),
+            )
+        )
     return scores
 
 
 def untrained_encoder(config: VAEConfig, seed: int = PROBE_SEED) -> VAE:
-    """A freshly initialised VAE of the same config (weights from `seed`, the global RNG untouched), eval mode."""
+    """A freshly initialised VAE of the same config (weights from `seed`; global RNG untouched), eval mode."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(int(seed))
         model = build_vae(config)
@@ -174,11 +199,19 @@ def shipped_twin_path(checkpoint_path: str | Path) -> Path | None:
     return SHIPPED_TWIN_PATH if same and SHIPPED_TWIN_PATH.is_file() else None
 
 
-def probe_report(model: VAE, images: np.ndarray, labels: np.ndarray | None, *, factors: np.ndarray | None = None,
-                 factor_names: list[str] | None = None, twin: VAE | None = None,
-                 split: tuple[np.ndarray, np.ndarray] | None = None, seed: int = PROBE_SEED,
-                 latent_means: np.ndarray | None = None) -> list[ProbeScore]:
-    """The probe table: every target on μ, raw pixels, the twin's μ (when given) and an untrained encoder's μ."""
+def probe_report(
+    model: VAE,
+    images: np.ndarray,
+    labels: np.ndarray | None,
+    *,
+    factors: np.ndarray | None = None,
+    factor_names: list[str] | None = None,
+    twin: VAE | None = None,
+    split: tuple[np.ndarray, np.ndarray] | None = None,
+    seed: int = PROBE_SEED,
+    latent_means: np.ndarray | None = None,
+) -> list[ProbeScore]:
+    """The probe table: every target on μ, raw pixels, the twin's μ (if given), an untrained encoder's μ."""
     targets = probe_targets(labels, factors, factor_names)
     if not targets:
         raise ProbeError("this dataset has neither labels nor factors: there is nothing to probe for")
@@ -197,4 +230,8 @@ def probe_report(model: VAE, images: np.ndarray, labels: np.ndarray | None, *, f
     if twin is not None:
         feature_sets.append((FEATURES_TWIN, encode(twin, sub_images)[0]))
     feature_sets.append((FEATURES_UNTRAINED, encode(untrained_encoder(model.config, seed), sub_images)[0]))
-    return [score for name, features in feature_sets for score in probe_features(features, name, sub_targets, tr, te)]
+    return [
+        score
+        for name, features in feature_sets
+        for score in probe_features(features, name, sub_targets, tr, te)
+    ]
