@@ -55,10 +55,12 @@ AUGMENT_TEXT = (
 )
 # What benchmarks/bench_directions.py measured (filled from its run; see the README's results).
 AUGMENT_FINDING = (
-    "**Measured** (`python benchmarks/bench_directions.py`: a VAE trained 90 s on the first 8,000 MNIST "
-    "test images, a logistic regression on pixels trained on n labelled images with and without K = 10 "
-    "draws per image at T = 1, accuracy on the last 2,000, mean of 5 seeds): see the README's results "
-    "table."
+    "**Measured, and it did not help** (`python benchmarks/bench_directions.py`: a VAE trained 90 s on the "
+    "first 8,000 MNIST test images; a logistic regression on pixels trained on n labelled images, with and "
+    "without K = 10 draws per image at T = 1; accuracy on the last 2,000, mean of 5 seeds): n = 100, "
+    "75.1 % without and 75.0 % with; n = 300, 85.2 % without and 82.8 % with. The draws are the decoder's "
+    "blurred means, unlike the sharp test digits, and the classifier learns the blur. Try it on your data, "
+    "and keep a held-out set to check."
 )
 
 

@@ -117,8 +117,11 @@ with principal_tab:
     principal_pad()
     st.caption("Each strip beside a slider decodes that direction at −3 … +3 σ from the current point.")
 
+
 # ---------------------------------------------------------------- attribute vectors and analogy
-with attribute_tab:
+@st.fragment
+def attribute_and_analogy() -> None:
+    """Attribute vector (slider + strip) and analogy: their widgets rerun only this part."""
     mode = st.radio(
         "Direction between",
         ["classes", "map selections"],
@@ -226,6 +229,10 @@ with attribute_tab:
     )
     st.caption("Nearest data images to a − b + c by latent distance (a, b and c left out).")
 
+
+with attribute_tab:
+    attribute_and_analogy()
+
 # ---------------------------------------------------------------- linear probes
 with probe_tab:
     teaching_panel(
@@ -253,8 +260,11 @@ with probe_tab:
                     "so that row is absent."
                 )
 
+
 # ---------------------------------------------------------------- augmentation
-with augment_tab:
+@st.fragment
+def augmentation() -> None:
+    """Posterior draws around the chosen images, beside them, and the .npz download."""
     teaching_panel(
         view.AUGMENT_TEXT + " " + view.AUGMENT_FINDING,
         r"z^{(k)} = \mu_\phi(x) + T\,\sigma_\phi(x) \odot \varepsilon^{(k)},\quad"
@@ -313,3 +323,7 @@ with augment_tab:
             "Load it back in the sidebar (upload) or as the spec `npz:FILE`: arrays `images` (uint8), "
             "`labels` and `class_names`."
         )
+
+
+with augment_tab:
+    augmentation()
