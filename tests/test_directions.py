@@ -218,3 +218,25 @@ def test_directions_page_probe_table_and_augmentation(directions_page, media):
         class_size = 178  # digits has 178 zeros (class 0, the default)
         assert arrays["images"].shape == (class_size * 4, 8, 8)
         assert set(arrays["labels"].tolist()) == {0}
+
+
+def test_directions_page_groups_from_map_selections(directions_page):
+    from app_helpers import texts
+
+    at = directions_page
+    assert len(at.get("latex")) >= 2  # the teaching panels carry their formulas
+    at.radio(key="directions_attr_mode").set_value("map selections").run()
+    assert not at.exception and "group A is empty" in texts(at)
+    at.session_state["selection"] = [0, 10, 20]  # zeros, as picked on the map
+    at.run()
+    at.button(key="directions_set_a").click().run()
+    at.session_state["selection"] = [1, 11, 21]  # ones
+    at.run()
+    at.button(key="directions_set_b").click().run()
+    assert not at.exception
+    assert "Group A: 3 images · group B: 3 images" in texts(at)
+    assert at.slider(key="directions_alpha").label == "α: start + α·(group A → group B)"
+    at.radio(key="directions_aug_source").set_value("the map selection").run()
+    assert not at.exception
+    captions = [img.caption for element in at.get("image") for img in element.proto.imgs]
+    assert any("of 3 images selected on the map" in c for c in captions), captions
