@@ -97,5 +97,8 @@ def test_unlabelled_export_and_refusals(shipped, digits, tmp_path):
         augment(shipped.model, digits.images, None, [0], per_image=2, temperature=float("nan"))
     with pytest.raises(AugmentError, match=f"{MAX_AUGMENTED:,}"):
         augment(shipped.model, digits.images, None, np.arange(1797), per_image=64)
+    big = np.zeros((400, 3, 64, 64), np.float32)  # 400 × 64 draws fit the count cap but not the memory cap
+    with pytest.raises(AugmentError, match="MiB"):
+        augment(shipped.model, big, None, np.arange(300), per_image=64)
     with pytest.raises(AugmentError, match=".npz"):
         export_npz(tmp_path / "x.csv", digits.images[:2], None)

@@ -22,6 +22,7 @@ from .models import VAE
 
 MAX_PER_IMAGE = 64  # draws per chosen image
 MAX_AUGMENTED = 20_000  # images one augmentation may create in all (chosen × per image)
+MAX_AUGMENTED_BYTES = 256 * 2**20  # and at most this much as float32 (20,000 RGB 64×64 images would be 1 GB)
 
 
 class AugmentError(ValueError):
@@ -106,6 +107,12 @@ def augment(
     """Decode `per_image` posterior draws at `temperature` around each chosen image (grouped by original)."""
     rows = chosen_indices(indices, len(images))
     k, t = _checked(per_image, temperature, len(rows))
+    n_bytes = len(rows) * k * int(np.prod(images.shape[1:])) * 4
+    if n_bytes > MAX_AUGMENTED_BYTES:
+        raise AugmentError(
+            f"{len(rows) * k:,} new images of {images.shape[1:]} would take {n_bytes / 2**20:,.0f} MiB; "
+            f"at most {MAX_AUGMENTED_BYTES // 2**20} MiB at once. Pick fewer images or fewer draws."
+        )
     mu, logvar = encode(model, images[rows])
     z = posterior_draws(mu, logvar, k, t, seed).reshape(-1, mu.shape[1])
     device = model.device
