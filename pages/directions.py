@@ -5,7 +5,6 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import directions_view as view
-from explorer_ui.routing import ensure_router
 from explorer_ui.state import (
     DEFAULT_MODEL_KEY,
     SELECTION,
@@ -27,8 +26,6 @@ from vae_core.directions import DirectionError, analogy, class_vector, group_vec
 from vae_core.images import image_grid, to_uint8
 from vae_core.probes import FEATURES_LATENT, FEATURES_PIXELS
 from vae_core.sliders import starting_vector
-
-ensure_router()
 
 ss = st.session_state
 GROUP_A, GROUP_B = "directions_group_a", "directions_group_b"

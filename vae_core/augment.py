@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .checkpoint import atomic_write_bytes
+from .errors import LatentExplorerError
 from .generate import MAX_TEMPERATURE, _seeded_generator
 from .images import to_uint8
 from .latents import encode
@@ -25,7 +26,7 @@ MAX_AUGMENTED = 20_000  # images one augmentation may create in all (chosen × p
 MAX_AUGMENTED_BYTES = 256 * 2**20  # and at most this much as float32 (20,000 RGB 64×64 images would be 1 GB)
 
 
-class AugmentError(ValueError):
+class AugmentError(LatentExplorerError):
     """An augmentation request that cannot be met; the message says what to change."""
 
 

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import LatentExplorerError
 from .generate import ENDPOINT_LIMIT, MAX_SAMPLES
 from .latents import nearest_neighbours
 
 
-class DirectionError(ValueError):
+class DirectionError(LatentExplorerError):
     """A direction that cannot be computed from what was given; the message says what to pick instead."""
 
 

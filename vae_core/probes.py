@@ -20,6 +20,7 @@ import torch
 
 from . import ASSETS_DIR, DEFAULT_MODEL_PATH
 from .config import VAEConfig
+from .errors import LatentExplorerError
 from .latents import encode
 from .models import VAE, build_vae
 
@@ -38,7 +39,7 @@ FEATURES_TWIN = "plain-autoencoder twin (β = 0)"
 FEATURES_UNTRAINED = "untrained encoder (same architecture)"
 
 
-class ProbeError(ValueError):
+class ProbeError(LatentExplorerError):
     """A probe that cannot be fitted on what was given; the message says what is missing."""
 
 
