@@ -128,3 +128,17 @@ def test_cli_probe_prints_the_table_as_json(capsys):
     assert latent["score"] > latent["chance"] + 0.5
     assert (FEATURES_TWIN, "label") in rows and (FEATURES_UNTRAINED, "label") in rows
     assert out["split"] == {"n_train": latent["n_train"], "n_test": latent["n_test"], "seed": 0}
+
+
+def test_cli_probe_refuses_what_it_cannot_probe_in_one_line(digits, tmp_path, capsys):
+    from vae_core.augment import npz_bytes
+    from vae_core.cli import main
+
+    unlabelled = tmp_path / "unlabelled.npz"
+    unlabelled.write_bytes(npz_bytes(digits.images[:50], None))
+    assert main(["probe", str(DEFAULT_MODEL_PATH), "--dataset", f"npz:{unlabelled}"]) == 2
+    assert "nothing to probe" in capsys.readouterr().err
+    wrong_shape = tmp_path / "big.npz"
+    wrong_shape.write_bytes(npz_bytes(np.zeros((20, 1, 16, 16), np.float32), np.arange(20) % 2))
+    assert main(["probe", str(DEFAULT_MODEL_PATH), "--dataset", f"npz:{wrong_shape}"]) == 2
+    assert "train a model on this dataset first" in capsys.readouterr().err
