@@ -142,3 +142,25 @@ def test_cli_probe_refuses_what_it_cannot_probe_in_one_line(digits, tmp_path, ca
     wrong_shape.write_bytes(npz_bytes(np.zeros((20, 1, 16, 16), np.float32), np.arange(20) % 2))
     assert main(["probe", str(DEFAULT_MODEL_PATH), "--dataset", f"npz:{wrong_shape}"]) == 2
     assert "train a model on this dataset first" in capsys.readouterr().err
+
+
+def test_the_readme_quotes_the_shipped_models_probe_table(shipped_report, repo_root):
+    import re
+
+    text = " ".join((repo_root / "README.md").read_text().split())
+    found = re.search(
+        r"gives ([\d.]+) % from μ \(8 numbers\), ([\d.]+) % from the 64 pixels, ([\d.]+) % from the "
+        r"plain-autoencoder twin and ([\d.]+) % from an untrained encoder \(chance ([\d.]+) %\)",
+        text,
+    )
+    assert found, "the README no longer quotes the shipped model's probe table"
+    rows = by_features(shipped_report)
+    measured = [
+        rows[FEATURES_LATENT].score,
+        rows[FEATURES_PIXELS].score,
+        rows[FEATURES_TWIN].score,
+        rows[FEATURES_UNTRAINED].score,
+        rows[FEATURES_LATENT].chance,
+    ]
+    for quoted, value in zip(found.groups(), measured):
+        assert float(quoted) == pytest.approx(100 * value, abs=0.25)  # one held-out image is 0.22 points
