@@ -29,9 +29,8 @@ from vae_core.sliders import starting_vector
 
 ss = st.session_state
 GROUP_A, GROUP_B = "directions_group_a", "directions_group_b"
-PROBES_ASKED = (
-    "directions_probes_asked"  # (model key, dataset key) pairs whose probe table this session asked for
-)
+# [model key, dataset key] pairs whose probe table this session asked for
+PROBES_ASKED = "directions_probes_asked"
 MAX_AXES = 16
 STARTS = {
     "mean": "Data mean μ̄",
@@ -47,7 +46,7 @@ model, dataset = require_matching_pair("directions_mismatch_train")
 data = dataset.data
 n = len(data)
 latent_dim = int(model.config.latent_dim)
-latent_means, latent_logvars = latents(model, dataset)
+latent_means = latents(model, dataset)[0]
 
 
 def direction_pad(origin: np.ndarray, basis: np.ndarray, labels: list[str], key: str) -> np.ndarray:
