@@ -27,7 +27,16 @@ REPO = BENCH_DIR.parent
 
 # Run order: fast, self-contained figures first; the server- and browser-driving ones last. Scripts not named
 # here run after these, alphabetically.
-ORDER = ["bench_core", "bench_factors", "bench_tsne", "bench_geometry", "quality_mnist", "bench_browser", "bench_load"]
+ORDER = [
+    "bench_core",
+    "bench_factors",
+    "bench_tsne",
+    "bench_geometry",
+    "quality_mnist",
+    "bench_directions",
+    "bench_browser",
+    "bench_load",
+]
 
 # For --quick: scripts without a --quick flag get these smaller settings instead (when they take them).
 QUICK_FALLBACK = {

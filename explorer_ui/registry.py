@@ -63,6 +63,8 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "geometry", "Geometry", "🌐", "where the decoder stretches space, posterior clouds, and the prior's holes."
     ),
+    PageSpec("directions", "Directions", "🧲",
+             "steer along principal and attribute directions, probe what the codes know, augment data."),
 )
 
 _BY_NAME = {spec.name: spec for spec in PAGES}

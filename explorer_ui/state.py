@@ -624,3 +624,36 @@ def factor_information(model: ActiveModel, dataset: ActiveDataset) -> MutualInfo
     if dataset.data.factors is None or not shapes_match(model, dataset):
         return None
     return _mutual_info(model.key, dataset.key, latents(model, dataset)[0], dataset.data.factors)
+# ---------------------------------------------------------------- directions, probes (Directions page)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _principal(model_key: str, dataset_key: str, _latent_means: np.ndarray):
+    """Principal directions of the encoded dataset, cached per (model, dataset)."""
+    from vae_core.directions import principal_directions
+
+    return principal_directions(_latent_means)
+
+
+def principal_directions_of(model: ActiveModel, dataset: ActiveDataset):
+    """vae_core.directions.PrincipalDirections of the active dataset's latent means."""
+    return _principal(model.key, dataset.key, latents(model, dataset)[0])
+
+
+@st.cache_resource(max_entries=8, show_spinner="Fitting linear probes (a few seconds)…")
+def _probes(model_key: str, dataset_key: str, twin_key: str | None, _model, _twin, _data: ImageDataset,
+            _latent_means: np.ndarray) -> list:
+    """The probe table (vae_core.probes.probe_report) for one (model, dataset), shared by all sessions."""
+    from vae_core.probes import probe_report
+
+    return probe_report(_model, _data.images, _data.labels, twin=_twin, latent_means=_latent_means,
+                        factors=getattr(_data, "factors", None),
+                        factor_names=getattr(_data, "factor_names", None))
+
+
+def probe_table(model: ActiveModel, dataset: ActiveDataset, twin: ActiveModel | None) -> list:
+    """The probe table of the active pair (with the plain-AE twin when given), computed once per process."""
+    twin_model = None if twin is None else twin.model
+    twin_key = None if twin is None else twin.key
+    latent_means = latents(model, dataset)[0]
+    return _probes(model.key, dataset.key, twin_key, model.model, twin_model, dataset.data, latent_means)

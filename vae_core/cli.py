@@ -1,5 +1,5 @@
 """Command line: `python -m vae_core {train,evaluate,sample,encode,project,interpolate,geodesic,magnification,
-info} ...`."""
+probe,info} ...`."""
 
 from __future__ import annotations
 
@@ -355,6 +355,31 @@ def _magnification(args: argparse.Namespace) -> int:
     _write_image(Path(args.out), picture)
     print(json.dumps({"out": args.out, "grid": side, "min": float(grid.values.min()),
                       "median": float(np.median(grid.values)), "max": float(grid.values.max())}))
+def _probe(args: argparse.Namespace) -> int:
+    """Linear probes from μ (and the baselines) to the labels and known factors, on a fixed split."""
+    from .probes import probe_report, probe_split, shipped_twin_path
+
+    ckpt = load_checkpoint(args.checkpoint)
+    dataset = load_dataset(args.dataset)
+    _check_shape(ckpt.config, dataset)
+    twin_path = args.twin or shipped_twin_path(args.checkpoint)
+    twin = load_checkpoint(twin_path).model if twin_path else None
+    if twin is not None:
+        _check_shape(twin.config, dataset)
+    split = probe_split(len(dataset.images), seed=args.seed)
+    scores = probe_report(ckpt.model, dataset.images, dataset.labels, twin=twin, split=split, seed=args.seed,
+                          factors=getattr(dataset, "factors", None),
+                          factor_names=getattr(dataset, "factor_names", None))
+    if args.json:
+        print(json.dumps({"dataset": dataset.name, "twin": str(twin_path) if twin_path else None,
+                          "split": {"n_train": len(split[0]), "n_test": len(split[1]), "seed": args.seed},
+                          "probes": [s.to_dict() for s in scores]}))
+    else:
+        print(f"{dataset.name}: {len(split[0])} images fit each probe, {len(split[1])} held out "
+              f"(seed {args.seed})")
+        for s in scores:
+            chance = f" (chance {s.chance:.3f})" if s.metric == "accuracy" else ""
+            print(f"  {s.target:>14} · {s.features:<40} {s.metric} {s.score:.3f}{chance}")
     return 0
 
 
@@ -459,6 +484,15 @@ def build_parser() -> argparse.ArgumentParser:
     mg.add_argument("--threads", type=int, choices=range(1, 257), default=1, metavar="N", help="torch threads")
     mg.add_argument("--out", required=True, help="output PNG")
     mg.set_defaults(func=_magnification)
+    pb = sub.add_parser("probe", help="linear probes from μ to labels/factors, and the same on baselines",
+                        epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    pb.add_argument("checkpoint")
+    pb.add_argument("--dataset", required=True)
+    pb.add_argument("--twin", default=None,
+                    help="plain-autoencoder twin checkpoint (default: the shipped one for the shipped VAE)")
+    pb.add_argument("--seed", type=SEED, default=0, help="seed of the split and of the untrained encoder")
+    pb.add_argument("--json", action="store_true", help="print one JSON object")
+    pb.set_defaults(func=_probe)
 
     i = sub.add_parser("info", help="print a checkpoint's config and training summary")
     i.add_argument("checkpoint", nargs="?", default=str(DEFAULT_MODEL_PATH))
