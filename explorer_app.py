@@ -25,6 +25,7 @@ PAGES = [
     st.Page("pages/sample.py", title="Sample", icon="🎲"),
     st.Page("pages/interpolate.py", title="Interpolate", icon="🔀"),
     st.Page("pages/anomalies.py", title="Anomalies", icon="🔎"),
+    st.Page("pages/lesson.py", title="Lesson", icon="🎓"),
 ]
 
 if not gc.get_freeze_count():

@@ -15,6 +15,7 @@ from vae_core.data import DATASET_SPECS_HELP, DatasetError, spec_root_from_env
 from vae_core.explore import model_card, n_parameters
 
 from . import state
+from .presenter import presenter_controls
 from .state import (DATASET_CHOICE, DATASET_ERROR, FLASH, MODEL_CHOICE, MODEL_ERROR, MODELS, PENDING_DATASET,
                     DatasetEntry, active_dataset, active_model, dataset_key, dataset_options, request_dataset,
                     select_dataset, select_model, shapes_match, try_load_dataset, try_load_model)
@@ -154,6 +155,7 @@ def render_sidebar() -> None:
     with st.sidebar:
         _load_pending_dataset()  # before the messages, so its outcome shows in this run
         _show_flash()
+        presenter_controls()
         st.subheader("Model")
         _model_picker()
         _model_card()
