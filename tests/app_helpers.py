@@ -24,7 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "explorer_app.py"
-PAGES = ("home", "train", "latent_map", "latent_sliders", "sample", "interpolate", "anomalies")
+PAGES = ("home", "train", "latent_map", "latent_sliders", "sample", "interpolate", "anomalies", "lesson")
 MY_PAGES = ("home", "train", "latent_map", "sample", "interpolate", "anomalies")
 
 

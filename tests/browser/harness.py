@@ -44,6 +44,7 @@ PAGES = {
     "sample": "sample",
     "interpolate": "interpolate",
     "anomalies": "anomalies",
+    "lesson": "lesson",
 }
 
 APP_SELECTOR = '[data-testid="stApp"]'
@@ -295,6 +296,7 @@ PAGE_MARKERS = {
     "sample": ".st-key-sample_count",
     "interpolate": ".st-key-interp_gif",
     "anomalies": ".st-key-anomaly_count",
+    "lesson": ".st-key-lesson_next_top",
 }
 
 
@@ -496,7 +498,7 @@ def scroll_to(page, selector: str, offset_px: int = 90) -> None:
 
 # How many st.image pictures each page shows at least, on the shipped model and digits.
 PAGE_MIN_IMAGES = {"home": 2, "train": 0, "latent_map": 1, "latent_sliders": 0, "sample": 2, "interpolate": 4,
-                   "anomalies": 4}
+                   "anomalies": 4, "lesson": 1}
 
 # Where each page's screenshot is scrolled to: its main output rather than the teaching panel (None: the top).
 SCREENSHOT_FOCUS = {
