@@ -182,9 +182,9 @@ STEPS: tuple[LessonStep, ...] = (
             "The chart shows the norm along both paths."
         ),
         formulas=(
-            r"z_t = (1-t)\, z_0 + t\, z_1",
-            r"z_t = \big((1-t)\lVert z_0\rVert + t\lVert z_1\rVert\big)\,"
-            r"\frac{\sin((1-t)\Omega)\, \hat z_0 + \sin(t\Omega)\, \hat z_1}{\sin \Omega}",
+            r"\begin{aligned} \text{linear:}\quad z_t &= (1-t)\, z_0 + t\, z_1 \\"
+            r"\text{spherical:}\quad z_t &= \big((1-t)\lVert z_0\rVert + t\lVert z_1\rVert\big)\,"
+            r"\frac{\sin((1-t)\Omega)\, \hat z_0 + \sin(t\Omega)\, \hat z_1}{\sin \Omega} \end{aligned}",
         ),
         # A geodesic path (shortest on the decoder's curved surface) joins these choices when the geometry
         # feature lands: one more method in this view, no new step.

@@ -43,11 +43,10 @@ def render_lesson() -> None:
     """The whole Lesson page: title, navigation, the step's idea, live view and question, a link to this step."""
     number, note = _current_step()
     step = step_at(number)
-    st.title("Lesson: inside a variational autoencoder")
     if note:
         st.warning(f"This link's step could not be used: {note}. Starting at step 1.", icon=":material/link_off:")
     _navigation(number, "top")
-    st.header(f"{number}. {step.title}")
+    st.title(f"{number}. {step.title}")
     teaching_panel(step.idea, *step.formulas)
     VIEWS[step.view]()
     question_block(step)
@@ -270,7 +269,8 @@ def _draw_eps(latent_dim: int) -> None:
 def view_reparameterisation() -> None:
     """ε sliders: z = μ + σ·ε moves inside the cloud on the map, and the image is redrawn."""
     model, dataset = _shipped()
-    index = _pick_image(dataset)
+    with st.columns([2, 3])[0]:
+        index = _pick_image(dataset)
     _reparameterisation_panel(model, dataset, index)
 
 
@@ -282,7 +282,7 @@ def _reparameterisation_panel(model: ActiveModel, dataset: ActiveDataset, index:
         st.session_state.setdefault(_eps_key(i), 0.0)
     mu, logvar, draws = _cloud(model, dataset, index)
     pca = pca_projection(model, dataset)
-    b1, b2, _ = st.columns([2, 1, 3])
+    b1, b2, _ = st.columns([2, 1, 4])
     b1.button("Draw ε ~ N(0, I)", key="lesson_eps_draw", on_click=_draw_eps, args=(latent_dim,),
               icon=":material/casino:")
     b2.button("ε = 0", key="lesson_eps_zero", on_click=_set_eps, args=(np.zeros(latent_dim),))

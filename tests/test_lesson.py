@@ -29,7 +29,7 @@ def open_lesson(query: dict[str, str] | None = None) -> AppTest:
 
 
 def step_heading(at: AppTest) -> str:
-    return at.header[0].value
+    return at.title[0].value
 
 
 def presenter_css_applied(at: AppTest) -> bool:
