@@ -345,7 +345,8 @@ def view_loss_terms() -> None:
 def view_ae_vs_vae() -> None:
     """The two shipped models' maps with the prior's ±2 square, and what their prior draws decode to."""
     _, dataset = _shipped()
-    seed = int(st.number_input("Seed of the prior draws", 0, 2**31 - 1, 0, step=1, key="lesson_gap_seed"))
+    seed = int(st.columns([1, 3])[0].number_input("Seed of the prior draws", 0, 2**31 - 1, 0, step=1,
+                                                   key="lesson_gap_seed"))
     references = [("VAE (β = 1)", shipped_model()), ("Plain autoencoder (β = 0)", shipped_autoencoder())]
     for column, (title, reference) in zip(st.columns(2, gap="large"), references):
         with column:
@@ -423,7 +424,8 @@ def _conv_models(input_shape: tuple[int, ...]) -> list[ActiveModel]:
 def view_blurry() -> None:
     """The decoder's mean beside draws from p(x|z); the shipped MLP beside a conv model when the session has one."""
     model, dataset = _shipped()
-    seed = int(st.number_input("Seed of the code", 0, 2**31 - 1, 0, step=1, key="lesson_blur_seed"))
+    seed = int(st.columns([1, 3])[0].number_input("Seed of the code", 0, 2**31 - 1, 0, step=1,
+                                                   key="lesson_blur_seed"))
     z = sample_latents(1, model.config.latent_dim, 1.0, seed).numpy()[0]
     left, right = st.columns([1, 3], gap="large")
     with left:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Generic, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Generic, Mapping, Sequence, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -73,8 +73,10 @@ def parse_int(raw: str | None, name: str, low: int, high: int, default: int, cla
     return Parsed(bounded, f"{name} must be between {low} and {high}, got {_shown(raw)}; using {bounded}")
 
 
-def parse_float(raw: str | None, name: str, low: float, high: float, default: float) -> Parsed[float]:
-    """A finite number clamped to [low, high]; NaN, infinities and text give the default."""
+def parse_float(raw: str | None, name: str, low: float, high: float, default: float,
+                step: float | None = None) -> Parsed[float]:
+    """A finite number clamped to [low, high] (and snapped to multiples of `step`, as a slider would);
+    NaN, infinities and text give the default."""
     if (early := _absent(raw, default)) is not None:
         return early
     try:
@@ -83,6 +85,8 @@ def parse_float(raw: str | None, name: str, low: float, high: float, default: fl
         return Parsed(default, f"{name} must be a number, got {_shown(raw)}; using {default:g}")
     if not math.isfinite(value):
         return Parsed(default, f"{name} must be a finite number, got {_shown(raw)}; using {default:g}")
+    if step:
+        value = round(round(value / step) * step, 10)
     if low <= value <= high:
         return Parsed(value)
     bounded = max(low, min(high, value))
@@ -138,6 +142,12 @@ def parse_int_list(raw: str | None, name: str, low: int, high: int,
 def query_value(name: str) -> str | None:
     """The URL's value of one query parameter (the last one when repeated), or None."""
     return st.query_params.get(name)
+
+
+def adopt_all(scope: str, params: Mapping[str, tuple[str, Callable[[str | None], Parsed[Any]]]]) -> list[str]:
+    """adopt() for several parameters: {name: (state key, parser of the raw value)}; returns the notes."""
+    notes = [adopt(scope, name, state_key, parse(query_value(name))) for name, (state_key, parse) in params.items()]
+    return [note for note in notes if note]
 
 
 def adopt(scope: str, name: str, state_key: str, parsed: Parsed[Any]) -> str | None:

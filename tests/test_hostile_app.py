@@ -547,7 +547,7 @@ def test_values_streamlit_cannot_parse_break_only_the_senders_session(server, pa
         again.close()
 
 
-ROUTED_PAGES = ["home", "train", "latent_map", "latent_sliders", "sample", "interpolate", "anomalies"]
+ROUTED_PAGES = ["home", "train", "latent_map", "latent_sliders", "sample", "interpolate", "anomalies", "lesson"]
 
 
 def test_the_router_guard_test_knows_every_page():

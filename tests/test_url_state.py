@@ -96,3 +96,51 @@ def test_encoded_values_parse_back():
     assert parse_float(encode(0.35), "t", 0.0, 2.0, 1.0).value == 0.35
     assert parse_flag(encode(True), "present").value is True
     assert parse_int_list(encode([4, 8, 15]), "picked", 0, 99).value == [4, 8, 15]
+
+
+# ---------------------------------------------------------------- the Sample page's link (AppTest)
+
+
+@pytest.fixture()
+def sample_session(app_router):
+    """A function opening the Sample page in a fresh session with a query string."""
+    from streamlit.testing.v1 import AppTest
+
+    from app_helpers import APP, assert_clean, page_path
+
+    def open_sample(query: dict[str, str] | None = None) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.switch_page(page_path("sample"))
+        at.query_params.update(query or {})
+        at.run()
+        assert_clean(at)
+        return at
+
+    return open_sample
+
+
+def test_a_sample_link_reopens_the_same_pictures_in_a_fresh_session(sample_session):
+    from app_helpers import image_urls
+
+    teacher = sample_session()
+    teacher.slider(key="sample_count").set_value(9).run()
+    teacher.slider(key="sample_temperature").set_value(0.5).run()
+    teacher.number_input(key="sample_seed").set_value(77).run()
+    query = dict(teacher.query_params)
+    assert query == {"count": "9", "temperature": "0.5", "seed": "77"}
+    assert "count=9&temperature=0.5&seed=77" in teacher.get("code")[-1].proto.code_text
+    student = sample_session(query)
+    assert student.slider(key="sample_count").value == 9
+    assert student.slider(key="sample_temperature").value == 0.5
+    assert image_urls(student) == image_urls(teacher)  # media ids are content hashes: the same pictures
+    assert not student.warning
+
+
+def test_hostile_sample_links_are_clamped_with_a_message(sample_session):
+    at = sample_session({"count": str(10**6), "temperature": "NaN", "seed": "-5"})
+    assert at.slider(key="sample_count").value == 64
+    assert at.slider(key="sample_temperature").value == 1.0
+    assert at.number_input(key="sample_seed").value == 0
+    message = at.warning[0].value
+    assert "count must be between 1 and 64" in message and "temperature must be a finite number" in message
+    assert at.query_params["count"] == "64"  # the address now says what is on screen
