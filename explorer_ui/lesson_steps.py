@@ -37,8 +37,10 @@ STEPS: tuple[LessonStep, ...] = (
         key="latent",
         title="A latent variable is inferred, not observed",
         idea=(
-            "Nobody labels an image with its code **z**: the code is *latent*, and the **encoder infers** it from "
-            "the pixels. The shipped model squeezes each 8×8 digit (64 numbers) into 8 numbers, and it learns to "
+            "Nobody labels an image with its code **z**: the code is *latent*, and the **encoder infers** "
+            "it from "
+            "the pixels. The shipped model squeezes each 8×8 digit (64 numbers) into 8 numbers, and it "
+            "learns to "
             "put **similar images close together**. Pick an image: its code is a dot on the map (the codes "
             "projected to 2-D by PCA) and the images whose codes are nearest look alike."
         ),
@@ -60,10 +62,14 @@ STEPS: tuple[LessonStep, ...] = (
         key="generate",
         title="The generative path: prior → decoder → a new image",
         idea=(
-            "Run the model backwards: draw a code from the **prior** N(0, I), give it to the **decoder**, and out "
-            "comes an image no one drew. Change the seed for a new code. A **GAN** generates the same way, but "
-            "its generator learns by fooling a discriminator rather than by reconstructing images, and it has "
-            "no encoder: nothing maps an image back to its code, so there is no map of the data like this one."
+            "Run the model backwards: draw a code from the **prior** N(0, I), give it to the **decoder**, "
+            "and out "
+            "comes an image no one drew. Change the seed for a new code. A **GAN** generates the same way, "
+            "but "
+            "its generator learns by fooling a discriminator rather than by reconstructing images, and it "
+            "has "
+            "no encoder: nothing maps an image back to its code, so there is no map of the data like this "
+            "one."
         ),
         formulas=(r"z \sim \mathcal{N}(0, I), \qquad \hat x = \mathrm{decoder}_\theta(z)",),
         view="view_generative_path",
@@ -73,8 +79,10 @@ STEPS: tuple[LessonStep, ...] = (
                      "a code by optimisation", "Yes: the generator is invertible"),
             answer=1,
             explanation=(
-                "A GAN only learns the direction code → image, judged by a discriminator that says real or fake. "
-                "Finding a photo's code needs a separate inversion (an optimisation or a trained encoder), which a "
+                "A GAN only learns the direction code → image, judged by a discriminator that says real or "
+                "fake. "
+                "Finding a photo's code needs a separate inversion (an optimisation or a trained encoder), "
+                "which a "
                 "VAE gets for free."
             ),
         ),
@@ -84,7 +92,8 @@ STEPS: tuple[LessonStep, ...] = (
         title="The encoder outputs a Gaussian: a cloud, not a point",
         idea=(
             "For each image the encoder outputs a mean **μ** and a log-variance **log σ²** per dimension: a "
-            "Gaussian q(z|x), the set of codes that could have made this image. The bars show μ ± 2σ; on the map "
+            "Gaussian q(z|x), the set of codes that could have made this image. The bars show μ ± 2σ; on "
+            "the map "
             "the grey dots are draws from the cloud. Every draw decodes to (nearly) the same digit."
         ),
         formulas=(r"q_\phi(z \mid x) = \mathcal{N}\big(\mu_\phi(x),\, \mathrm{diag}\,\sigma^2_\phi(x)\big)",),
@@ -95,8 +104,10 @@ STEPS: tuple[LessonStep, ...] = (
                      "training has not started"),
             answer=1,
             explanation=(
-                "If every image gets the same cloud as the prior in that dimension, its value says nothing about "
-                "which image it came from. The decoder learns to ignore it, and its KL cost is zero (an inactive "
+                "If every image gets the same cloud as the prior in that dimension, its value says nothing "
+                "about "
+                "which image it came from. The decoder learns to ignore it, and its KL cost is zero (an "
+                "inactive "
                 "unit)."
             ),
         ),
@@ -105,9 +116,11 @@ STEPS: tuple[LessonStep, ...] = (
         key="reparam",
         title="The reparameterisation trick",
         idea=(
-            "Training needs gradients through the random draw. Write the draw as **z = μ + σ·ε** with the noise "
+            "Training needs gradients through the random draw. Write the draw as **z = μ + σ·ε** with the "
+            "noise "
             "ε ~ N(0, I) drawn separately: z is now a plain function of μ and σ, so gradients flow to the "
-            "encoder. Move the ε sliders: z moves inside the cloud on the map (the black cross) and the image "
+            "encoder. Move the ε sliders: z moves inside the cloud on the map (the black cross) and the "
+            "image "
             "is redrawn."
         ),
         formulas=(r"z = \mu_\phi(x) + \sigma_\phi(x) \odot \varepsilon, \qquad \varepsilon \sim \mathcal{N}(0, I)",),
@@ -118,8 +131,10 @@ STEPS: tuple[LessonStep, ...] = (
                      "draw of the cloud", "at a random place on the map"),
             answer=1,
             explanation=(
-                "z = μ + σ·ε, so ε counts standard deviations of this image's own cloud, and ε = 0 gives μ itself. "
-                "Typical draws have ‖ε‖ ≈ √8 ≈ 2.8, while ε = 2 everywhere has ‖ε‖ ≈ 5.7, so the image may change."
+                "z = μ + σ·ε, so ε counts standard deviations of this image's own cloud, and ε = 0 gives μ "
+                "itself. "
+                "Typical draws have ‖ε‖ ≈ √8 ≈ 2.8, while ε = 2 everywhere has ‖ε‖ ≈ 5.7, so the image may "
+                "change."
             ),
         ),
     ),
@@ -127,14 +142,18 @@ STEPS: tuple[LessonStep, ...] = (
         key="loss",
         title="The loss: reconstruction + KL",
         idea=(
-            "The VAE minimises **−ELBO = reconstruction + KL**. The **reconstruction** term (nats) says how badly "
-            "the decoder rebuilds the image from a code in its cloud; the **KL** term says how far the cloud is "
+            "The VAE minimises **−ELBO = reconstruction + KL**. The **reconstruction** term (nats) says how "
+            "badly "
+            "the decoder rebuilds the image from a code in its cloud; the **KL** term says how far the "
+            "cloud is "
             "from the prior N(0, I). The first pulls clouds apart to keep images distinguishable, the second "
             "pulls them back to the centre and keeps them wide. β weighs the second."
         ),
         formulas=(
-            r"\mathcal{L}(x) = \underbrace{-\mathbb{E}_{q_\phi(z\mid x)}\log p_\theta(x \mid z)}_{\text{reconstruction}}"
-            r" + \beta\, \underbrace{\mathrm{KL}\big(q_\phi(z \mid x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{regulariser}}",
+            r"\mathcal{L}(x) = \underbrace{-\mathbb{E}_{q_\phi(z\mid x)}\log p_\theta(x \mid "
+            r"z)}_{\text{reconstruction}}"
+            r" + \beta\, \underbrace{\mathrm{KL}\big(q_\phi(z \mid x)\,\|\,\mathcal{N}(0, "
+            r"I)\big)}_{\text{regulariser}}",
             r"\mathrm{KL} = \sum_i \tfrac12\big(\mu_i^2 + \sigma_i^2 - 1 - \log \sigma_i^2\big)",
         ),
         view="view_loss_terms",
@@ -144,8 +163,10 @@ STEPS: tuple[LessonStep, ...] = (
                      "(a huge KL)", "exactly like the VAE"),
             answer=1,
             explanation=(
-                "With β = 0 nothing charges for codes far from the origin or for tiny clouds, so the autoencoder "
-                "spends all its capacity on reconstruction. The price shows in the KL column, and in the next "
+                "With β = 0 nothing charges for codes far from the origin or for tiny clouds, so the "
+                "autoencoder "
+                "spends all its capacity on reconstruction. The price shows in the KL column, and in the "
+                "next "
                 "step: its space is no longer shaped like the prior."
             ),
         ),
@@ -154,7 +175,8 @@ STEPS: tuple[LessonStep, ...] = (
         key="gaps",
         title="Why a plain autoencoder's space has gaps",
         idea=(
-            "Both shipped models are the same MLP on the same digits; only the KL term differs. The autoencoder "
+            "Both shipped models are the same MLP on the same digits; only the KL term differs. The "
+            "autoencoder "
             "puts codes anywhere, at any scale, so codes drawn from N(0, I) (the dashed square holds most of "
             "them) land in space the decoder never saw and decode to smudges. The VAE's KL fills the prior's "
             "region with overlapping clouds, so its prior samples decode to digits."
@@ -166,7 +188,8 @@ STEPS: tuple[LessonStep, ...] = (
             choices=("the plain autoencoder's", "the VAE's", "both equally"),
             answer=1,
             explanation=(
-                "Only the VAE was trained so that its codes look like draws from N(0, I), so only its decoder has "
+                "Only the VAE was trained so that its codes look like draws from N(0, I), so only its "
+                "decoder has "
                 "seen that region. The autoencoder's codes live wherever training left them, and the prior's "
                 "draws mostly miss them."
             ),
@@ -178,7 +201,8 @@ STEPS: tuple[LessonStep, ...] = (
         idea=(
             "Walk from one image's code to another's and decode every step: a smooth space gives a gradual "
             "morph. A **linear** path cuts through the middle, where codes are unusually short (in many "
-            "dimensions, prior draws have a norm near √D); a **spherical** path (slerp) keeps the norm typical. "
+            "dimensions, prior draws have a norm near √D); a **spherical** path (slerp) keeps the norm "
+            "typical. "
             "The chart shows the norm along both paths."
         ),
         formulas=(
@@ -195,8 +219,10 @@ STEPS: tuple[LessonStep, ...] = (
             choices=("exactly 3", "less than 3", "more than 3"),
             answer=1,
             explanation=(
-                "The midpoint of a chord lies inside the sphere, so its norm is smaller than the ends' unless they "
-                "point the same way. Slerp follows the sphere instead, which is why it is preferred for codes "
+                "The midpoint of a chord lies inside the sphere, so its norm is smaller than the ends' "
+                "unless they "
+                "point the same way. Slerp follows the sphere instead, which is why it is preferred for "
+                "codes "
                 "drawn from a high-dimensional prior."
             ),
         ),
@@ -206,8 +232,10 @@ STEPS: tuple[LessonStep, ...] = (
         title="Why VAE samples look blurry",
         idea=(
             "The pictures on every page are the decoder's **mean** E[p(x|z)], the average of all images the "
-            "model thinks this code could be: an average of possibilities is blurry. A real **sample** from p(x|z) "
-            "draws each pixel independently (here Bernoulli, as the likelihood assumes), and looks like noise, "
+            "model thinks this code could be: an average of possibilities is blurry. A real **sample** from "
+            "p(x|z) "
+            "draws each pixel independently (here Bernoulli, as the likelihood assumes), and looks like "
+            "noise, "
             "because the model assumes pixels are independent given z. Sample quality therefore depends on a "
             "well-packed latent space and an **expressive decoder**."
         ),
@@ -230,9 +258,12 @@ STEPS: tuple[LessonStep, ...] = (
         key="control",
         title="Controlling generation: points and directions",
         idea=(
-            "To generate something specific, choose **where** and **which way**. The average code of a class is a "
-            "point that decodes to a typical member; the difference between two class averages is a **direction** "
-            "(an attribute vector). Adding α times that direction to an image's code morphs it towards the other "
+            "To generate something specific, choose **where** and **which way**. The average code of a "
+            "class is a "
+            "point that decodes to a typical member; the difference between two class averages is a "
+            "**direction** "
+            "(an attribute vector). Adding α times that direction to an image's code morphs it towards the "
+            "other "
             "class while keeping some of its style."
         ),
         formulas=(r"d = \bar\mu_{\text{target}} - \bar\mu_{\text{source}}, \qquad z(\alpha) = \mu(x) + \alpha\, d",),
@@ -243,8 +274,10 @@ STEPS: tuple[LessonStep, ...] = (
                      "differed from its own class's average", "back at μ(x)"),
             answer=1,
             explanation=(
-                "μ(x) + μ̄_target − μ̄_source = μ̄_target + (μ(x) − μ̄_source): the target average plus this image's "
-                "own offset from its class. That offset is the 'style' (slant, thickness) the morph tries to keep."
+                "μ(x) + μ̄_target − μ̄_source = μ̄_target + (μ(x) − μ̄_source): the target average plus "
+                "this image's "
+                "own offset from its class. That offset is the 'style' (slant, thickness) the morph tries "
+                "to keep."
             ),
         ),
     ),

@@ -439,7 +439,8 @@ def view_blurry() -> None:
     convs = _conv_models(dataset.data.image_shape)
     if not convs:
         st.info("No convolutional model for these 8×8 digits in this session, so there is no MLP-vs-conv "
-                "comparison to show. Train one on the Train page (architecture conv, dataset digits) and come "
+                "comparison to show. Train one on the Train page (architecture conv, dataset digits) and "
+                "come "
                 "back: its samples will appear beside the shipped MLP's, from the same codes.")
         return
     for column, reference in zip(st.columns(2, gap="large"), [model, convs[-1]]):

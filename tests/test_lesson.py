@@ -183,3 +183,16 @@ def test_a_bad_present_value_is_explained_and_ignored(raw):
 def test_lesson_step_state_key_is_an_int_after_any_link():
     at = open_lesson({"step": "7"})
     assert at.session_state[LESSON_STEP] == 7
+
+
+# ---------------------------------------------------------------- what the README says
+
+
+def test_the_readme_lists_every_step_and_its_screenshots_exist(repo_root):
+    readme = (repo_root / "README.md").read_text()
+    section = readme.split("## Teaching with it", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^(\d+)\. ", section, flags=re.M)
+    assert listed == [str(i) for i in range(1, step_count() + 1)]
+    assert f"a guided path in {step_count()} steps" in readme
+    for picture in re.findall(r"\((docs/screenshots/lesson_\d+\.png)\)", section):
+        assert (repo_root / picture).is_file(), picture
