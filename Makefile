@@ -1,4 +1,4 @@
-# Latent Explorer: `make run` starts the app, `make test` runs every test, `make bench` prints figures.
+# Latent Explorer: `make run` starts the app, `make test` lints and runs every test, `make bench` prints figures.
 # Each target creates .venv when missing and (re)installs requirements.txt only when it changed.
 
 PYTHON ?= python3
@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.requirements.installed
 PORT   ?= 8501
 
-.PHONY: run test test-fast bench venv default-model clean
+.PHONY: run test test-fast lint bench fuzz venv default-model clean
 
 venv: $(STAMP)
 
@@ -21,7 +21,12 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) -m streamlit run explorer_app.py --server.port $(PORT)
 
-test: $(STAMP)
+# ruff: the rules and line length are in pyproject.toml; `make test` lints first.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+test: $(STAMP) lint
 	$(PY) -m pytest
 
 test-fast: $(STAMP)
@@ -29,6 +34,13 @@ test-fast: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
+
+# Property-based fuzzing of every loader (checkpoints, .npz, IDX, zips), longer than make test's short run.
+# FUZZ_EXAMPLES cases per target; FUZZ_SEED=0 repeats the same cases, any other seed explores new ones.
+FUZZ_EXAMPLES ?= 1500
+FUZZ_SEED ?= 1
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz_inputs --examples $(FUZZ_EXAMPLES) --seed $(FUZZ_SEED)
 
 # Rebuild the shipped default model exactly as the README says.
 default-model: $(STAMP)

@@ -8,12 +8,22 @@ sampling and interpolating for a while; prints JSON lines {"name", "value", "uni
   load_rss_growth_pct     server resident memory at the end vs after warm-up (every user did one round; goal ≤ 10)
 plus requests per second, peak RSS and the number of st.error boxes seen (expected 0 here).
 
+With --hostile N (default 2) a second run follows in the same invocation: the same users, plus N sessions
+that keep uploading the worst inputs (tests/load_client.hostile_uploads: a 200-byte checkpoint describing
+~10⁸ parameters, a 200,000-deep JSON header, compressed .npz files over and just under the pixel budget,
+a zip of PNGs that decode to 2048² each, a zip bomb). It adds:
+
+  load_hostile_errors          errors seen by the well-behaved users meanwhile (goal: 0)
+  load_hostile_p95_ratio       their p95 latency over the clean run's (goal: ≤ 2)
+  load_hostile_rss_peak_mib    server peak RSS during the hostile run (goal: ≤ 1536)
+  load_hostile_uploads, load_hostile_uncaught (uploads that crashed a page instead of showing our message)
+
 Each user visits /latent_sliders (two pad drags of 4–10 moves, one message in flight, like pad.js; sometimes
 "New random sample"), /sample (count, temperature, seed or "New seed") and /interpolate (steps, path, both
 endpoint indices, frame), pausing 0.2–0.8 s between pages. The client is tests/load_client.py.
 
 Usage (repo root): python benchmarks/bench_load.py [--sessions 20] [--duration 60] [--port 8631]
-                   [--think 0.2 0.8] [--log server.log]
+                   [--think 0.2 0.8] [--log server.log] [--hostile 2]
 """
 
 from __future__ import annotations
@@ -32,7 +42,9 @@ from tests.load_client import run_load  # noqa: E402
 UNITS = {"load_sessions": "sessions", "load_requests": "requests", "load_errors": "requests",
          "load_sessions_answered": "sessions", "load_duration_s": "s", "load_requests_per_s": "requests/s",
          "load_error_alerts": "alerts", "load_sidebar_missing": "runs", "load_server_cpu_s": "s",
-         "load_server_cpu_cores_busy": "cores"}
+         "load_server_cpu_cores_busy": "cores", "load_hostile_errors": "requests",
+         "load_hostile_p95_ratio": "ratio", "load_hostile_rss_peak_mib": "MiB", "load_hostile_uploads": "uploads",
+         "load_hostile_uncaught": "uploads", "load_hostile_failures": "uploads", "load_hostile_sessions": "sessions"}
 
 
 def unit_of(name: str) -> str:
@@ -48,6 +60,20 @@ def unit_of(name: str) -> str:
     return ""
 
 
+def hostile_figures(args: argparse.Namespace, clean: dict) -> dict:
+    """The same load plus hostile uploading sessions: the well-behaved users' errors, p95 ratio, server peak RSS."""
+    log = args.log.with_name(args.log.stem + "-hostile" + args.log.suffix) if args.log else None
+    hostile = run_load(args.sessions, args.duration, args.port, tuple(args.think), log, hostile=args.hostile)
+    return {
+        "load_hostile_errors": hostile["load_errors"],
+        "load_hostile_p95_ratio": round(hostile["load_latency_ms_p95"] / clean["load_latency_ms_p95"], 2),
+        "load_hostile_rss_peak_mib": hostile["load_rss_peak_mb"],
+        "load_hostile_latency_ms_p95": hostile["load_latency_ms_p95"],
+        "load_hostile_error_examples": hostile["load_error_examples"],
+        **{k: v for k, v in hostile.items() if k.startswith("load_hostile_")},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sessions", type=int, default=20)
@@ -56,13 +82,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, nargs=2, default=(0.2, 0.8), metavar=("MIN", "MAX"),
                         help="pause between pages, seconds (default 0.2 0.8)")
     parser.add_argument("--log", type=Path, default=None, help="write the server's output here")
+    parser.add_argument("--hostile", type=int, default=2, help="hostile uploading sessions in a second run (0: none)")
     args = parser.parse_args(argv)
     figures = run_load(args.sessions, args.duration, args.port, tuple(args.think), args.log)
+    if args.hostile > 0:
+        figures |= hostile_figures(args, figures)
     figures["load_machine_cpus"] = os.cpu_count()
     figures["load_machine_loadavg_1m"] = round(os.getloadavg()[0], 2)
     for name, value in figures.items():
         print(json.dumps({"name": name, "value": value, "unit": unit_of(name)}, ensure_ascii=False), flush=True)
-    return 0 if figures["load_errors"] == 0 else 1
+    return 0 if figures["load_errors"] == 0 and figures.get("load_hostile_errors", 0) == 0 else 1
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Usage (repo root): python benchmarks/run_all.py [--quick] [--only NAME ...] [--l
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -109,10 +110,8 @@ def _kill_group(process: subprocess.Popen) -> None:
     import signal
 
     sys.stderr.write(f"timeout: killing {process.args[1]}\n")
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def select(scripts: list[Path], only: list[str]) -> list[Path]:

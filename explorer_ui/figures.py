@@ -3,7 +3,7 @@ the interpolation path, and the score histogram. Pure functions: arrays in, go.F
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go

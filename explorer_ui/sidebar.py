@@ -10,15 +10,32 @@ from __future__ import annotations
 
 import streamlit as st
 
-from vae_core.checkpoint import CheckpointError
-from vae_core.data import DATASET_SPECS_HELP, DatasetError, spec_root_from_env
+from vae_core.data import DATASET_SPECS_HELP, spec_root_from_env
+from vae_core.errors import LatentExplorerError
 from vae_core.explore import model_card, n_parameters
 
 from . import state
 from .presenter import presenter_controls
-from .state import (DATASET_CHOICE, DATASET_ERROR, FLASH, MODEL_CHOICE, MODEL_ERROR, MODELS, PENDING_DATASET,
-                    DatasetEntry, active_dataset, active_model, dataset_key, dataset_options, request_dataset,
-                    select_dataset, select_model, shapes_match, try_load_dataset, try_load_model)
+from .state import (
+    DATASET_CHOICE,
+    DATASET_ERROR,
+    FLASH,
+    MODEL_CHOICE,
+    MODEL_ERROR,
+    MODELS,
+    PENDING_DATASET,
+    DatasetEntry,
+    active_dataset,
+    active_model,
+    dataset_key,
+    dataset_options,
+    request_dataset,
+    select_dataset,
+    select_model,
+    shapes_match,
+    try_load_dataset,
+    try_load_model,
+)
 from .widgets import mismatch_notice, pixel_art_style, shape_text
 
 W_MODEL = "sb_model"
@@ -39,8 +56,8 @@ def _on_model_upload() -> None:
     if upload is None:
         return
     try:
-        key = try_load_model(f"Uploaded: {upload.name}", upload.getvalue())
-    except CheckpointError as exc:
+        key = try_load_model(f"Uploaded: {upload.name}", upload.getvalue(), kind="uploaded")
+    except LatentExplorerError as exc:  # any refusal of the library, with its message
         current = st.session_state[MODELS][st.session_state[MODEL_CHOICE]].label
         st.session_state[MODEL_ERROR] = f"Could not load **{upload.name}**: {exc}\n\nStill using *{current}*."
         return
@@ -76,7 +93,7 @@ def _load_pending_dataset() -> None:
     with st.spinner(f"Loading {entry.label}…"):
         try:
             key = try_load_dataset(entry)
-        except DatasetError as exc:
+        except LatentExplorerError as exc:
             current = st.session_state[state.DATASETS][st.session_state[DATASET_CHOICE]].label
             st.session_state[DATASET_ERROR] = f"Could not load **{entry.label}**: {exc}\n\nStill using *{current}*."
             return
@@ -163,7 +180,7 @@ def render_sidebar() -> None:
         _dataset_picker()
         try:
             dataset = active_dataset()
-        except DatasetError as exc:  # a registered path that went away since it was loaded
+        except LatentExplorerError as exc:  # a registered path that went away since it was loaded
             st.session_state[DATASET_ERROR] = f"The active dataset could not be reloaded: {exc}. Back to digits."
             select_dataset(dataset_key(state.builtin_entry("digits")))
             st.rerun()

@@ -9,8 +9,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Any, Literal
 
 import numpy as np
 import streamlit as st
@@ -18,26 +19,9 @@ import torch
 
 from vae_core import ASSETS_DIR, DEFAULT_DATASET_SPEC, DEFAULT_MODEL_PATH
 from vae_core.checkpoint import LoadedCheckpoint, checkpoint_from_bytes
-from vae_core.data import DEFAULT_LIMITS, ImageDataset, load_dataset, load_uploaded, spec_root_from_env
+from vae_core.data import UPLOAD_LIMITS, ImageDataset, load_dataset, load_uploaded, spec_root_from_env
 from vae_core.latents import encode, image_scores
 from vae_core.projection import PCAProjection, pca_2d, tsne_2d
-
-# session_state keys (one place, so pages never spell them twice)
-MODELS = "models"  # dict key -> ModelEntry, in menu order
-MODEL_CHOICE = "model_choice"  # key into MODELS
-DATASETS = "datasets"  # dict key -> DatasetEntry
-DATASET_CHOICE = "dataset_choice"  # key into DATASETS
-SELECTION = "selection"  # list[int]: dataset indices picked on the map
-INTERP_START = "interp_start"  # int dataset index or None
-INTERP_END = "interp_end"
-SLIDER_ORIGIN = "slider_origin"  # list[float] latent vector the sliders start from, or None
-FLASH = "flash"  # list[(level, text)] messages shown once by the sidebar
-MODEL_ERROR = "model_error"  # str or None: why the last model load failed (shown until dismissed or replaced)
-DATASET_ERROR = "dataset_error"  # str or None: why the last dataset load failed
-PENDING_DATASET = "pending_dataset"  # DatasetEntry asked for but not loaded yet (the sidebar loads it with a spinner)
-TRAIN_JOB = "train_job"  # vae_core.explore.TrainingRun of this session, or None
-TRAINED_COUNT = "trained_count"  # how many models this session has trained (numbers their labels)
-TRAIN_RESULT = "train_result"  # model key of TRAIN_JOB's registered checkpoint, None until it is registered
 
 DEFAULT_MODEL_KEY = "default"
 BUILTIN_DATASETS = ("digits", "mnist", "fashion-mnist", "kmnist")
@@ -50,12 +34,16 @@ BUILTIN_LABELS = {
 AE_MODEL_PATH = ASSETS_DIR / "models" / "digits_ae.safetensors"  # the shipped plain autoencoder (β = 0)
 
 
+ModelKind = Literal["shipped", "trained", "uploaded"]
+
+
 @dataclass(frozen=True)
 class ModelEntry:
-    """A model the user can pick: its menu label and its checkpoint bytes (None for the shipped default)."""
+    """A model the user can pick: its menu label, where it came from, its checkpoint bytes (None: the shipped file)."""
 
     label: str
     payload: bytes | None = None
+    kind: ModelKind = "uploaded"
 
 
 @dataclass(frozen=True)
@@ -66,6 +54,11 @@ class DatasetEntry:
     spec: str | None = None
     filename: str | None = None
     payload: bytes | None = None
+
+    @property
+    def uploaded(self) -> bool:
+        """Whether the user uploaded it (uploads are pruned beyond KEEP_UPLOADS)."""
+        return self.payload is not None
 
 
 @dataclass(frozen=True)
@@ -96,6 +89,49 @@ class ActiveDataset:
     data: ImageDataset
 
 
+# ---------------------------------------------------------------- session_state: every key and its default, once
+
+
+@dataclass(frozen=True)
+class SessionKey:
+    """One session_state key the app shares between pages: its name, what it holds, and its first value."""
+
+    name: str
+    holds: str
+    default: Callable[[], Any]
+
+
+SESSION_KEYS: dict[str, SessionKey] = {}
+
+
+def _key(name: str, holds: str, default: Callable[[], Any] = lambda: None) -> str:
+    """Declare a shared session_state key with its default; returns the name pages and tests use."""
+    SESSION_KEYS[name] = SessionKey(name, holds, default)
+    return name
+
+
+def _default_dataset() -> DatasetEntry:
+    return DatasetEntry(BUILTIN_LABELS["digits"], spec=DEFAULT_DATASET_SPEC)
+
+
+MODELS = _key("models", "dict key -> ModelEntry, in menu order",
+              lambda: {DEFAULT_MODEL_KEY: ModelEntry("Shipped default (digits, MLP)", kind="shipped")})
+MODEL_CHOICE = _key("model_choice", "key into MODELS", lambda: DEFAULT_MODEL_KEY)
+DATASETS = _key("datasets", "dict key -> DatasetEntry", lambda: {dataset_key(_default_dataset()): _default_dataset()})
+DATASET_CHOICE = _key("dataset_choice", "key into DATASETS", lambda: dataset_key(_default_dataset()))
+SELECTION = _key("selection", "list[int]: dataset indices picked on the map", list)
+INTERP_START = _key("interp_start", "int dataset index or None")
+INTERP_END = _key("interp_end", "int dataset index or None")
+SLIDER_ORIGIN = _key("slider_origin", "list[float] latent vector the sliders start from, or None")
+FLASH = _key("flash", "list[(level, text)] messages shown once by the sidebar", list)
+MODEL_ERROR = _key("model_error", "str or None: why the last model load failed (shown until dismissed)")
+DATASET_ERROR = _key("dataset_error", "str or None: why the last dataset load failed")
+PENDING_DATASET = _key("pending_dataset", "DatasetEntry asked for, not loaded yet (the sidebar loads it)")
+TRAIN_JOB = _key("train_job", "vae_core.explore.TrainingRun of this session, or None")
+TRAINED_COUNT = _key("trained_count", "how many models this session has trained (numbers their labels)", int)
+TRAIN_RESULT = _key("train_result", "model key of TRAIN_JOB's registered checkpoint, None until registered")
+
+
 def configure_torch() -> None:
     """One intra-op thread: many small decodes from concurrent sessions beat one big parallel one."""
     if torch.get_num_threads() != 1:
@@ -114,8 +150,6 @@ def _checkpoint(key: str, _payload: bytes | None) -> LoadedCheckpoint:
     return checkpoint_from_bytes(payload, source="the shipped model" if _payload is None else "uploaded checkpoint")
 
 
-# An upload is tiny on the wire but may unpack big (a compressed .npz of zeros): cap what one upload may become.
-UPLOAD_LIMITS = replace(DEFAULT_LIMITS, max_images=70_000, max_array_bytes=768 * 2**20)
 KEEP_UPLOADS = 4  # uploads kept per session and registry (the oldest unselected ones are dropped)
 
 
@@ -134,24 +168,11 @@ def _encoded(model_key: str, dataset_key: str, _model, _images: np.ndarray) -> t
 
 
 def init_state() -> None:
-    """Fill session_state with defaults on a session's first run."""
+    """Fill session_state with every declared key's default on a session's first run."""
     ss = st.session_state
-    ss.setdefault(MODELS, {DEFAULT_MODEL_KEY: ModelEntry("Shipped default (digits, MLP)")})
-    ss.setdefault(MODEL_CHOICE, DEFAULT_MODEL_KEY)
-    default_entry = DatasetEntry(BUILTIN_LABELS["digits"], spec=DEFAULT_DATASET_SPEC)
-    ss.setdefault(DATASETS, {dataset_key(default_entry): default_entry})
-    ss.setdefault(DATASET_CHOICE, dataset_key(default_entry))
-    ss.setdefault(SELECTION, [])
-    ss.setdefault(INTERP_START, None)
-    ss.setdefault(INTERP_END, None)
-    ss.setdefault(SLIDER_ORIGIN, None)
-    ss.setdefault(FLASH, [])
-    ss.setdefault(MODEL_ERROR, None)
-    ss.setdefault(DATASET_ERROR, None)
-    ss.setdefault(PENDING_DATASET, None)
-    ss.setdefault(TRAIN_JOB, None)
-    ss.setdefault(TRAINED_COUNT, 0)
-    ss.setdefault(TRAIN_RESULT, None)
+    for name, key in SESSION_KEYS.items():
+        if name not in ss:
+            ss[name] = key.default()
 
 
 def model_key(key: str, entry: ModelEntry) -> str:
@@ -191,12 +212,12 @@ def latents(model: ActiveModel, dataset: ActiveDataset) -> tuple[np.ndarray, np.
     return _encoded(model.key, dataset.key, model.model, dataset.data.images)
 
 
-def try_load_model(label: str, payload: bytes) -> str:
+def try_load_model(label: str, payload: bytes, kind: ModelKind = "uploaded") -> str:
     """Validate checkpoint bytes and register them as a selectable model; returns its key (raises CheckpointError)."""
     key = content_key(payload)
     _checkpoint(key, payload)  # raises before anything is registered
-    st.session_state[MODELS][key] = ModelEntry(label, payload)
-    _drop_old_uploads(st.session_state[MODELS], MODEL_CHOICE, lambda e: e.label.startswith("Uploaded"), keep=key)
+    st.session_state[MODELS][key] = ModelEntry(label, payload, kind)
+    _drop_old_uploads(st.session_state[MODELS], MODEL_CHOICE, lambda e: e.kind == "uploaded", keep=key)
     return key
 
 
@@ -205,14 +226,15 @@ def try_load_dataset(entry: DatasetEntry) -> str:
     key = dataset_key(entry)
     _dataset(key, entry.spec, entry.filename, entry.payload)  # raises before anything is registered
     st.session_state[DATASETS][key] = entry
-    _drop_old_uploads(st.session_state[DATASETS], DATASET_CHOICE, lambda e: e.payload is not None, keep=key)
+    _drop_old_uploads(st.session_state[DATASETS], DATASET_CHOICE, lambda e: e.uploaded, keep=key)
     return key
 
 
 def _drop_old_uploads(registry: dict, choice_key: str, is_upload, keep: str) -> None:
-    """Forget the oldest uploaded entries beyond KEEP_UPLOADS (never the selected one or `keep`)."""
-    uploads = [k for k, e in registry.items() if is_upload(e) and k not in (keep, st.session_state.get(choice_key))]
-    for k in uploads[: max(0, len(uploads) - (KEEP_UPLOADS - 1))]:
+    """Forget the oldest uploaded entries until KEEP_UPLOADS are left (never the selected one or `keep`)."""
+    uploads = [k for k, e in registry.items() if is_upload(e)]
+    protected = (keep, st.session_state.get(choice_key))
+    for k in [k for k in uploads if k not in protected][: max(0, len(uploads) - KEEP_UPLOADS)]:
         del registry[k]
 
 
@@ -411,7 +433,7 @@ def finish_training() -> str | None:
     cfg = run.config
     data_name = (snap.summary or {}).get("dataset_name") or "dataset"
     label = f"Trained #{ss[TRAINED_COUNT]}: {data_name} · {cfg.arch} z={cfg.latent_dim} β={cfg.beta:g}"
-    key = try_load_model(label, snap.checkpoint)  # fit wrote it; a CheckpointError here is a bug worth seeing
+    key = try_load_model(label, snap.checkpoint, kind="trained")  # fit wrote it; a CheckpointError here is a bug worth seeing
     select_model(key)
     ss[TRAIN_RESULT] = key
     flash("success", f"{label} is trained and selected (validation −ELBO {snap.summary['val_neg_elbo']:.2f}).")

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import streamlit as st
 
 from vae_core.images import fit_scale, image_grid, png_bytes, upscale
 
+from .registry import page_file
 from .state import ActiveDataset, ActiveModel, active_dataset, active_model, shapes_match
-
-TRAIN_PAGE = "pages/train.py"
-MAP_PAGE = "pages/latent_map.py"
-
 
 PIXEL_ART_CSS = """<style>
 [data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img { image-rendering: pixelated; }
@@ -100,7 +97,7 @@ def mismatch_notice(model: ActiveModel, dataset: ActiveDataset, key: str) -> Non
                f"**{dataset.data.name}** has {shape_text(dataset.data.image_shape)}. Pick a matching model or "
                "dataset in the sidebar, or train a model on this dataset.", icon=":material/straighten:")
     if st.button("Train a model on this dataset", key=key, icon=":material/model_training:"):
-        st.switch_page(TRAIN_PAGE)
+        st.switch_page(page_file("train"))
 
 
 def require_matching_pair(key: str = "page_mismatch_train") -> tuple[ActiveModel, ActiveDataset]:

@@ -3,16 +3,12 @@
 import numpy as np
 import streamlit as st
 
-from vae_core.explore import rank_worst, side_by_side
-from vae_core.images import to_uint8
-from vae_core.latents import reconstruct
-
 from explorer_ui import figures
 from explorer_ui.state import anomaly_scores
 from explorer_ui.widgets import label_text, require_matching_pair, show_gallery, teaching_panel
-from explorer_ui.routing import ensure_router
-
-ensure_router()
+from vae_core.explore import rank_worst, side_by_side
+from vae_core.images import to_uint8
+from vae_core.latents import reconstruct
 
 SCORES = {"neg_elbo": "−ELBO (reconstruction + KL)", "recon": "Reconstruction error −log p(x|μ)"}
 

@@ -4,12 +4,17 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui.figures import comparison_map
-from explorer_ui.state import active_model, digits_dataset, latents, pca_projection, shipped_autoencoder, shipped_model
+from explorer_ui.registry import where_to_go_next
+from explorer_ui.state import (
+    active_model,
+    digits_dataset,
+    latents,
+    pca_projection,
+    shipped_autoencoder,
+    shipped_model,
+)
 from explorer_ui.widgets import show_grid, teaching_panel
 from vae_core.explore import samples_with_nearest, to_plane
-from explorer_ui.routing import ensure_router
-
-ensure_router()
 
 st.title("Latent Explorer")
 st.markdown("See what a **variational autoencoder** (VAE) learns: a map of its latent space, pictures decoded "
@@ -37,15 +42,7 @@ with left:
     show_grid(samples.images, ncols=8, cell=64)
 with right:
     st.subheader("Where to go next")
-    st.markdown(
-        "- **Train**: fit a new VAE on any dataset, watch the loss curves, stop any time.\n"
-        "- **Latent map**: every image as a dot (PCA or t-SNE); select dots to see them and their reconstructions.\n"
-        "- **Latent sliders**: drag one latent coordinate and watch the image change.\n"
-        "- **Sample**: decode random codes; is each one just a copy of a training image?\n"
-        "- **Interpolate**: walk in a straight line (or along a sphere) between two codes.\n"
-        "- **Anomalies**: the images the model explains worst.\n\n"
-        "The sidebar picks the model and the dataset for every page."
-    )
+    st.markdown(where_to_go_next() + "\n\nThe sidebar picks the model and the dataset for every page.")
 
 st.divider()
 st.header("Why a plain autoencoder's latent space has gaps")

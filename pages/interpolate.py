@@ -3,17 +3,20 @@ frames, see the path on the PCA map, and download it as a GIF."""
 
 import streamlit as st
 
+from explorer_ui import figures
+from explorer_ui.registry import page_file
+from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection
+from explorer_ui.widgets import (
+    grid_picture,
+    label_text,
+    png_download,
+    require_matching_pair,
+    show_image,
+    teaching_panel,
+)
 from vae_core.explore import interpolation, to_plane
 from vae_core.generate import sample_latents
 from vae_core.images import fit_scale, gif_bytes, to_uint8
-
-from explorer_ui import figures
-from explorer_ui.state import INTERP_END, INTERP_START, latents, pca_projection
-from explorer_ui.widgets import (MAP_PAGE, grid_picture, label_text, png_download, require_matching_pair,
-                                 show_image, teaching_panel)
-from explorer_ui.routing import ensure_router
-
-ensure_router()
 
 W_START, W_END = "interp_w_start", "interp_w_end"
 SOURCES = {"data": "Dataset images (picked on the map or by index)", "random": "Random codes from the prior"}
@@ -65,7 +68,7 @@ with c1:
         start_index, end_index = int(ss[W_START]), int(ss[W_END])
         if ss.get(INTERP_START) is None or ss.get(INTERP_END) is None:
             st.caption("Tip: select a dot on the Latent map and press *Interpolation start / end*.")
-            st.page_link(MAP_PAGE, label="Open the latent map", icon="🗺️")
+            st.page_link(page_file("latent_map"), label="Open the latent map", icon="🗺️")
         if start_index == end_index:
             st.warning("Start and end are the same image: pick two different points (on the map, select several "
                        "dots and press *Interpolation start*, then *end*; the focus moves on by itself).")

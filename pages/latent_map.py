@@ -6,21 +6,32 @@ import time
 import numpy as np
 import streamlit as st
 
+from explorer_ui import figures
+from explorer_ui.state import (
+    INTERP_END,
+    INTERP_START,
+    SELECTION,
+    SLIDER_ORIGIN,
+    compute_tsne,
+    latents,
+    pca_projection,
+    stored_tsne,
+)
+from explorer_ui.widgets import (
+    grid_columns,
+    label_text,
+    require_matching_pair,
+    show_gallery,
+    show_grid,
+    teaching_panel,
+)
 from vae_core.explore import manifold_grid, selected_indices
 from vae_core.generate import decode_to_uint8
-from vae_core.latents import nearest_neighbours, reconstruct
 from vae_core.images import to_uint8
-
-from explorer_ui import figures
-from explorer_ui.state import (INTERP_END, INTERP_START, SELECTION, SLIDER_ORIGIN, compute_tsne, latents,
-                               pca_projection, stored_tsne)
-from explorer_ui.widgets import (grid_columns, label_text, require_matching_pair, show_gallery, show_grid,
-                                 teaching_panel)
-from explorer_ui.routing import ensure_router
-
-ensure_router()
+from vae_core.latents import nearest_neighbours, reconstruct
 
 CHART_KEY = "latent_map"
+FOCUS = "map_focus"  # the selected point whose picture, neighbours and buttons are shown
 LAST_EVENT = "map_last_event"  # the last selection the chart reported, so a rerun does not re-copy it
 SHOW_MAX = 48  # selected images drawn in the grid (the count says how many are selected)
 FOCUS_OPTIONS_MAX = 500
@@ -45,8 +56,8 @@ n = len(data)
 def _focus_neighbours_state() -> None:
     """Keep the focus point valid when the selection changes."""
     sel = st.session_state[SELECTION]
-    if st.session_state.get("map_focus") not in sel:
-        st.session_state.pop("map_focus", None)
+    if st.session_state.get(FOCUS) not in sel:
+        st.session_state.pop(FOCUS, None)
 
 
 def _set_interp(which: str, index: int) -> None:
@@ -54,7 +65,7 @@ def _set_interp(which: str, index: int) -> None:
     st.session_state[which] = int(index)
     sel = st.session_state[SELECTION]
     if which == INTERP_START and index in sel and len(sel) > 1:
-        st.session_state["map_focus"] = sel[(sel.index(index) + 1) % min(len(sel), FOCUS_OPTIONS_MAX)]
+        st.session_state[FOCUS] = sel[(sel.index(index) + 1) % min(len(sel), FOCUS_OPTIONS_MAX)]
 
 
 def _set_slider_origin(index: int) -> None:
@@ -123,7 +134,7 @@ else:
         show_grid(recons, ncols, caption="Reconstructions (decoded μ)", cell=cell)
 
     options = selection[:FOCUS_OPTIONS_MAX]
-    focus = st.selectbox("Focus point", options, key="map_focus",
+    focus = st.selectbox("Focus point", options, key=FOCUS,
                          format_func=lambda i: f"#{i} (label {label_text(dataset, i)})")
     b1, b2, b3, b4 = st.columns(4)
     b1.button(f"Interpolation start ← #{focus}", on_click=_set_interp, args=(INTERP_START, focus),

@@ -8,9 +8,6 @@ import streamlit as st
 from explorer_ui import latent_pad as pad
 from explorer_ui.state import SLIDER_ORIGIN, active_dataset, active_model, latents, shapes_match
 from explorer_ui.widgets import mismatch_notice, teaching_panel
-from explorer_ui.routing import ensure_router
-
-ensure_router()
 
 st.title("Latent sliders")
 teaching_panel(

@@ -2,7 +2,5 @@
 per step, deep-linkable with ?step=N (steps and texts: explorer_ui/lesson_steps.py)."""
 
 from explorer_ui.lesson_views import render_lesson
-from explorer_ui.routing import ensure_router
 
-ensure_router()
 render_lesson()

@@ -5,15 +5,11 @@ import random
 import numpy as np
 import streamlit as st
 
-from vae_core.explore import samples_with_nearest
-from vae_core.images import to_uint8
-
 from explorer_ui import url_state
 from explorer_ui.state import active_dataset, active_model, latents, shapes_match
 from explorer_ui.widgets import grid_columns, label_text, png_download, show_grid, teaching_panel
-from explorer_ui.routing import ensure_router
-
-ensure_router()
+from vae_core.explore import samples_with_nearest
+from vae_core.images import to_uint8
 
 SEED = "sample_seed"
 COUNT, TEMPERATURE = "sample_count", "sample_temperature"

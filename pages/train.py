@@ -7,17 +7,21 @@ its best weights are registered as a model and selected at once.
 
 import streamlit as st
 
+from explorer_ui import figures
+from explorer_ui.registry import page_file
+from explorer_ui.state import (
+    MODEL_CHOICE,
+    MODELS,
+    TRAIN_JOB,
+    TRAIN_RESULT,
+    active_dataset,
+    model_payload,
+    start_training,
+)
+from explorer_ui.widgets import shape_text, teaching_panel
 from vae_core.config import ARCHITECTURES, ConfigError
 from vae_core.explore import APP_HIDDEN, TrainingRun, app_train_config
 from vae_core.training import TrainSettings
-
-from explorer_ui import figures
-from explorer_ui.state import (MODEL_CHOICE, MODELS, TRAIN_JOB, TRAIN_RESULT, active_dataset, model_payload,
-                               start_training)
-from explorer_ui.widgets import shape_text, teaching_panel
-from explorer_ui.routing import ensure_router
-
-ensure_router()
 
 ARCH_LABELS = {"mlp": "MLP (fast; best for 8×8)", "conv": "Convolutional", "resconv": "Convolutional + residual blocks"}
 POLL_S = 0.5  # progress redraws per second: 2 (well under the 5/s budget)
@@ -122,4 +126,4 @@ if job is not None:
                            file_name=f"vae_{job.config.arch}_z{job.config.latent_dim}.safetensors",
                            mime="application/octet-stream", on_click="ignore", key="train_download",
                            icon=":material/download:", type="primary")
-        st.page_link("pages/latent_map.py", label="See its latent map", icon="🗺️")
+        st.page_link(page_file("latent_map"), label="See its latent map", icon="🗺️")

@@ -14,23 +14,24 @@ Two AppTest quirks (Streamlit 1.67) are handled here, so the tests exercise the 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from streamlit.runtime import pages_manager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
+from explorer_ui import registry
+
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "explorer_app.py"
-PAGES = ("home", "train", "latent_map", "latent_sliders", "sample", "interpolate", "anomalies", "lesson")
-MY_PAGES = ("home", "train", "latent_map", "sample", "interpolate", "anomalies")
+PAGES = tuple(spec.name for spec in registry.PAGES)  # every page, from the one registry
 
 
 def page_path(name: str) -> str:
     """The path AppTest.switch_page wants for a page, relative to explorer_app.py."""
-    return f"pages/{name}.py"
+    return registry.page_file(name)
 
 
 @contextmanager

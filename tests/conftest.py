@@ -1,15 +1,13 @@
-"""Shared fixtures: the repo on sys.path, the digits dataset, a small trained model, the shared MNIST folder."""
+"""Shared fixtures: the digits dataset, a small trained model, the shared MNIST folder (pyproject.toml puts the
+repository root on sys.path)."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 

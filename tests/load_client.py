@@ -19,23 +19,29 @@ client follows the pages as they change. A user scenario (`simulate_user`) and t
 
 from __future__ import annotations
 
+import http.client
+import io
 import json
 import math
 import os
 import random
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import websocket
 from streamlit.proto.Alert_pb2 import Alert
 from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.Common_pb2 import FileUploaderState, UploadedFileInfo
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
@@ -93,7 +99,7 @@ class StreamlitServer:
         """http://127.0.0.1:PORT"""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 120.0) -> "StreamlitServer":
+    def start(self, timeout_s: float = 120.0) -> StreamlitServer:
         """Start the server and wait until /_stcore/health answers ok."""
         self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -137,7 +143,7 @@ class StreamlitServer:
         if self._log not in (None, subprocess.DEVNULL):
             self._log.close()
 
-    def __enter__(self) -> "StreamlitServer":
+    def __enter__(self) -> StreamlitServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -198,7 +204,7 @@ class StreamlitSession:
         self.session_id = ""
 
     # -- connection
-    def connect(self) -> "StreamlitSession":
+    def connect(self) -> StreamlitSession:
         """Open the websocket (the browser's 'streamlit' subprotocol)."""
         self.ws = websocket.create_connection(self.ws_url, subprotocols=["streamlit"], timeout=self.timeout_s)
         return self
@@ -360,6 +366,62 @@ class StreamlitSession:
         widget = self.set(key, value)
         return self.rerun(widget.fragment_id)
 
+    # -- file uploads (the sidebar's uploaders), as the browser sends them
+    def upload(self, key: str, name: str, payload: bytes) -> RunResult:
+        """Upload `payload` as file `name` into the uploader with this key and rerun (its on_change runs)."""
+        widget = self.widget(key)
+        message = BackMsg()
+        request_id = uuid.uuid4().hex
+        message.file_urls_request.request_id = request_id
+        message.file_urls_request.file_names.append(name)
+        message.file_urls_request.session_id = self.session_id
+        self.send(message)
+        urls = self._file_urls(request_id)
+        self._put_file(urls.upload_url, name, payload)
+        info = UploadedFileInfo(name=name, size=len(payload), file_id=urls.file_id)
+        info.file_urls.CopyFrom(urls)
+        state = WidgetState(id=widget.id, file_uploader_state_value=FileUploaderState(uploaded_file_info=[info]))
+        self.states[widget.id] = state
+        return self.rerun(widget.fragment_id)
+
+    def _file_urls(self, request_id: str):
+        """Wait for the server's file_urls_response to a request (other messages are skipped)."""
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            try:
+                payload = self.ws.recv()
+            except (websocket.WebSocketException, OSError) as exc:
+                raise ClientError(f"websocket failed: {exc}") from exc
+            msg = ForwardMsg()
+            msg.ParseFromString(payload)
+            if msg.WhichOneof("type") == "file_urls_response" and msg.file_urls_response.response_id == request_id:
+                if msg.file_urls_response.error_msg or not msg.file_urls_response.file_urls:
+                    raise ClientError(f"upload refused: {msg.file_urls_response.error_msg}")
+                return msg.file_urls_response.file_urls[0]
+        raise ClientError("no file_urls_response")
+
+    def _put_file(self, upload_url: str, name: str, payload: bytes) -> None:
+        """PUT one file as multipart form data, with the XSRF token pair a browser tab holds."""
+        from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+        parsed = urllib.parse.urlparse(self.ws_url)
+        path = urllib.parse.urlparse(upload_url).path or upload_url
+        token = generate_xsrf_token_string(None, None)
+        boundary = uuid.uuid4().hex
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="UploadedFile"; filename="{name}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n").encode()
+        body = head + payload + f"\r\n--{boundary}--\r\n".encode()
+        conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=self.timeout_s)
+        try:
+            conn.request("PUT", path, body=body, headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": token,
+                "Cookie": f"_streamlit_xsrf={token}"})
+            status = conn.getresponse().status
+        finally:
+            conn.close()
+        if status >= 300:
+            raise ClientError(f"upload of {name} answered HTTP {status}")
+
     # -- the latent pad (custom component on /latent_sliders)
     def pad(self) -> tuple[Widget, dict]:
         """The pad element and the data it was drawn with (vector, generation, order, limits, seq)."""
@@ -507,6 +569,93 @@ def simulate_user(base_url: str, deadline: float, seed: int, think_s: tuple[floa
     return stats
 
 
+# ---------------------------------------------------------------- hostile neighbours
+
+
+def hostile_uploads() -> list[tuple[str, str, bytes]]:
+    """(uploader key, file name, bytes) of the worst inputs a student can upload (issue: bounded by construction).
+
+    Each is small on the wire and was once expensive: a config describing ~10⁸ parameters, a header nested
+    200,000 deep, a compressed .npz over the pixel budget, one just under it (accepted, ~250 MB of pixels
+    streamed), a zip of PNGs that are tiny on disk and 2048² when decoded, and a zip bomb.
+    """
+    import numpy as np
+    from PIL import Image
+
+    from vae_core.checkpoint import FORMAT
+
+    def safetensors_header(header: bytes) -> bytes:
+        return struct.pack("<Q", len(header)) + header
+
+    config = {"input_shape": [3, 64, 64], "arch": "mlp", "latent_dim": 512, "hidden": [4096] * 6}
+    huge = safetensors_header(json.dumps({"__metadata__": {"format": FORMAT, "config": json.dumps(config)}}).encode())
+    nested = safetensors_header(b'{"a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}")
+
+    def npz(count: int) -> bytes:
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, images=np.zeros((count, 2048, 2048), np.uint8))
+        return buffer.getvalue()
+
+    def zipped(files: dict[str, bytes], compression: int) -> bytes:
+        import zipfile
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression) as archive:
+            for member, data in files.items():
+                archive.writestr(member, data)
+        return buffer.getvalue()
+
+    png = io.BytesIO()
+    Image.fromarray(np.zeros((2048, 2048), np.uint8)).save(png, format="PNG")
+    pngs = {f"a/{i}.png": png.getvalue() for i in range(60)}
+    import zipfile
+
+    bomb_buffer = io.BytesIO()  # 576 MiB of zeros in one member, written in chunks (about 0.6 MB on the wire)
+    with zipfile.ZipFile(bomb_buffer, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("a/big.png", "w",
+                                                                                           force_zip64=True) as member:
+        for _ in range(576):
+            member.write(bytes(2**20))
+    bomb = bomb_buffer.getvalue()
+    return [("sb_model_upload", "huge.safetensors", huge), ("sb_model_upload", "nested.safetensors", nested),
+            ("sb_dataset_upload", "over.npz", npz(70)), ("sb_dataset_upload", "heavy.npz", npz(60)),
+            ("sb_dataset_upload", "pngs.zip", zipped(pngs, zipfile.ZIP_STORED)),
+            ("sb_dataset_upload", "bomb.zip", bomb)]
+
+
+@dataclass
+class HostileStats:
+    """What one hostile session did: uploads sent, and runs that crashed instead of showing our message."""
+
+    uploads: int = 0
+    uncaught: list[str] = field(default_factory=list)  # exceptions shown on the page (not our errors)
+    failures: list[str] = field(default_factory=list)  # protocol failures (timeouts, dropped connections)
+
+
+def simulate_hostile(base_url: str, deadline: float, seed: int, uploads: list[tuple[str, str, bytes]],
+                     stats: HostileStats, think_s: tuple[float, float] = (0.1, 0.3)) -> HostileStats:
+    """Upload the worst inputs in turn until `deadline`; every outcome is counted, never raised."""
+    rng = random.Random(seed)
+    session: StreamlitSession | None = None
+    while time.monotonic() < deadline:
+        key, name, payload = uploads[rng.randrange(len(uploads))]
+        try:
+            if session is None:
+                session = StreamlitSession(base_url).connect()
+                session.open_page("sample")
+            result = session.upload(key, name, payload)
+            stats.uploads += 1
+            stats.uncaught += result.exceptions
+        except ClientError as exc:
+            stats.failures.append(f"{name}: {exc}")
+            if session is not None:
+                session.close()
+            session = None
+        time.sleep(rng.uniform(*think_s))
+    if session is not None:
+        session.close()
+    return stats
+
+
 # ---------------------------------------------------------------- the load run
 
 
@@ -521,9 +670,15 @@ def percentile(values: list[float], q: float) -> float:
 
 def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = None,
              think_s: tuple[float, float] = (0.2, 0.8), log_path: Path | None = None,
-             warmup_cycles: int = 1) -> dict:
+             warmup_cycles: int = 1, hostile: int = 0,
+             uploads: list[tuple[str, str, bytes]] | None = None) -> dict:
     """Start a server, warm it up (each user does `warmup_cycles` rounds), then run `sessions` users for
-    `duration_s` seconds; returns the load figures (requests, errors, latency, server RSS growth)."""
+    `duration_s` seconds; returns the load figures (requests, errors, latency, server RSS growth).
+
+    With `hostile` > 0, that many extra sessions upload `uploads` (default hostile_uploads()) meanwhile; the
+    figures stay those of the well-behaved users, plus load_hostile_uploads/_uncaught/_failures."""
+    if hostile and not uploads:
+        uploads = hostile_uploads()  # built before the clock starts (a few seconds of compression)
     with StreamlitServer(port, log_path=log_path) as server:
         first = StreamlitSession(server.url).connect()  # the first run loads torch, the model and the data
         first.open_page("")
@@ -543,6 +698,11 @@ def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = No
         threads = [threading.Thread(target=simulate_user, daemon=True,
                                     args=(server.url, deadline, i, think_s), kwargs={"stats": stats[i]})
                    for i in range(sessions)]
+        hostile_stats = [HostileStats() for _ in range(hostile)]
+        if hostile:
+            threads += [threading.Thread(target=simulate_hostile, daemon=True,
+                                         args=(server.url, deadline, 500 + i, uploads, hostile_stats[i]))
+                        for i in range(hostile)]
         started = time.monotonic()
         rss_peak = rss_warm
         for thread in threads:
@@ -557,7 +717,14 @@ def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = No
     pad_moves = [lat for s in stats for lat in s.fragment_latencies_s]
     page_runs = [lat for s in stats for lat in s.page_latencies_s]
     errors = [e for s in stats for e in s.errors]
-    return {
+    hostile_figures = {} if not hostile else {
+        "load_hostile_sessions": hostile,
+        "load_hostile_uploads": sum(h.uploads for h in hostile_stats),
+        "load_hostile_uncaught": sum(len(h.uncaught) for h in hostile_stats),
+        "load_hostile_failures": sum(len(h.failures) for h in hostile_stats),
+        "load_hostile_examples": sorted({e for h in hostile_stats for e in h.uncaught + h.failures})[:5],
+    }
+    return hostile_figures | {
         "load_sessions": sessions,
         "load_duration_s": round(elapsed, 1),
         "load_requests": sum(s.requests for s in stats),

@@ -9,6 +9,16 @@ import pytest
 from PIL import Image
 
 from app_helpers import assert_clean, download_url, goto, image_urls, start_app, texts, wait_for_training
+from explorer_ui.sidebar import W_MODEL
+from explorer_ui.state import (
+    INTERP_END,
+    INTERP_START,
+    MODEL_CHOICE,
+    MODELS,
+    SELECTION,
+    TRAIN_JOB,
+    TRAIN_RESULT,
+)
 from vae_core.checkpoint import checkpoint_from_bytes
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("app_router")]
@@ -21,7 +31,7 @@ def start_training(at, epochs: int, latent: int = 2):
     at.slider(key="train_latent").set_value(latent)
     next(b for b in at.button if b.label == "Start training").click().run()
     assert_clean(at)
-    assert at.session_state["train_job"] is not None
+    assert at.session_state[TRAIN_JOB] is not None
     return at
 
 
@@ -39,11 +49,11 @@ def test_train_in_the_app_then_map_select_and_interpolate(media):
     wait_for_training(at)
 
     # the new model is registered, selected, offered in the sidebar and downloadable
-    models = at.session_state["models"]
-    key = at.session_state["model_choice"]
-    assert key != "default" and models[key].label.startswith("Trained #1")
-    assert at.sidebar.selectbox(key="sb_model").value == key
-    assert key in at.sidebar.selectbox(key="sb_model").options or len(at.sidebar.selectbox(key="sb_model").options) == 2
+    models = at.session_state[MODELS]
+    key = at.session_state[MODEL_CHOICE]
+    assert key != "default" and models[key].label.startswith("Trained #1") and models[key].kind == "trained"
+    assert at.sidebar.selectbox(key=W_MODEL).value == key
+    assert key in at.sidebar.selectbox(key=W_MODEL).options or len(at.sidebar.selectbox(key=W_MODEL).options) == 2
     assert "Latent size:** 2" in "\n".join(m.value for m in at.sidebar.markdown)
     checkpoint = checkpoint_from_bytes(media.bytes_for_url(download_url(at, "train_download")))
     assert checkpoint.config.latent_dim == 2 and checkpoint.summary["epochs_run"] == 6
@@ -53,7 +63,7 @@ def test_train_in_the_app_then_map_select_and_interpolate(media):
     goto(at, "latent_map")
     assert "z₁" in texts(at)
     inject_selection(at, [10, 500, 1200])
-    assert at.session_state["selection"] == [10, 500, 1200]
+    assert at.session_state[SELECTION] == [10, 500, 1200]
     at.button(key="map_set_start").click().run()
     at.selectbox(key="map_focus").set_value(1200).run()
     at.button(key="map_set_end").click().run()
@@ -74,17 +84,17 @@ def test_train_in_the_app_then_map_select_and_interpolate(media):
     # everything chosen survives a tour of the other pages
     for page in ("sample", "anomalies", "home", "train", "latent_map"):
         goto(at, page)
-        assert at.session_state["model_choice"] == key
-        assert at.session_state["selection"] == [10, 500, 1200]
-        assert (at.session_state["interp_start"], at.session_state["interp_end"]) == (10, 1200)
+        assert at.session_state[MODEL_CHOICE] == key
+        assert at.session_state[SELECTION] == [10, 500, 1200]
+        assert (at.session_state[INTERP_START], at.session_state[INTERP_END]) == (10, 1200)
     assert "3 selected" in [h.value for h in at.subheader]
     goto(at, "interpolate")
     assert at.slider(key="interp_steps").value == 8  # page widgets keep their values (persist_state="session")
 
     # switching back to the shipped model keeps the trained one selectable
-    at.sidebar.selectbox(key="sb_model").set_value("default").run()
+    at.sidebar.selectbox(key=W_MODEL).set_value("default").run()
     assert_clean(at)
-    assert at.session_state["model_choice"] == "default" and key in at.session_state["models"]
+    assert at.session_state[MODEL_CHOICE] == "default" and key in at.session_state[MODELS]
 
 
 def test_stop_keeps_the_best_weights_and_registers_the_model():
@@ -94,11 +104,11 @@ def test_stop_keeps_the_best_weights_and_registers_the_model():
     at.button(key="train_stop").click().run()
     assert_clean(at)
     wait_for_training(at)
-    job = at.session_state["train_job"]
+    job = at.session_state[TRAIN_JOB]
     summary = job.snapshot().summary
     assert summary["status"] == "stopped by user" and summary["epochs_run"] < 2000
-    key = at.session_state["model_choice"]
-    assert key == at.session_state["train_result"] and key != "default"
+    key = at.session_state[MODEL_CHOICE]
+    assert key == at.session_state[TRAIN_RESULT] and key != "default"
     goto(at, "sample")
     assert len(image_urls(at)) == 2
 
@@ -107,9 +117,9 @@ def test_leaving_the_train_page_does_not_lose_the_run():
     at = start_app()
     start_training(at, epochs=4)
     goto(at, "sample")  # the run goes on in its thread; the sidebar registers it on any page
-    job = at.session_state["train_job"]
+    job = at.session_state[TRAIN_JOB]
     assert job.join(timeout=180)
     at.run()
     assert_clean(at)
-    assert at.session_state["models"][at.session_state["model_choice"]].label.startswith("Trained #1")
+    assert at.session_state[MODELS][at.session_state[MODEL_CHOICE]].label.startswith("Trained #1")
     assert any("is trained and selected" in s.value for s in at.sidebar.success)

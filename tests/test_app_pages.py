@@ -9,7 +9,18 @@ import json
 import numpy as np
 import pytest
 
-from app_helpers import MY_PAGES, PAGES, assert_clean, download_url, goto, image_urls, start_app, texts
+from app_helpers import PAGES, assert_clean, download_url, goto, image_urls, start_app, texts
+from explorer_ui.sidebar import W_DATASET, W_DATASET_UPLOAD, W_MODEL, W_MODEL_UPLOAD
+from explorer_ui.state import (
+    DATASET_CHOICE,
+    DATASETS,
+    INTERP_END,
+    INTERP_START,
+    MODEL_CHOICE,
+    MODELS,
+    SELECTION,
+    SLIDER_ORIGIN,
+)
 from vae_core import DEFAULT_MODEL_PATH
 from vae_core.explore import rank_worst
 from vae_core.latents import image_scores
@@ -42,10 +53,10 @@ def test_every_page_renders_on_the_shipped_model(page):
     at = start_app()
     goto(at, page)
     assert at.title, f"{page} drew no title"
-    assert at.sidebar.selectbox(key="sb_model").value == "default"
+    assert at.sidebar.selectbox(key=W_MODEL).value == "default"
 
 
-@pytest.mark.parametrize("page", MY_PAGES)
+@pytest.mark.parametrize("page", PAGES)
 def test_every_page_opens_with_a_teaching_panel_and_a_formula(page):
     at = goto(start_app(), page)
     assert len(at.get("latex")) >= 1
@@ -121,7 +132,7 @@ def test_a_selection_shows_originals_reconstructions_neighbours_and_sets_endpoin
     assert "Select dots" in texts(at)
     images_before = len(image_urls(at))
     select(at, [5, 17, 42])
-    assert at.session_state["selection"] == [5, 17, 42]
+    assert at.session_state[SELECTION] == [5, 17, 42]
     assert "3 selected" in [h.value for h in at.subheader]
     assert len(image_urls(at)) >= images_before + 2 + 12  # originals + reconstructions + focus and 11 neighbours
     at.button(key="map_set_start").click().run()
@@ -130,12 +141,12 @@ def test_a_selection_shows_originals_reconstructions_neighbours_and_sets_endpoin
     at.button(key="map_set_end").click().run()
     at.button(key="map_set_origin").click().run()
     assert_clean(at)
-    assert at.session_state["interp_start"] == 5 and at.session_state["interp_end"] == 42
-    origin = at.session_state["slider_origin"]
+    assert at.session_state[INTERP_START] == 5 and at.session_state[INTERP_END] == 42
+    origin = at.session_state[SLIDER_ORIGIN]
     assert isinstance(origin, list) and len(origin) == 8 and all(isinstance(v, float) for v in origin)
     at.button(key="map_clear").click().run()
-    assert at.session_state["selection"] == []
-    assert at.session_state["interp_start"] == 5  # endpoints outlive the selection
+    assert at.session_state[SELECTION] == []
+    assert at.session_state[INTERP_START] == 5  # endpoints outlive the selection
 
 
 def test_manifold_grid_size_changes_the_grid():
@@ -178,7 +189,7 @@ def test_interpolation_steps_method_and_scrubber_change_the_output(media):
     frame0 = image_urls(at)[3]
     at.slider(key="interp_frame").set_value(4).run()
     assert image_urls(at)[3] != frame0
-    assert at.session_state["interp_end"] == 30  # typed indices become the shared endpoints
+    assert at.session_state[INTERP_END] == 30  # typed indices become the shared endpoints
     path = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert any(t.get("name") == "path" for t in path["data"])
     _assert_gif(media.bytes_for_url(download_url(at, "interp_gif")), 5)
@@ -233,23 +244,23 @@ def test_model_card_describes_the_shipped_model():
 
 def test_a_bad_model_upload_shows_an_error_and_keeps_the_model():
     at = start_app()
-    at.file_uploader(key="sb_model_upload").set_value(("weights.pt", b"\x80\x04\x95garbage", "application/octet-stream"))
+    at.file_uploader(key=W_MODEL_UPLOAD).set_value(("weights.pt", b"\x80\x04\x95garbage", "application/octet-stream"))
     at.run()
     assert_clean(at)
     assert any("pickle" in e.value for e in at.sidebar.error)
-    assert at.session_state["model_choice"] == "default"
-    assert list(at.session_state["models"]) == ["default"]
+    assert at.session_state[MODEL_CHOICE] == "default"
+    assert list(at.session_state[MODELS]) == ["default"]
     goto(at, "sample")  # the app goes on with the shipped model
     assert len(image_urls(at)) == 2
 
 
 def test_a_bad_dataset_upload_shows_an_error_and_keeps_the_dataset():
     at = start_app()
-    at.file_uploader(key="sb_dataset_upload").set_value(("broken.npz", b"not a zip at all", "application/octet-stream"))
+    at.file_uploader(key=W_DATASET_UPLOAD).set_value(("broken.npz", b"not a zip at all", "application/octet-stream"))
     at.run()
     assert_clean(at)
     assert any("broken.npz" in e.value for e in at.sidebar.error)
-    assert at.session_state["dataset_choice"] == "spec:digits"
+    assert at.session_state[DATASET_CHOICE] == "spec:digits"
     at.button(key="sb_dismiss_dataset_error").click().run()
     assert not at.sidebar.error
 
@@ -257,11 +268,11 @@ def test_a_bad_dataset_upload_shows_an_error_and_keeps_the_dataset():
 def test_a_good_checkpoint_upload_is_selected_at_once(digits):
     payload = DEFAULT_MODEL_PATH.read_bytes()
     at = start_app()
-    at.file_uploader(key="sb_model_upload").set_value(("mine.safetensors", payload, "application/octet-stream"))
+    at.file_uploader(key=W_MODEL_UPLOAD).set_value(("mine.safetensors", payload, "application/octet-stream"))
     at.run()
     assert_clean(at)
-    assert at.session_state["models"][at.session_state["model_choice"]].label == "Uploaded: mine.safetensors"
-    assert at.sidebar.selectbox(key="sb_model").value == at.session_state["model_choice"]
+    assert at.session_state[MODELS][at.session_state[MODEL_CHOICE]].label == "Uploaded: mine.safetensors"
+    assert at.sidebar.selectbox(key=W_MODEL).value == at.session_state[MODEL_CHOICE]
 
 
 def test_a_dataset_of_another_shape_says_so_and_offers_training():
@@ -269,10 +280,10 @@ def test_a_dataset_of_another_shape_says_so_and_offers_training():
     rng = np.random.default_rng(0)
     np.savez(buffer, images=rng.random((40, 16, 16)).astype(np.float32), labels=np.arange(40) % 4)
     at = start_app()
-    at.file_uploader(key="sb_dataset_upload").set_value(("blobs.npz", buffer.getvalue(), "application/octet-stream"))
+    at.file_uploader(key=W_DATASET_UPLOAD).set_value(("blobs.npz", buffer.getvalue(), "application/octet-stream"))
     at.run()
     assert_clean(at)
-    assert at.session_state["datasets"][at.session_state["dataset_choice"]].filename == "blobs.npz"
+    assert at.session_state[DATASETS][at.session_state[DATASET_CHOICE]].filename == "blobs.npz"
     assert any("expects 1×8×8" in w.value for w in at.sidebar.warning)
     goto(at, "latent_map")
     assert any("1×16×16" in w.value for w in at.warning)
@@ -283,10 +294,34 @@ def test_a_dataset_of_another_shape_says_so_and_offers_training():
 
 def test_an_offline_download_is_reported_and_the_dataset_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("LATENT_EXPLORER_DATA", str(tmp_path))  # an empty cache: loading must try to download
-    monkeypatch.setattr("vae_core.data._download_torchvision", lambda source, root: OSError("network is unreachable"))
+    monkeypatch.setattr("vae_core.data.builtin.download_torchvision", lambda source, root: OSError("network is unreachable"))
     at = start_app()
-    at.sidebar.selectbox(key="sb_dataset").set_value("spec:fashion-mnist").run()
+    at.sidebar.selectbox(key=W_DATASET).set_value("spec:fashion-mnist").run()
     assert_clean(at)
     assert any("Fashion-MNIST" in e.value and "network is unreachable" in e.value for e in at.sidebar.error)
-    assert at.session_state["dataset_choice"] == "spec:digits"
-    assert at.sidebar.selectbox(key="sb_dataset").value == "spec:digits"
+    assert at.session_state[DATASET_CHOICE] == "spec:digits"
+    assert at.sidebar.selectbox(key=W_DATASET).value == "spec:digits"
+
+
+def test_only_the_oldest_uploads_are_forgotten_whatever_the_labels_say():
+    """Uploads beyond KEEP_UPLOADS are dropped, oldest first; a trained model is never dropped, even one whose
+    label reads like an upload (an entry's kind says where it came from, not its label)."""
+    from explorer_ui.state import KEEP_UPLOADS, ModelEntry, content_key
+    from vae_core.checkpoint import checkpoint_bytes
+    from vae_core.config import VAEConfig
+    from vae_core.models import build_vae
+
+    model = build_vae(VAEConfig(input_shape=(1, 8, 8), arch="mlp", latent_dim=2, hidden=(8,)))
+    at = start_app()
+    trained = checkpoint_bytes(model, summary={"n": -1})
+    at.session_state[MODELS] = {**at.session_state[MODELS],
+                                content_key(trained): ModelEntry("Uploaded: looks like one", trained, "trained")}
+    uploads = [checkpoint_bytes(model, summary={"n": i}) for i in range(KEEP_UPLOADS + 2)]
+    for i, payload in enumerate(uploads):
+        at.file_uploader(key=W_MODEL_UPLOAD).set_value((f"m{i}.safetensors", payload, "application/octet-stream"))
+        at.run()
+        assert_clean(at)
+    models = at.session_state[MODELS]
+    assert [e.kind for e in models.values()].count("uploaded") == KEEP_UPLOADS
+    assert content_key(trained) in models and content_key(uploads[-1]) in models
+    assert content_key(uploads[0]) not in models and "default" in models

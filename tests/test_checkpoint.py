@@ -16,8 +16,15 @@ import pytest
 import torch
 from safetensors.torch import save as st_save
 
-from vae_core.checkpoint import (FORMAT, MAX_HEADER_BYTES, CheckpointError, checkpoint_bytes, checkpoint_from_bytes,
-                                 load_checkpoint, save_checkpoint)
+from vae_core.checkpoint import (
+    FORMAT,
+    MAX_HEADER_BYTES,
+    CheckpointError,
+    checkpoint_bytes,
+    checkpoint_from_bytes,
+    load_checkpoint,
+    save_checkpoint,
+)
 from vae_core.config import VAEConfig
 from vae_core.models import build_vae
 
@@ -205,3 +212,119 @@ def test_shipped_default_model_loads_and_decodes():
     with torch.no_grad():
         img = loaded.model.decode(torch.zeros(1, loaded.config.latent_dim))
     assert img.shape == (1, *loaded.config.input_shape)
+
+
+# ---------------------------------------------------------------- bounded by construction
+
+def _header_only(config: dict, summary: str = "{}") -> bytes:
+    """A safetensors file with our metadata and no tensors at all (about 200 bytes)."""
+    header = json.dumps({"__metadata__": {"format": FORMAT, "config": json.dumps(config), "summary": summary}}).encode()
+    return struct.pack("<Q", len(header)) + header
+
+
+HUGE_CONFIGS = {  # each field within its own cap, together about 10⁸–10⁹ parameters
+    "mlp": {"input_shape": [3, 64, 64], "arch": "mlp", "latent_dim": 512, "hidden": [4096] * 6},
+    "conv": {"input_shape": [3, 64, 64], "arch": "conv", "latent_dim": 512, "hidden": [4096],
+             "channels": [512, 512, 512, 512]},
+    "resconv": {"input_shape": [3, 64, 64], "arch": "resconv", "latent_dim": 512, "hidden": [4096],
+                "channels": [512, 512, 512, 512]},
+}
+
+_MEASURE = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from vae_core.checkpoint import checkpoint_from_bytes
+from vae_core.errors import LatentExplorerError
+payload = bytes.fromhex(sys.argv[2])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+try:
+    checkpoint_from_bytes(payload)
+    outcome = "loaded"
+except LatentExplorerError as exc:
+    outcome = f"{type(exc).__name__}: {exc}"
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"outcome": outcome, "rss_growth_kib": after - before, "seconds": time.perf_counter() - start}))
+"""
+
+
+@pytest.mark.parametrize("arch", sorted(HUGE_CONFIGS))
+def test_a_tiny_checkpoint_describing_a_huge_model_is_refused_without_allocating_it(arch):
+    """The ~200-byte upload that once cost 4.6 GB: refused from the config alone, peak memory barely moves."""
+    payload = _header_only(HUGE_CONFIGS[arch])
+    assert len(payload) < 400
+    res = subprocess.run([sys.executable, "-c", _MEASURE, str(REPO), payload.hex()], capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    result = json.loads(res.stdout)
+    assert result["outcome"].startswith("CheckpointError") and "parameters" in result["outcome"], result
+    assert result["rss_growth_kib"] < 64 * 1024, result  # the model would need gigabytes
+
+
+def test_the_parameter_cap_is_checked_before_tensors_are_compared():
+    with pytest.raises(CheckpointError, match="25,000,000"):
+        checkpoint_from_bytes(_header_only(HUGE_CONFIGS["mlp"]))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("latent_dim", "16"), ("latent_dim", True), ("latent_dim", 16.5), ("latent_dim", [16]), ("latent_dim", None),
+    ("input_shape", [1, "8", 8]), ("input_shape", [1, 8]), ("input_shape", "1,8,8"), ("input_shape", [1, 8, 8.0]),
+    ("hidden", "512"), ("hidden", [True]), ("hidden", [16] * 7), ("channels", [4, 8, 8, 8, 8]),
+    ("beta", "1.0"), ("beta", False), ("beta", None), ("gaussian_sigma", [0.1]), ("dropout", "0"),
+    ("arch", 1), ("arch", ["mlp"]), ("likelihood", None), ("latent_dim", 10**40),
+])
+def test_config_values_of_the_wrong_type_are_refused_not_coerced(field, value):
+    config = {"input_shape": [1, 8, 8], "arch": "mlp", "latent_dim": 3, "hidden": [16], "channels": [4, 8]}
+    config[field] = value
+    with pytest.raises(CheckpointError, match=field):
+        checkpoint_from_bytes(_with_metadata(_model(), config=json.dumps(config)))
+
+
+@pytest.mark.parametrize("text", ['{"beta": NaN}', '{"beta": Infinity}', '{"latent_dim": 1' + "0" * 5000 + "}",
+                                  "[" * 100_000 + "]" * 100_000, '"just a string"'])
+def test_config_json_that_python_cannot_hold_is_our_error(text):
+    with pytest.raises(CheckpointError, match="config"):
+        checkpoint_from_bytes(_with_metadata(_model(), config=text))
+
+
+@pytest.mark.parametrize("summary", ['{"epochs_run": "5"}', '{"train_time_s": "12"}', '{"val_neg_elbo": true}',
+                                     '{"class_names": [1, 2]}', '{"status": 3}', "[" * 100_000 + "]" * 100_000,
+                                     '{"n_images": -1}', '{"steps": 1' + "0" * 5000 + "}"])
+def test_summary_values_the_app_reads_are_type_checked(summary):
+    with pytest.raises(CheckpointError, match="summary"):
+        checkpoint_from_bytes(_with_metadata(_model(), summary=summary))
+
+
+def test_a_deeply_nested_header_is_our_error():
+    nested = b'{"a": ' + b"[" * 200_000 + b"]" * 200_000 + b"}"
+    with pytest.raises(CheckpointError, match="JSON"):
+        checkpoint_from_bytes(struct.pack("<Q", len(nested)) + nested)
+
+
+@pytest.mark.parametrize("offsets", [[0, "8"], [0.0, 8], [0], [True, 8], None, [-1, 8]])
+def test_malformed_data_offsets_are_refused(offsets):
+    header = json.dumps({"w": {"dtype": "F32", "shape": [2], "data_offsets": offsets}}).encode()
+    with pytest.raises(CheckpointError):
+        checkpoint_from_bytes(struct.pack("<Q", len(header)) + header + bytes(8))
+
+
+def test_trailing_bytes_after_the_tensors_are_refused():
+    with pytest.raises(CheckpointError, match="follow the last tensor"):
+        checkpoint_from_bytes(checkpoint_bytes(_model()) + bytes(16))
+
+
+def test_loading_a_folder_or_a_fifo_is_our_error(tmp_path):
+    with pytest.raises(CheckpointError, match="regular file"):
+        load_checkpoint(tmp_path)
+    fifo = tmp_path / "pipe.safetensors"
+    os.mkfifo(fifo)
+    with pytest.raises(CheckpointError, match="regular file"):
+        load_checkpoint(fifo)  # never opened: a read would block forever
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.safetensors")
+
+
+def test_a_loaded_model_owns_real_weights_not_meta_tensors():
+    loaded = checkpoint_from_bytes(checkpoint_bytes(_model(arch="resconv")))
+    assert all(not p.is_meta and p.device.type == "cpu" and not p.requires_grad for p in loaded.model.parameters())
+    assert all(not b.is_meta for b in loaded.model.buffers())

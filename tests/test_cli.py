@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import json
+import os
 import pickle
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -95,3 +96,52 @@ def test_cli_reports_bad_input_in_one_line(trained):
     assert res.returncode == 2 and res.stderr.startswith("error:") and "Traceback" not in res.stderr
     res = run_cli("interpolate", "digits.safetensors", "--dataset", "digits", "--start", "0", "--end", "99999", "--out", "x.gif", cwd=trained)
     assert res.returncode == 2 and "outside the dataset" in res.stderr
+
+
+@pytest.mark.parametrize(("args", "argument", "why"), [
+    (["train", "--dataset", "digits", "--out", "."], "--out", "is a folder"),
+    (["train", "--dataset", "digits", "--out", "model.pt"], "--out", ".safetensors"),
+    (["train", "--dataset", "digits", "--out", "m.safetensors", "--device", "gpu0"], "--device", "cpu, cuda"),
+    (["train", "--dataset", "digits", "--out", "m.safetensors", "--seed", "-1"], "--seed", "0..4,294,967,295"),
+    (["train", "--dataset", "digits", "--out", "m.safetensors", "--seed", "1e3"], "--seed", "whole number"),
+    (["train", "--dataset", "digits", "--out", "m.safetensors", "--latent-dim", "0"], "--latent-dim", "1..512"),
+    (["train", "--dataset", "digits", "--out", "m.safetensors", "--lr", "nan"], "--lr", "finite"),
+    (["evaluate", "m.safetensors", "--dataset", "digits", "--iw-samples", "-5"], "--iw-samples", "0..1,000"),
+    (["evaluate", "m.safetensors", "--dataset", "digits", "--iw-samples", "10**9"], "--iw-samples", "whole number"),
+    (["sample", "--out", ".", "-n", "4"], "--out", "is a folder"),
+    (["sample", "--out", "g.png", "--temperature", "inf"], "--temperature", "finite"),
+    (["interpolate", "m.safetensors", "--dataset", "digits", "--start", "0", "--end", "1", "--steps", "1",
+      "--out", "p.gif"], "--steps", "2..256"),
+])
+def test_bad_arguments_are_refused_before_any_work_naming_the_argument(tmp_path, args, argument, why):
+    res = run_cli(*args, cwd=tmp_path)
+    assert res.returncode == 2
+    assert f"argument {argument}: " in res.stderr and why in res.stderr, res.stderr
+    assert "Traceback" not in res.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # nothing was written (no training ran)
+
+
+def test_out_inside_a_file_is_refused_before_training(tmp_path):
+    (tmp_path / "plain").write_text("x")
+    res = run_cli("train", "--dataset", "digits", "--out", "plain/m.safetensors", cwd=tmp_path)
+    assert res.returncode == 2 and "argument --out" in res.stderr and "is a file" in res.stderr
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_out_in_an_unwritable_folder_is_refused_before_training(tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    res = run_cli("train", "--dataset", "digits", "--out", "locked/m.safetensors", cwd=tmp_path)
+    assert res.returncode == 2 and "cannot write" in res.stderr
+
+
+@pytest.mark.parametrize("payload", [
+    b"\x10\x00\x00\x00\x00\x00\x00\x00" + b"[" * 16,
+    struct.pack("<Q", 400_000) + b'{"a":' + b"[" * 199_997 + b"]" * 199_997 + b"}",
+    b"",
+])
+def test_malformed_checkpoints_are_one_line_errors(tmp_path, payload):
+    (tmp_path / "bad.safetensors").write_bytes(payload)
+    res = run_cli("info", "bad.safetensors", cwd=tmp_path)
+    assert res.returncode == 2 and res.stderr.startswith("error:") and "Traceback" not in res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1

@@ -26,7 +26,7 @@ from tests.dataset_fixtures import (
     write_npz,
     zip_bytes,
 )
-from vae_core.data import DEFAULT_LIMITS, DataLimits, DatasetError, load_dataset, load_uploaded
+from vae_core.data import DEFAULT_LIMITS, PATH_LOADERS, DataLimits, DatasetError, load_dataset, load_uploaded
 
 
 def refused(spec: str, *patterns: str, limits: DataLimits = DEFAULT_LIMITS) -> str:
@@ -82,7 +82,7 @@ class TestSpecRoot:
     @pytest.mark.parametrize("location", ["{tmp}/secret.npz", "../secret.npz", "mnist/../../secret.npz", "/etc"])
     def test_paths_outside_the_root_are_refused_before_reading(self, root, location, monkeypatch):
         location = location.format(tmp=root.parent)
-        monkeypatch.setattr("vae_core.data._load_npz", lambda *a: pytest.fail("read a file outside the root"))
+        monkeypatch.setitem(PATH_LOADERS, "npz", lambda *a: pytest.fail("read a file outside the root"))
         with pytest.raises(DatasetError, match="outside the data folder") as caught:
             load_dataset(f"npz:{location}", spec_root=root)
         assert "upload" in str(caught.value)

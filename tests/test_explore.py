@@ -6,9 +6,20 @@ import torch
 
 from vae_core.checkpoint import checkpoint_from_bytes
 from vae_core.config import VAEConfig
-from vae_core.explore import (ManifoldGrid, TrainingRun, app_train_config, interpolation, manifold_grid, model_card,
-                              n_parameters, rank_worst, samples_with_nearest, selected_indices, side_by_side,
-                              to_plane)
+from vae_core.explore import (
+    ManifoldGrid,
+    TrainingRun,
+    app_train_config,
+    interpolation,
+    manifold_grid,
+    model_card,
+    n_parameters,
+    rank_worst,
+    samples_with_nearest,
+    selected_indices,
+    side_by_side,
+    to_plane,
+)
 from vae_core.latents import encode
 from vae_core.projection import pca_2d
 from vae_core.training import TrainSettings

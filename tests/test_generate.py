@@ -4,8 +4,15 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.generate import (LATENT_LIMIT, MAX_SAMPLES, clean_latent, decode_to_uint8, interpolate,
-                               sample_latents, traverse)
+from vae_core.generate import (
+    LATENT_LIMIT,
+    MAX_SAMPLES,
+    clean_latent,
+    decode_to_uint8,
+    interpolate,
+    sample_latents,
+    traverse,
+)
 
 
 def test_sample_shape_seed_and_temperature():

@@ -14,7 +14,6 @@ import json
 import math
 import pickle
 import struct
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +23,8 @@ from safetensors.torch import save as st_save
 
 from app_helpers import assert_clean, goto, image_urls, start_app
 from dataset_fixtures import labelled_pngs, png_bytes, random_images, understate_sizes, zip_bytes
+from explorer_ui.sidebar import W_DATASET_SPEC
+from explorer_ui.state import DATASET_CHOICE, DATASETS, MODEL_CHOICE, MODELS
 from vae_core.checkpoint import FORMAT, checkpoint_bytes
 from vae_core.config import VAEConfig
 from vae_core.models import build_vae
@@ -118,17 +119,17 @@ def test_a_hostile_checkpoint_upload_is_refused_and_the_previous_model_kept(tmp_
     name, payload, phrase = hostile_checkpoints(marker)[case]
     at = start_app(timeout=120)
     upload(at, MODEL_UPLOAD, "mine.safetensors", checkpoint_bytes(tiny_model()))
-    mine = at.session_state["model_choice"]
-    assert at.session_state["models"][mine].label == "Uploaded: mine.safetensors"
-    registered = list(at.session_state["models"])
+    mine = at.session_state[MODEL_CHOICE]
+    assert at.session_state[MODELS][mine].label == "Uploaded: mine.safetensors"
+    registered = list(at.session_state[MODELS])
 
     upload(at, MODEL_UPLOAD, name, payload)
     assert not marker.exists(), "the upload was unpickled"
     errors = sidebar_errors(at)
     assert name in errors and phrase in errors, errors
     assert "Still using *Uploaded: mine.safetensors*" in errors
-    assert at.session_state["model_choice"] == mine
-    assert list(at.session_state["models"]) == registered
+    assert at.session_state[MODEL_CHOICE] == mine
+    assert list(at.session_state[MODELS]) == registered
     goto(at, "sample")
     assert len(image_urls(at)) >= 1
     assert not marker.exists()
@@ -144,7 +145,7 @@ def test_the_checkpoint_size_cap_applies_to_uploads(monkeypatch):
     fresh = checkpoint_bytes(tiny_model(), summary={"note": "not seen by the cache before"})
     upload(at, MODEL_UPLOAD, "big.safetensors", fresh)
     assert "the limit is" in sidebar_errors(at)
-    assert at.session_state["model_choice"] == "default"
+    assert at.session_state[MODEL_CHOICE] == "default"
 
 
 # ---------------------------------------------------------------- datasets
@@ -214,9 +215,9 @@ def test_a_hostile_dataset_upload_is_refused_and_the_previous_dataset_kept(tmp_p
     at = start_app(timeout=120)
     mine = npz_bytes(images=random_images(30, 8, 8), labels=np.arange(30) % 3)
     upload(at, DATASET_UPLOAD, "mine.npz", mine)
-    chosen = at.session_state["dataset_choice"]
-    assert at.session_state["datasets"][chosen].filename == "mine.npz"
-    registered = list(at.session_state["datasets"])
+    chosen = at.session_state[DATASET_CHOICE]
+    assert at.session_state[DATASETS][chosen].filename == "mine.npz"
+    registered = list(at.session_state[DATASETS])
 
     at.file_uploader(key=DATASET_UPLOAD).set_value((name, payload, "application/octet-stream"))
     at.run()
@@ -226,8 +227,8 @@ def test_a_hostile_dataset_upload_is_refused_and_the_previous_dataset_kept(tmp_p
     errors = sidebar_errors(at)
     assert name in errors and phrase in errors, errors
     assert "Still using *Uploaded: mine.npz*" in errors
-    assert at.session_state["dataset_choice"] == chosen
-    assert list(at.session_state["datasets"]) == registered
+    assert at.session_state[DATASET_CHOICE] == chosen
+    assert list(at.session_state[DATASETS]) == registered
     goto(at, "interpolate")  # a page that needs the (8×8) dataset: still the user's 30 images
     assert at.number_input(key="interp_w_end").proto.max == 29
 
@@ -239,14 +240,14 @@ def test_a_file_type_the_uploader_does_not_take_is_refused_before_the_app_sees_i
     marker = tmp_path / "pwned.txt"
     at = start_app(timeout=120)
     upload(at, DATASET_UPLOAD, "mine.npz", npz_bytes(images=random_images(30, 8, 8)))
-    chosen = at.session_state["dataset_choice"]
+    chosen = at.session_state[DATASET_CHOICE]
     at.file_uploader(key=DATASET_UPLOAD).set_value(("data.pkl", pickle.dumps(Tripwire(marker)), "application/x-pickle"))
     at.run()
     assert at.exception and "redacted" in at.exception[0].value  # client.showErrorDetails hides the details
     assert not marker.exists()
     at.run()  # the next rerun no longer carries the refused file
     assert_clean(at)
-    assert at.session_state["dataset_choice"] == chosen
+    assert at.session_state[DATASET_CHOICE] == chosen
 
 
 @pytest.mark.parametrize(("name", "payload", "note"), [
@@ -256,7 +257,7 @@ def test_a_file_type_the_uploader_does_not_take_is_refused_before_the_app_sees_i
 ], ids=["large-images-downscaled", "non-images-skipped"])
 def test_uploads_that_need_a_change_load_with_a_message(name, payload, note):
     at = upload(start_app(timeout=120), DATASET_UPLOAD, name, payload)
-    assert at.session_state["datasets"][at.session_state["dataset_choice"]].filename == name
+    assert at.session_state[DATASETS][at.session_state[DATASET_CHOICE]].filename == name
     assert any(note in c.value for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]
 
 
@@ -269,11 +270,11 @@ def test_uploads_that_need_a_change_load_with_a_message(name, payload, note):
 ])
 def test_a_bad_dataset_spec_typed_in_the_sidebar_is_refused(spec, phrase):
     at = start_app(timeout=120)
-    at.text_input(key="sb_dataset_spec").set_value(spec)
+    at.text_input(key=W_DATASET_SPEC).set_value(spec)
     at.run()
     assert_clean(at)
     assert phrase in sidebar_errors(at)
-    assert at.session_state["dataset_choice"] == "spec:digits"
+    assert at.session_state[DATASET_CHOICE] == "spec:digits"
 
 
 def test_a_server_data_folder_confines_the_spec_box(tmp_path, monkeypatch):
@@ -287,15 +288,15 @@ def test_a_server_data_folder_confines_the_spec_box(tmp_path, monkeypatch):
     monkeypatch.setenv("LATENT_EXPLORER_SPEC_ROOT", str(root))
     at = start_app(timeout=120)
     assert any(str(root) in c.value for c in at.sidebar.caption)
-    at.text_input(key="sb_dataset_spec").set_value(f"idx:{tmp_path / 'private'}")
+    at.text_input(key=W_DATASET_SPEC).set_value(f"idx:{tmp_path / 'private'}")
     at.run()
     assert_clean(at)
     assert "outside the data folder" in sidebar_errors(at)
-    assert at.session_state["dataset_choice"] == "spec:digits"
-    at.text_input(key="sb_dataset_spec").set_value("idx:mnist")
+    assert at.session_state[DATASET_CHOICE] == "spec:digits"
+    at.text_input(key=W_DATASET_SPEC).set_value("idx:mnist")
     at.run()
     assert_clean(at)
-    assert at.session_state["dataset_choice"] == "spec:idx:mnist"
+    assert at.session_state[DATASET_CHOICE] == "spec:idx:mnist"
 
 
 def test_corrupt_idx_files_named_in_the_sidebar_are_refused(tmp_path):
@@ -316,11 +317,11 @@ def test_corrupt_idx_files_named_in_the_sidebar_are_refused(tmp_path):
         folder = tmp_path / name
         folder.mkdir()
         (folder / "t10k-images-idx3-ubyte").write_bytes(payload)
-        at.text_input(key="sb_dataset_spec").set_value(f"idx:{folder}")
+        at.text_input(key=W_DATASET_SPEC).set_value(f"idx:{folder}")
         at.run()
         assert_clean(at)
         assert phrase in sidebar_errors(at).replace(str(folder), "<dir>"), sidebar_errors(at)
-        assert at.session_state["dataset_choice"] == "spec:digits"
+        assert at.session_state[DATASET_CHOICE] == "spec:digits"
 
 
 # ---------------------------------------------------------------- part 2: a crafted client on the websocket
@@ -545,25 +546,6 @@ def test_values_streamlit_cannot_parse_break_only_the_senders_session(server, pa
         assert again.open_page(page).ok
     finally:
         again.close()
-
-
-ROUTED_PAGES = ["home", "train", "latent_map", "latent_sliders", "sample", "interpolate", "anomalies", "lesson"]
-
-
-def test_the_router_guard_test_knows_every_page():
-    import re
-
-    repo = Path(__file__).resolve().parents[1]
-    routed = re.findall(r'st\.Page\("pages/([a-z_]+)\.py"', (repo / "explorer_app.py").read_text())
-    assert sorted(routed) == sorted(ROUTED_PAGES)
-
-
-@pytest.mark.parametrize("page", ROUTED_PAGES)
-def test_every_page_calls_the_router_guard(page):
-    """On a fresh server Streamlit treats pages/ as a legacy multipage folder until st.navigation has run once;
-    each page must call explorer_ui.routing.ensure_router() so a deep link still gets the sidebar."""
-    source = (Path(__file__).resolve().parents[1] / "pages" / f"{page}.py").read_text()
-    assert "ensure_router()" in source
 
 
 @pytest.mark.slow

@@ -16,10 +16,11 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from explorer_ui import latent_pad as pad
+from explorer_ui import registry
 from explorer_ui.state import DATASET_CHOICE, DATASETS, SLIDER_ORIGIN, DatasetEntry, dataset_key
 from vae_core.sliders import SLIDER_LIMIT
 
-PAGE = "pages/latent_sliders.py"
+PAGE = registry.page_file("latent_sliders")
 LATENT_DIM = 8  # the shipped default model
 
 
@@ -170,14 +171,14 @@ def test_a_dataset_that_does_not_fit_still_gives_sliders_in_index_order(repo_roo
     assert data["kl"] is None and data["order"] == list(range(LATENT_DIM))
 
 
-def test_the_page_runs_inside_the_app_and_keeps_its_vector_across_page_switches(repo_root):
+def test_the_page_runs_inside_the_app_and_keeps_its_vector_across_page_switches(repo_root, app_router):
     app = AppTest.from_file(str(repo_root / "explorer_app.py"), default_timeout=60).run()
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     values = [0.0] * LATENT_DIM
     values[pad_data(app)["order"][0]] = -1.5
     send_from_browser(app, values, seq=12)
-    app.switch_page("pages/home.py").run()
+    app.switch_page(registry.page_file("home")).run()
     app.switch_page(PAGE).run()
     assert not app.exception, app.exception
     assert pad_data(app)["values"] == values

@@ -14,11 +14,22 @@ import numpy as np
 import pytest
 import torch
 
+from explorer_ui.state import INTERP_END, INTERP_START, SELECTION, SLIDER_ORIGIN
 from vae_core import DEFAULT_MODEL_PATH
 from vae_core.checkpoint import load_checkpoint
 from vae_core.explore import interpolation, rank_worst, samples_with_nearest, selected_indices
-from vae_core.generate import (ENDPOINT_LIMIT, LATENT_LIMIT, MAX_SAMPLES, MAX_STEPS, MAX_TEMPERATURE, clean_latent,
-                               decode_to_uint8, interpolate, sample_latents, traverse)
+from vae_core.generate import (
+    ENDPOINT_LIMIT,
+    LATENT_LIMIT,
+    MAX_SAMPLES,
+    MAX_STEPS,
+    MAX_TEMPERATURE,
+    clean_latent,
+    decode_to_uint8,
+    interpolate,
+    sample_latents,
+    traverse,
+)
 from vae_core.sliders import SLIDER_LIMIT, clamp_vector, vector_from_pad_state
 
 REPO = Path(__file__).resolve().parents[1]
@@ -304,8 +315,8 @@ def test_interpolate_page_clamps_endpoints_left_from_a_larger_dataset(app):
     """INTERP_START/END are dataset row indices set on the map; out-of-range ones are clamped, not trusted."""
     from app_helpers import goto
 
-    app.session_state["interp_start"] = 10**9
-    app.session_state["interp_end"] = -7
+    app.session_state[INTERP_START] = 10**9
+    app.session_state[INTERP_END] = -7
     goto(app, "interpolate")
     assert app.number_input(key="interp_w_start").value == 1796
     assert app.number_input(key="interp_w_end").value == 0
@@ -316,7 +327,7 @@ def test_sliders_page_ignores_a_slider_origin_that_does_not_fit(app):
     from app_helpers import goto
 
     for origin in ([NAN] * 8, [0.1] * 3, [INF] * 8):
-        app.session_state["slider_origin"] = origin
+        app.session_state[SLIDER_ORIGIN] = origin
         goto(app, "latent_sliders")
         assert all(math.isfinite(v) for v in app.session_state["sliders_vector"])
         assert len(app.session_state["sliders_vector"]) == 8
@@ -325,6 +336,6 @@ def test_sliders_page_ignores_a_slider_origin_that_does_not_fit(app):
 def test_map_page_drops_selected_rows_outside_the_dataset(app):
     from app_helpers import goto
 
-    app.session_state["selection"] = [-1, 3, 10**9, 5]
+    app.session_state[SELECTION] = [-1, 3, 10**9, 5]
     goto(app, "latent_map")
     assert any("2 selected" in s.value for s in app.subheader)

@@ -10,8 +10,8 @@ from sklearn.decomposition import PCA
 from sklearn.neighbors import NearestNeighbors
 
 from vae_core.projection import (
-    PROJECTION_METHODS,
     MIN_TSNE_POINTS,
+    PROJECTION_METHODS,
     PCAProjection,
     pca_2d,
     project,

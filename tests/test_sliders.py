@@ -14,9 +14,20 @@ from vae_core.generate import decode_to_uint8
 from vae_core.latents import encode
 from vae_core.metrics import evaluate
 from vae_core.models import kl_per_dim
-from vae_core.sliders import (SLIDER_LIMIT, STRIP_VALUES, clamp_vector, decode_vector, kl_per_dim_from_latents,
-                              order_by_kl, png_data_url, point_fits, starting_vector, strip_image, traversal_strips,
-                              vector_from_pad_state)
+from vae_core.sliders import (
+    SLIDER_LIMIT,
+    STRIP_VALUES,
+    clamp_vector,
+    decode_vector,
+    kl_per_dim_from_latents,
+    order_by_kl,
+    png_data_url,
+    point_fits,
+    starting_vector,
+    strip_image,
+    traversal_strips,
+    vector_from_pad_state,
+)
 
 
 @pytest.fixture(scope="module")

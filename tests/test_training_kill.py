@@ -62,7 +62,7 @@ def test_sigkill_mid_training_leaves_the_best_weights_so_far(tmp_path, extra_s):
     assert loaded.config.latent_dim == 4 and loaded.config.input_shape == (1, 8, 8)
     with torch.no_grad():
         images = loaded.model.decode(torch.randn(6, 4, generator=torch.Generator().manual_seed(0)))
-    assert torch.isfinite(images).all() and 0 <= images.min() and images.max() <= 1
+    assert torch.isfinite(images).all() and images.min() >= 0 and images.max() <= 1
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != out.name]
     assert all(name.startswith(f".{out.name}.") and name.endswith(".tmp") for name in leftovers), leftovers
 

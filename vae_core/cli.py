@@ -4,20 +4,113 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from . import DEFAULT_MODEL_PATH
-from .checkpoint import CheckpointError, atomic_write_bytes, load_checkpoint
-from .config import ARCHITECTURES, ConfigError, VAEConfig
+from .checkpoint import atomic_write_bytes, load_checkpoint
+from .config import ARCHITECTURES, VAEConfig
 from .data import DATASET_SPECS_HELP, DatasetError, load_dataset, split_indices
-from .generate import INTERPOLATIONS, decode_to_uint8, interpolate, sample_latents
+from .errors import LatentExplorerError
+from .generate import (
+    INTERPOLATIONS,
+    MAX_SAMPLES,
+    MAX_STEPS,
+    MAX_TEMPERATURE,
+    decode_to_uint8,
+    interpolate,
+    sample_latents,
+)
 from .images import fit_scale, gif_bytes, image_grid, png_bytes, upscale
 from .latents import encode
+from .limits import MAX_LATENT_DIM
 from .metrics import evaluate
-from .training import TrainSettings, fit
+from .training import MAX_EPOCHS, MAX_TIME_BUDGET_S, TrainSettings, fit
+
+MAX_SEED = 2**32 - 1
+MAX_IW_SAMPLES = 1000
+
+
+# ---------------------------------------------------------------- argument types: checked before any work
+
+
+def whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number in low..high (argparse names the argument in its message)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text, 10)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number in {low:,}..{high:,}, got {text!r:.40}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be in {low:,}..{high:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+def number(low: float, high: float, *, above_low: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number in [low, high] (or (low, high] with above_low)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number, got {text!r:.40}") from None
+        if not math.isfinite(value) or value > high or value < low or (above_low and value == low):
+            span = f"({low:g}, {high:g}]" if above_low else f"[{low:g}, {high:g}]"
+            raise argparse.ArgumentTypeError(f"must be a finite number in {span}, got {text!r:.40}")
+        return value
+
+    return parse
+
+
+def device_name(text: str) -> str:
+    """An argparse type: cpu, cuda or cuda:N, refused when this machine has no such device."""
+    name = text.strip().lower()
+    if not re.fullmatch(r"cpu|cuda(:\d{1,2})?", name):
+        raise argparse.ArgumentTypeError(f"must be cpu, cuda or cuda:N, got {text!r:.40}")
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise argparse.ArgumentTypeError(f"{name}: this machine has no CUDA GPU; use cpu")
+        index = int(name.partition(":")[2] or 0)
+        if index >= torch.cuda.device_count():
+            raise argparse.ArgumentTypeError(f"{name}: there are only {torch.cuda.device_count()} CUDA devices")
+    return name
+
+
+def out_file(*suffixes: str) -> Callable[[str], str]:
+    """An argparse type: a file path we can write (not a folder, its folder writable), ending in one of suffixes."""
+
+    def parse(text: str) -> str:
+        path = Path(text).expanduser()
+        if not text.strip() or "\x00" in text:
+            raise argparse.ArgumentTypeError("needs a file name")
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(
+                f"{text!r:.200} is a folder; give a file inside it, e.g. {path / ('out' + (suffixes or ('',))[0])}")
+        if suffixes and path.suffix.lower() not in suffixes:
+            raise argparse.ArgumentTypeError(f"{text!r:.200} must end in {' or '.join(suffixes)}")
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # missing folders are created when writing
+        if not folder.is_dir():
+            raise argparse.ArgumentTypeError(f"{text!r:.200}: {folder} is a file, not a folder")
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise argparse.ArgumentTypeError(f"{text!r:.200}: cannot write into {folder} (permission denied)")
+        return text
+
+    return parse
+
+
+SEED = whole(0, MAX_SEED)
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -101,7 +194,7 @@ def _sample(args: argparse.Namespace) -> int:
     z = sample_latents(args.n, ckpt.config.latent_dim, args.temperature, args.seed)
     imgs = decode_to_uint8(ckpt.model, z)
     if args.scale is not None and not 1 <= args.scale <= 64:
-        raise ValueError(f"--scale must be 1..64, got {args.scale}")
+        raise DatasetError(f"--scale must be 1..64, got {args.scale}")
     scale = args.scale or fit_scale(imgs.shape[1], 56)
     grid = upscale(image_grid(imgs, args.cols or int(np.ceil(np.sqrt(len(imgs))))), scale)
     _write_image(Path(args.out), grid)
@@ -180,64 +273,64 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a VAE and save a .safetensors checkpoint", epilog=DATASET_SPECS_HELP, formatter_class=raw)
     t.add_argument("--dataset", required=True, help="dataset spec (see below)")
     t.add_argument("--arch", choices=ARCHITECTURES, default=VAEConfig.arch, help="encoder/decoder family (default: %(default)s)")
-    t.add_argument("--latent-dim", type=int, default=16)
-    t.add_argument("--epochs", type=int, default=None, help="max epochs (default 50 when no --time-budget)")
-    t.add_argument("--time-budget", type=float, default=None, help="wall-clock seconds; training stops when spent")
-    t.add_argument("--beta", type=float, default=1.0, help="weight on the KL term (1 = VAE, >1 = β-VAE)")
+    t.add_argument("--latent-dim", type=whole(1, MAX_LATENT_DIM), default=16)
+    t.add_argument("--epochs", type=whole(1, MAX_EPOCHS), default=None, help="max epochs (default 50 when no --time-budget)")
+    t.add_argument("--time-budget", type=number(0, MAX_TIME_BUDGET_S, above_low=True), default=None, help="wall-clock seconds; training stops when spent")
+    t.add_argument("--beta", type=number(0, 1000), default=1.0, help="weight on the KL term (1 = VAE, >1 = β-VAE)")
     t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
-    t.add_argument("--batch-size", type=int, default=TrainSettings.batch_size)
-    t.add_argument("--lr", type=float, default=TrainSettings.lr)
-    t.add_argument("--kl-warmup", type=float, default=0.0, help="epochs over which β ramps up from 0")
-    t.add_argument("--patience", type=int, default=TrainSettings.patience, help="early-stopping patience in epochs")
-    t.add_argument("--augment-shift", type=int, default=None, help="random shifts of up to N pixels (default: 1 for sides ≥ 28, else 0)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default=None, help="cpu or cuda (default: CUDA when present)")
+    t.add_argument("--batch-size", type=whole(1, 4096), default=TrainSettings.batch_size)
+    t.add_argument("--lr", type=number(0, 1, above_low=True), default=TrainSettings.lr)
+    t.add_argument("--kl-warmup", type=number(0, MAX_EPOCHS), default=0.0, help="epochs over which β ramps up from 0")
+    t.add_argument("--patience", type=whole(1, MAX_EPOCHS), default=TrainSettings.patience, help="early-stopping patience in epochs")
+    t.add_argument("--augment-shift", type=whole(0, 8), default=None, help="random shifts of up to N pixels (default: 1 for sides ≥ 28, else 0)")
+    t.add_argument("--seed", type=SEED, default=0)
+    t.add_argument("--device", type=device_name, default=None, help="cpu or cuda (default: CUDA when present)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.add_argument("--out", required=True, help="output FILE.safetensors")
+    t.add_argument("--out", type=out_file(".safetensors"), required=True, help="output FILE.safetensors")
     t.set_defaults(func=_train)
 
     e = sub.add_parser("evaluate", help="−ELBO, reconstruction, KL on a dataset split", epilog=DATASET_SPECS_HELP, formatter_class=raw)
     e.add_argument("checkpoint")
     e.add_argument("--dataset", required=True)
     e.add_argument("--split", choices=("val", "train", "all"), default="val")
-    e.add_argument("--val-fraction", type=float, default=0.2)
-    e.add_argument("--iw-samples", type=int, default=0, help="also estimate −log p(x) with K importance samples")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--val-fraction", type=number(0, 0.99), default=0.2)
+    e.add_argument("--iw-samples", type=whole(0, MAX_IW_SAMPLES), default=0, help="also estimate −log p(x) with K importance samples")
+    e.add_argument("--seed", type=SEED, default=0)
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=_evaluate)
 
     s = sub.add_parser("sample", help="decode z ~ N(0, T²I) into a PNG grid")
     s.add_argument("checkpoint", nargs="?", default=str(DEFAULT_MODEL_PATH))
-    s.add_argument("-n", type=int, default=64)
-    s.add_argument("--temperature", type=float, default=1.0)
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--cols", type=int, default=None)
-    s.add_argument("--scale", type=int, default=None, help="nearest-neighbour upscale factor")
-    s.add_argument("--out", required=True, help="output PNG")
+    s.add_argument("-n", type=whole(1, MAX_SAMPLES), default=64)
+    s.add_argument("--temperature", type=number(0, MAX_TEMPERATURE), default=1.0)
+    s.add_argument("--seed", type=SEED, default=0)
+    s.add_argument("--cols", type=whole(1, MAX_SAMPLES), default=None)
+    s.add_argument("--scale", type=whole(1, 64), default=None, help="nearest-neighbour upscale factor")
+    s.add_argument("--out", type=out_file(), required=True, help="output PNG")
     s.set_defaults(func=_sample)
 
     en = sub.add_parser("encode", help="write latent means/log-variances of a dataset to .npz", epilog=DATASET_SPECS_HELP, formatter_class=raw)
     en.add_argument("checkpoint")
     en.add_argument("--dataset", required=True)
-    en.add_argument("--out", required=True)
+    en.add_argument("--out", type=out_file(), required=True)
     en.set_defaults(func=_encode)
 
     pr = sub.add_parser("project", help="2-D projection (PCA or t-SNE) of the latent means to CSV", epilog=DATASET_SPECS_HELP, formatter_class=raw)
     pr.add_argument("checkpoint")
     pr.add_argument("--dataset", required=True)
     pr.add_argument("--method", choices=("pca", "tsne"), default="pca")
-    pr.add_argument("--seed", type=int, default=0)
-    pr.add_argument("--out", required=True)
+    pr.add_argument("--seed", type=SEED, default=0)
+    pr.add_argument("--out", type=out_file(), required=True)
     pr.set_defaults(func=_project)
 
     it = sub.add_parser("interpolate", help="decode the latent path between two images to GIF/PNG", epilog=DATASET_SPECS_HELP, formatter_class=raw)
     it.add_argument("checkpoint")
     it.add_argument("--dataset", required=True)
-    it.add_argument("--start", type=int, required=True, help="index of the first image")
-    it.add_argument("--end", type=int, required=True, help="index of the last image")
-    it.add_argument("--steps", type=int, default=10)
+    it.add_argument("--start", type=whole(0, 10**9), required=True, help="index of the first image")
+    it.add_argument("--end", type=whole(0, 10**9), required=True, help="index of the last image")
+    it.add_argument("--steps", type=whole(2, MAX_STEPS), default=10)
     it.add_argument("--method", choices=INTERPOLATIONS, default="spherical")
-    it.add_argument("--out", required=True, help="output .gif (animated) or .png (strip)")
+    it.add_argument("--out", type=out_file(), required=True, help="output .gif (animated) or .png (strip)")
     it.set_defaults(func=_interpolate)
 
     i = sub.add_parser("info", help="print a checkpoint's config and training summary")
@@ -248,9 +341,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; user errors print one clear line and exit with status 2."""
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(argv)  # argument errors: usage + "argument --x: why", status 2
     try:
         return args.func(args)
-    except (CheckpointError, DatasetError, ConfigError, ValueError, FileNotFoundError) as exc:
+    except LatentExplorerError as exc:  # every refusal of the library (files, specs, configs)
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a library check that predates the error family (generate, training settings)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # writing the output failed (disk full, permissions changed meanwhile)
+        print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2

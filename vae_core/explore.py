@@ -14,10 +14,11 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from statistics import NormalDist
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -247,7 +248,7 @@ class TrainingRun:
         self._thread = threading.Thread(target=self._run, name="latent-explorer-train", daemon=True)
         self.result: TrainResult | None = None
 
-    def start(self) -> "TrainingRun":
+    def start(self) -> TrainingRun:
         """Start the thread (once); returns self."""
         self._thread.start()
         return self

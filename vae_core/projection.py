@@ -32,8 +32,8 @@ Visually (MNIST, 10k) the layout matches sklearn's 1000-iteration one; 10-NN lab
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from sklearn.manifold import trustworthiness

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch
@@ -45,7 +45,7 @@ class TrainSettings:
     ema_decay: float = 0.999  # validate, keep and return an exponential moving average of the weights (0: off)
     device: str | None = None  # None: CUDA when present, else CPU
 
-    def validated(self) -> "TrainSettings":
+    def validated(self) -> TrainSettings:
         """A copy with every field checked; raises ValueError with a readable message."""
         s = copy.copy(self)
         if s.epochs is None and s.time_budget_s is None:

@@ -18,9 +18,11 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+
+from explorer_ui import registry
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("LATENT_EXPLORER_CHROMIUM", "/usr/bin/chromium"))
@@ -35,17 +37,8 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1280, "height": 800}
 SCREENSHOT_DIR = REPO / "docs" / "screenshots"
 
-# url_path of every page (st.Page derives it from the file name) → the file; "" is the default page.
-PAGES = {
-    "home": "",
-    "train": "train",
-    "latent_map": "latent_map",
-    "latent_sliders": "latent_sliders",
-    "sample": "sample",
-    "interpolate": "interpolate",
-    "anomalies": "anomalies",
-    "lesson": "lesson",
-}
+# Every page's short name → its URL path ("" is the default page), from the one page registry.
+PAGES = {spec.name: spec.url_path for spec in registry.PAGES}
 
 APP_SELECTOR = '[data-testid="stApp"]'
 CONNECTED = '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
@@ -200,7 +193,7 @@ class ConsoleLog:
     errors: list[str] = field(default_factory=list)
     benign: list[tuple[str, str]] = field(default_factory=list)
 
-    def attach(self, page) -> "ConsoleLog":
+    def attach(self, page) -> ConsoleLog:
         page.on("console", self._on_console)
         page.on("pageerror", lambda exc: self._add(f"pageerror: {exc}"))
         return self
@@ -296,8 +289,12 @@ PAGE_MARKERS = {
     "sample": ".st-key-sample_count",
     "interpolate": ".st-key-interp_gif",
     "anomalies": ".st-key-anomaly_count",
-    "lesson": ".st-key-lesson_next_top",
 }
+
+
+def page_marker(name: str) -> str:
+    """A selector that shows once a page has drawn its main output (its title for a page not listed above)."""
+    return PAGE_MARKERS.get(name, '[data-testid="stMain"] h1')
 
 
 def image_sources(page) -> list[str]:
@@ -498,7 +495,7 @@ def scroll_to(page, selector: str, offset_px: int = 90) -> None:
 
 # How many st.image pictures each page shows at least, on the shipped model and digits.
 PAGE_MIN_IMAGES = {"home": 2, "train": 0, "latent_map": 1, "latent_sliders": 0, "sample": 2, "interpolate": 4,
-                   "anomalies": 4, "lesson": 1}
+                   "anomalies": 4}
 
 # Where each page's screenshot is scrolled to: its main output rather than the teaching panel (None: the top).
 SCREENSHOT_FOCUS = {
@@ -560,9 +557,9 @@ def capture_all_pages(page, server: AppServer, directory: Path = SCREENSHOT_DIR)
             wait_settled(page)
     box_select(page, "latent_map", (0.25, 0.2), (0.6, 0.55))
     written.append(screenshot_page(page, "latent_map", directory))
-    for name in ("latent_sliders", "sample", "interpolate", "anomalies"):
+    for name in [name for name in PAGES if name not in ("home", "train", "latent_map")]:
         goto_in_app(page, titles[name])
-        page.locator(PAGE_MARKERS[name]).first.wait_for(state="visible", timeout=30_000)
+        page.locator(page_marker(name)).first.wait_for(state="visible", timeout=30_000)
         if name == "latent_sliders":
             page.wait_for_function("() => window.__latentPad && window.__latentPad.painted.length > 0")
         page.wait_for_timeout(300)  # let late images (media requests) arrive

@@ -15,11 +15,11 @@ pytestmark = [pytest.mark.browser]
 def test_page_opens_without_errors(page, app_server, screenshot_dir, name):
     harness.open_page(page, app_server, name)
 
-    page.locator(harness.PAGE_MARKERS[name]).first.wait_for(state="visible", timeout=30_000)
+    page.locator(harness.page_marker(name)).first.wait_for(state="visible", timeout=30_000)
     assert page.locator('[data-testid="stMain"] h1').count() >= 1, "the page has no title"
     assert harness.page_problems(page) == [], f"{name}: {harness.page_problems(page)}\n{app_server.log_tail()}"
     assert harness.blurry_images(page) == [], f"{name}: pictures not sent as PNG/GIF"
-    harness.wait_images_loaded(page, harness.PAGE_MIN_IMAGES[name])
+    harness.wait_images_loaded(page, harness.PAGE_MIN_IMAGES.get(name, 0))
     overlaps = harness.overlapping_images(page)
     assert overlaps == [], f"{name}: {len(overlaps)} overlapping pictures, e.g. {overlaps[:3]}"
 
@@ -37,6 +37,6 @@ def test_sidebar_navigation_keeps_the_session(page, app_server):
         if name == "train":
             continue  # opened on its own above; nothing here depends on it
         harness.goto_in_app(page, title)
-        page.locator(harness.PAGE_MARKERS[name]).first.wait_for(state="visible", timeout=30_000)
+        page.locator(harness.page_marker(name)).first.wait_for(state="visible", timeout=30_000)
         assert page.url.rstrip("/").endswith(harness.PAGES[name]), (title, page.url)
         assert harness.page_problems(page) == [], f"{title}: {harness.page_problems(page)}"
