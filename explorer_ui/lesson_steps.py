@@ -48,8 +48,11 @@ STEPS: tuple[LessonStep, ...] = (
         view="view_latent_code",
         question=Question(
             prompt="The nearest codes to a '3' in the 8-D latent space mostly belong to…",
-            choices=("random digits: the codes carry no meaning", "other 3s (and look-alikes such as 5s or 8s)",
-                     "the images stored next to it in the file"),
+            choices=(
+                "random digits: the codes carry no meaning",
+                "other 3s (and look-alikes such as 5s or 8s)",
+                "the images stored next to it in the file",
+            ),
             answer=1,
             explanation=(
                 "The model is trained to rebuild each image from its code, so images that need similar "
@@ -75,8 +78,11 @@ STEPS: tuple[LessonStep, ...] = (
         view="view_generative_path",
         question=Question(
             prompt="You have a trained GAN and a photo. Can you read off the photo's latent code directly?",
-            choices=("Yes: the discriminator outputs it", "No: a GAN has no encoder; you would have to search for "
-                     "a code by optimisation", "Yes: the generator is invertible"),
+            choices=(
+                "Yes: the discriminator outputs it",
+                "No: a GAN has no encoder; you would have to search for a code by optimisation",
+                "Yes: the generator is invertible",
+            ),
             answer=1,
             explanation=(
                 "A GAN only learns the direction code → image, judged by a discriminator that says real or "
@@ -100,8 +106,11 @@ STEPS: tuple[LessonStep, ...] = (
         view="view_posterior_cloud",
         question=Question(
             prompt="A dimension whose cloud is μ ≈ 0, σ ≈ 1 for every image tells you that…",
-            choices=("the model is very sure about it", "the decoder ignores it: it carries no information",
-                     "training has not started"),
+            choices=(
+                "the model is very sure about it",
+                "the decoder ignores it: it carries no information",
+                "training has not started",
+            ),
             answer=1,
             explanation=(
                 "If every image gets the same cloud as the prior in that dimension, its value says nothing "
@@ -123,12 +132,18 @@ STEPS: tuple[LessonStep, ...] = (
             "image "
             "is redrawn."
         ),
-        formulas=(r"z = \mu_\phi(x) + \sigma_\phi(x) \odot \varepsilon, \qquad \varepsilon \sim \mathcal{N}(0, I)",),
+        formulas=(
+            r"z = \mu_\phi(x) + \sigma_\phi(x) \odot \varepsilon, \qquad \varepsilon \sim \mathcal{N}(0, I)",
+        ),
         view="view_reparameterisation",
         question=Question(
             prompt="You set every ε to 2. Where does z land?",
-            choices=("at μ", "two standard deviations from μ in every dimension: farther out than almost every "
-                     "draw of the cloud", "at a random place on the map"),
+            choices=(
+                "at μ",
+                "two standard deviations from μ in every dimension: farther out than almost every "
+                "draw of the cloud",
+                "at a random place on the map",
+            ),
             answer=1,
             explanation=(
                 "z = μ + σ·ε, so ε counts standard deviations of this image's own cloud, and ε = 0 gives μ "
@@ -159,8 +174,11 @@ STEPS: tuple[LessonStep, ...] = (
         view="view_loss_terms",
         question=Question(
             prompt="The plain autoencoder (β = 0) beside the VAE reconstructs this image…",
-            choices=("worse, and its KL is small", "better or as well, but its codes are far from the prior "
-                     "(a huge KL)", "exactly like the VAE"),
+            choices=(
+                "worse, and its KL is small",
+                "better or as well, but its codes are far from the prior (a huge KL)",
+                "exactly like the VAE",
+            ),
             answer=1,
             explanation=(
                 "With β = 0 nothing charges for codes far from the origin or for tiny clouds, so the "
@@ -215,7 +233,7 @@ STEPS: tuple[LessonStep, ...] = (
         view="view_interpolation",
         question=Question(
             prompt="Halfway between two codes of norm 3 pointing in different directions, the linear path's norm "
-                   "is…",
+            "is…",
             choices=("exactly 3", "less than 3", "more than 3"),
             answer=1,
             explanation=(
@@ -239,13 +257,18 @@ STEPS: tuple[LessonStep, ...] = (
             "because the model assumes pixels are independent given z. Sample quality therefore depends on a "
             "well-packed latent space and an **expressive decoder**."
         ),
-        formulas=(r"p_\theta(x \mid z) = \prod_{j} \mathrm{Bernoulli}\big(x_j;\, \hat x_j(z)\big),"
-                  r"\qquad \hat x(z) = \mathbb{E}[x \mid z]",),
+        formulas=(
+            r"p_\theta(x \mid z) = \prod_{j} \mathrm{Bernoulli}\big(x_j;\, \hat x_j(z)\big),"
+            r"\qquad \hat x(z) = \mathbb{E}[x \mid z]",
+        ),
         view="view_blurry",
         question=Question(
             prompt="Why do the draws from p(x|z) look like salt-and-pepper noise while the mean looks like a digit?",
-            choices=("the decoder is broken", "the likelihood draws every pixel independently given z, so "
-                     "strokes are not kept together", "the prior is too wide"),
+            choices=(
+                "the decoder is broken",
+                "the likelihood draws every pixel independently given z, so strokes are not kept together",
+                "the prior is too wide",
+            ),
             answer=1,
             explanation=(
                 "A factorised likelihood has no way to say 'these pixels go on or off together', so a draw "
@@ -266,12 +289,17 @@ STEPS: tuple[LessonStep, ...] = (
             "other "
             "class while keeping some of its style."
         ),
-        formulas=(r"d = \bar\mu_{\text{target}} - \bar\mu_{\text{source}}, \qquad z(\alpha) = \mu(x) + \alpha\, d",),
+        formulas=(
+            r"d = \bar\mu_{\text{target}} - \bar\mu_{\text{source}}, \qquad z(\alpha) = \mu(x) + \alpha\, d",
+        ),
         view="view_directions",
         question=Question(
             prompt="With α = 1, z(α) = μ(x) + d lands…",
-            choices=("exactly on the target class's average code", "near the target class, shifted by how x "
-                     "differed from its own class's average", "back at μ(x)"),
+            choices=(
+                "exactly on the target class's average code",
+                "near the target class, shifted by how x differed from its own class's average",
+                "back at μ(x)",
+            ),
             answer=1,
             explanation=(
                 "μ(x) + μ̄_target − μ̄_source = μ̄_target + (μ(x) − μ̄_source): the target average plus "

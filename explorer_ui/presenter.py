@@ -48,14 +48,22 @@ def presenter_controls() -> None:
     """Follow ?present= when a link sets it, draw the sidebar toggle, keep the URL in step, add the stylesheet."""
     ss = st.session_state
     ss.setdefault(PRESENT, False)
-    note = url_state.adopt(URL_SCOPE, URL_NAME, PRESENT,
-                           url_state.parse_flag(url_state.query_value(URL_NAME), URL_NAME, default=False))
+    note = url_state.adopt(
+        URL_SCOPE,
+        URL_NAME,
+        PRESENT,
+        url_state.parse_flag(url_state.query_value(URL_NAME), URL_NAME, default=False),
+    )
     if note:
         st.caption(f"Link: {note}.")
     ss[W_PRESENT] = ss[PRESENT]  # the toggle mirrors the flag, whichever way it was set
-    st.toggle("Presenter view", key=W_PRESENT, on_change=_on_toggle,
-              help="Larger type and pictures, fewer controls, for a projector. Same session: switch any time. "
-                   "Links with ?present=1 open in it.")
+    st.toggle(
+        "Presenter view",
+        key=W_PRESENT,
+        on_change=_on_toggle,
+        help="Larger type and pictures, fewer controls, for a projector. Same session: switch any time. "
+        "Links with ?present=1 open in it.",
+    )
     url_state.write(URL_SCOPE, {URL_NAME: 1 if ss[PRESENT] else None})
     if ss[PRESENT]:
         st.html(PRESENTER_CSS)

@@ -15,8 +15,9 @@ query string) keeps what was on screen.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Mapping, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -53,7 +54,9 @@ def _absent(raw: str | None, default: T) -> Parsed[T] | None:
     return None
 
 
-def parse_int(raw: str | None, name: str, low: int, high: int, default: int, clamp: bool = True) -> Parsed[int]:
+def parse_int(
+    raw: str | None, name: str, low: int, high: int, default: int, clamp: bool = True
+) -> Parsed[int]:
     """A whole number in [low, high]: out-of-range values are clamped (or, with clamp=False, replaced by default)."""
     if (early := _absent(raw, default)) is not None:
         return early
@@ -73,8 +76,9 @@ def parse_int(raw: str | None, name: str, low: int, high: int, default: int, cla
     return Parsed(bounded, f"{name} must be between {low} and {high}, got {_shown(raw)}; using {bounded}")
 
 
-def parse_float(raw: str | None, name: str, low: float, high: float, default: float,
-                step: float | None = None) -> Parsed[float]:
+def parse_float(
+    raw: str | None, name: str, low: float, high: float, default: float, step: float | None = None
+) -> Parsed[float]:
     """A finite number clamped to [low, high] (and snapped to multiples of `step`, as a slider would);
     NaN, infinities and text give the default."""
     if (early := _absent(raw, default)) is not None:
@@ -90,7 +94,9 @@ def parse_float(raw: str | None, name: str, low: float, high: float, default: fl
     if low <= value <= high:
         return Parsed(value)
     bounded = max(low, min(high, value))
-    return Parsed(bounded, f"{name} must be between {low:g} and {high:g}, got {_shown(raw)}; using {bounded:g}")
+    return Parsed(
+        bounded, f"{name} must be between {low:g} and {high:g}, got {_shown(raw)}; using {bounded:g}"
+    )
 
 
 def parse_choice(raw: str | None, name: str, choices: Sequence[str], default: str) -> Parsed[str]:
@@ -114,8 +120,9 @@ def parse_flag(raw: str | None, name: str, default: bool = False) -> Parsed[bool
     return Parsed(default, f"{name} must be 1 or 0, got {_shown(raw)}; using {int(default)}")
 
 
-def parse_int_list(raw: str | None, name: str, low: int, high: int,
-                   max_items: int = MAX_LIST_ITEMS) -> Parsed[list[int]]:
+def parse_int_list(
+    raw: str | None, name: str, low: int, high: int, max_items: int = MAX_LIST_ITEMS
+) -> Parsed[list[int]]:
     """Comma-separated whole numbers in [low, high], at most max_items; bad or out-of-range items are dropped."""
     if (early := _absent(raw, [])) is not None:
         return early
@@ -146,7 +153,9 @@ def query_value(name: str) -> str | None:
 
 def adopt_all(scope: str, params: Mapping[str, tuple[str, Callable[[str | None], Parsed[Any]]]]) -> list[str]:
     """adopt() for several parameters: {name: (state key, parser of the raw value)}; returns the notes."""
-    notes = [adopt(scope, name, state_key, parse(query_value(name))) for name, (state_key, parse) in params.items()]
+    notes = [
+        adopt(scope, name, state_key, parse(query_value(name))) for name, (state_key, parse) in params.items()
+    ]
     return [note for note in notes if note]
 
 
@@ -211,4 +220,6 @@ def show_notes(notes: Sequence[str | None], where: str = "the link") -> None:
     """One warning listing what the URL asked for that could not be used as it stood."""
     kept = [note for note in notes if note]
     if kept:
-        st.warning(f"Some settings in {where} were adjusted: " + "; ".join(kept) + ".", icon=":material/link_off:")
+        st.warning(
+            f"Some settings in {where} were adjusted: " + "; ".join(kept) + ".", icon=":material/link_off:"
+        )

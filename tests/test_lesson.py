@@ -8,12 +8,12 @@ import json
 import re
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from app_helpers import APP, assert_clean, goto, image_urls, page_path, start_app, texts
 from explorer_ui.lesson_steps import STEPS, step_at, step_count
 from explorer_ui.lesson_views import LESSON_STEP, VIEWS
 from explorer_ui.presenter import PRESENT
-from streamlit.testing.v1 import AppTest
 
 pytestmark = pytest.mark.usefixtures("app_router")
 

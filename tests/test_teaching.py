@@ -7,8 +7,14 @@ import numpy as np
 import pytest
 
 from vae_core.generate import LATENT_LIMIT
-from vae_core.teaching import (class_direction, decoded_mean, kl_terms, likelihood_draws, posterior_draws,
-                               reparameterised)
+from vae_core.teaching import (
+    class_direction,
+    decoded_mean,
+    kl_terms,
+    likelihood_draws,
+    posterior_draws,
+    reparameterised,
+)
 
 MU = np.array([0.5, -1.0, 2.0], np.float32)
 LOGVAR = np.log(np.array([0.25, 1.0, 4.0], np.float32))  # σ = 0.5, 1, 2

@@ -8,14 +8,26 @@ import math
 
 import pytest
 
-from explorer_ui.url_state import (MAX_LIST_ITEMS, MAX_PARAM_CHARS, encode, parse_choice, parse_flag, parse_float,
-                                   parse_int, parse_int_list)
+from explorer_ui.url_state import (
+    MAX_LIST_ITEMS,
+    MAX_PARAM_CHARS,
+    encode,
+    parse_choice,
+    parse_flag,
+    parse_float,
+    parse_int,
+    parse_int_list,
+)
 
 
 def test_a_missing_parameter_is_the_default_without_a_note():
-    for parsed in (parse_int(None, "step", 1, 9, 1), parse_float(None, "t", 0.0, 2.0, 1.0),
-                   parse_choice(None, "path", ("linear", "spherical"), "linear"), parse_flag(None, "present"),
-                   parse_int_list(None, "picked", 0, 99)):
+    for parsed in (
+        parse_int(None, "step", 1, 9, 1),
+        parse_float(None, "t", 0.0, 2.0, 1.0),
+        parse_choice(None, "path", ("linear", "spherical"), "linear"),
+        parse_flag(None, "present"),
+        parse_int_list(None, "picked", 0, 99),
+    ):
         assert parsed.note is None and not parsed.present
 
 
@@ -51,9 +63,18 @@ def test_an_oversized_value_is_refused_before_it_is_parsed():
     assert len(parsed.note) < 200  # the message quotes nothing of the value
 
 
-@pytest.mark.parametrize("raw, value, noted", [("0.5", 0.5, False), ("2", 2.0, False), ("7", 2.0, True),
-                                                ("-1e9", 0.0, True), ("nan", 1.0, True), ("Infinity", 1.0, True),
-                                                ("warm", 1.0, True)])
+@pytest.mark.parametrize(
+    "raw, value, noted",
+    [
+        ("0.5", 0.5, False),
+        ("2", 2.0, False),
+        ("7", 2.0, True),
+        ("-1e9", 0.0, True),
+        ("nan", 1.0, True),
+        ("Infinity", 1.0, True),
+        ("warm", 1.0, True),
+    ],
+)
 def test_floats_must_be_finite_and_are_clamped(raw, value, noted):
     parsed = parse_float(raw, "temperature", 0.0, 2.0, 1.0)
     assert parsed.value == value and math.isfinite(parsed.value)
@@ -67,7 +88,9 @@ def test_names_must_be_one_of_the_known_choices():
         assert parsed.value == "linear" and "linear, spherical" in parsed.note
 
 
-@pytest.mark.parametrize("raw, value", [("1", True), ("true", True), ("ON", True), ("0", False), ("no", False)])
+@pytest.mark.parametrize(
+    "raw, value", [("1", True), ("true", True), ("ON", True), ("0", False), ("no", False)]
+)
 def test_flags(raw, value):
     assert parse_flag(raw, "present").value is value
 

@@ -48,14 +48,16 @@ def likelihood_draws(model: VAE, z: np.ndarray, n: int, seed: int = 0) -> np.nda
 
 def decoded_mean(model: VAE, z: np.ndarray) -> np.ndarray:
     """The decoder's mean image E[p(x|z)] for one code z, uint8 (H, W[, 3])."""
-    return decode_to_uint8(model, torch.as_tensor(clamped_vector(z, model.config.latent_dim), dtype=torch.float32))[0]
+    return decode_to_uint8(
+        model, torch.as_tensor(clamped_vector(z, model.config.latent_dim), dtype=torch.float32)
+    )[0]
 
 
 def kl_terms(mu: np.ndarray, logvar: np.ndarray) -> np.ndarray:
     """KL(N(μ_i, σ_i²) || N(0, 1)) of each latent dimension in nats, same shape as μ."""
     mu = np.asarray(mu, dtype=np.float64)
     logvar = np.asarray(logvar, dtype=np.float64)
-    return 0.5 * (mu ** 2 + np.exp(logvar) - 1.0 - logvar)
+    return 0.5 * (mu**2 + np.exp(logvar) - 1.0 - logvar)
 
 
 def class_direction(latent_means: np.ndarray, labels: np.ndarray, source: int, target: int) -> np.ndarray:
@@ -73,5 +75,12 @@ def class_direction(latent_means: np.ndarray, labels: np.ndarray, source: int, t
     return (centres[1] - centres[0]).astype(np.float32)
 
 
-__all__ = ["MAX_DRAWS", "class_direction", "decoded_mean", "kl_terms", "likelihood_draws", "posterior_draws",
-           "reparameterised"]
+__all__ = [
+    "MAX_DRAWS",
+    "class_direction",
+    "decoded_mean",
+    "kl_terms",
+    "likelihood_draws",
+    "posterior_draws",
+    "reparameterised",
+]

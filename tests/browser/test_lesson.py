@@ -14,8 +14,12 @@ pytestmark = [pytest.mark.browser]
 
 PROJECTOR = {"width": 1280, "height": 720}
 # Steps pictured in docs/screenshots, each scrolled to its live view (the idea and formula sit above it).
-SCREENSHOT_FOCUS = {1: ".st-key-lesson_image", 4: ".st-key-lesson_eps_draw", 6: ".st-key-lesson_gap_seed",
-                    8: ".st-key-lesson_blur_seed"}
+SCREENSHOT_FOCUS = {
+    1: ".st-key-lesson_image",
+    4: ".st-key-lesson_eps_draw",
+    6: ".st-key-lesson_gap_seed",
+    8: ".st-key-lesson_blur_seed",
+}
 
 # Every element that can scroll sideways and does (the page itself, Streamlit's main area, a formula, a table…).
 SIDEWAYS_SCROLLERS = """() => {
@@ -63,7 +67,11 @@ def test_a_lesson_link_opens_the_same_step_in_a_fresh_browser(page, browser, app
         harness.wait_settled(page)
     assert title(page) == f"4. {STEPS[3].title}"
     harness.widget(page, "lesson_link").locator("button").first.click()
-    link = page.locator('[data-testid="stPopoverBody"] code, [data-testid="stCode"] code').last.inner_text().strip()
+    link = (
+        page.locator('[data-testid="stPopoverBody"] code, [data-testid="stCode"] code')
+        .last.inner_text()
+        .strip()
+    )
     assert "step=4" in link and "present=1" in link and link.startswith(app_server.url), link
     assert "step=4" in page.url  # the address bar says the same
 
