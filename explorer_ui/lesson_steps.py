@@ -128,7 +128,7 @@ STEPS: tuple[LessonStep, ...] = (
             "Training needs gradients through the random draw. Write the draw as **z = μ + σ·ε** with the "
             "noise "
             "ε ~ N(0, I) drawn separately: z is now a plain function of μ and σ, so gradients flow to the "
-            "encoder. Move the ε sliders: z moves inside the cloud on the map (the black cross) and the "
+            "encoder. Move the ε sliders: z moves inside the cloud on the map (the orange cross) and the "
             "image "
             "is redrawn."
         ),

@@ -186,10 +186,13 @@ def _faint_map(pca_coords: np.ndarray, dataset: ActiveDataset, height: int = MAP
     fig = figures.latent_map(pca_coords, data.labels, data.class_names, height=height, selectable=False)
     for trace in fig.data:
         trace.marker.opacity = 0.3
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, font=dict(size=13)))
     return fig
 
 
-def _mark(fig: go.Figure, xy: np.ndarray, name: str, symbol: str, size: int, colour: str) -> None:
+def _mark(
+    fig: go.Figure, xy: np.ndarray, name: str, symbol: str, size: int, colour: str, outline: int = 1
+) -> None:
     """Add marked points (N, 2) to a map."""
     xy = np.asarray(xy, dtype=np.float32).reshape(-1, 2)
     fig.add_trace(
@@ -199,7 +202,7 @@ def _mark(fig: go.Figure, xy: np.ndarray, name: str, symbol: str, size: int, col
             mode="markers",
             name=name,
             hoverinfo="skip",
-            marker=dict(symbol=symbol, size=size, color=colour, line=dict(color="black", width=1)),
+            marker=dict(symbol=symbol, size=size, color=colour, line=dict(color="black", width=outline)),
         )
     )
 
@@ -321,7 +324,7 @@ def view_posterior_cloud() -> None:
         )
     with right:
         fig = _faint_map(pca.coords, dataset)
-        _mark(fig, to_plane(pca, draws), "draws from q(z|x)", "circle", 5, "#555555")
+        _mark(fig, to_plane(pca, draws), "draws from q(z|x)", "circle", 5, "#555555", outline=0)
         _mark(fig, to_plane(pca, mu[None]), "μ", "star", 22, "#d62728")
         _chart(fig, "lesson_map_cloud")
 
@@ -389,10 +392,10 @@ def _reparameterisation_panel(model: ActiveModel, dataset: ActiveDataset, index:
         with c2:
             show_image(decoded_mean(model.model, z), "decoder(μ + σ·ε)", image_target(112))
     with right:
-        fig = _faint_map(pca.coords, dataset, height=400)
-        _mark(fig, to_plane(pca, draws), "the cloud q(z|x)", "circle", 5, "#999999")
+        fig = _faint_map(pca.coords, dataset, height=480)
+        _mark(fig, to_plane(pca, draws), "the cloud q(z|x)", "circle", 5, "#aaaaaa", outline=0)
         _mark(fig, to_plane(pca, mu[None]), "μ", "star", 20, "#d62728")
-        _mark(fig, to_plane(pca, z[None]), "z = μ + σ·ε", "x", 18, "black")
+        _mark(fig, to_plane(pca, z[None]), "z = μ + σ·ε", "x", 22, "#ff7f0e", outline=2)
         _chart(fig, "lesson_map_reparam")
 
 

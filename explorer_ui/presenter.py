@@ -3,7 +3,8 @@
 One session-state flag (PRESENT) set by the sidebar toggle or by `?present=1` in any page's URL; the rest of
 the session is untouched, so a teacher can switch it on and off mid-lecture. Pages ask `presenting()` to
 leave out advanced options, and `image_target()` for picture sizes; the sidebar calls `presenter_controls()`
-once per run, which also injects the stylesheet (bigger root font: every rem-sized text grows; uploads hidden;
+once per run, which also injects the stylesheet (bigger root font: every rem-sized text grows; every upload
+and the sidebar's "Load another dataset" box hidden, whichever page draws them;
 a formula's box gets 3 px to the right, where KaTeX's last glyph overhangs its shrink-wrapped box by a pixel or
 two and would otherwise give it a sideways scrollbar).
 """
@@ -26,6 +27,7 @@ html {{ font-size: {ROOT_FONT_PX}px; }}
 [data-testid="stMainBlockContainer"] {{ padding-left: 2.5rem; padding-right: 2.5rem; padding-top: 2.5rem; }}
 [data-testid="stMain"] h1 {{ font-size: 2.4rem; }}
 [data-testid="stFileUploader"] {{ display: none; }}
+[data-testid="stExpander"]:has(.st-key-sb_dataset_spec) {{ display: none; }}
 .katex-display > .katex {{ padding-right: 3px; }}
 </style>"""
 

@@ -55,6 +55,7 @@ def test_presenter_view_fits_a_projector_without_sideways_scrolling(page, app_se
     root_font = page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
     assert root_font == "20px", f"presenter type not enlarged (root font {root_font})"
     assert page.locator('[data-testid="stFileUploader"]:visible').count() == 0, "uploads shown to the class"
+    assert page.locator(".st-key-sb_dataset_spec:visible").count() == 0, "the dataset spec box shown to the class"
     assert page.evaluate(SIDEWAYS_SCROLLERS) == []
 
 
@@ -88,6 +89,11 @@ def test_a_lesson_link_opens_the_same_step_in_a_fresh_browser(page, browser, app
     for number, focus in SCREENSHOT_FOCUS.items():
         open_url(page, f"{app_server.url}/lesson?step={number}&present=1")
         harness.wait_images_loaded(page, 1, timeout_ms=90_000)
+        if number == 4:  # show z away from μ
+            harness.widget(page, "lesson_eps_draw").locator("button").click()
+            page.wait_for_timeout(300)
+            harness.wait_settled(page)
+            harness.wait_images_loaded(page, 1, timeout_ms=90_000)
         page.mouse.move(5, PROJECTOR["height"] - 5)
         harness.scroll_to(page, focus, offset_px=20)
         harness.screenshot(page, f"lesson_{number}", directory=screenshot_dir)
