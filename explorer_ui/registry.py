@@ -65,6 +65,7 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec("directions", "Directions", "🧲",
              "steer along principal and attribute directions, probe what the codes know, augment data."),
+    PageSpec("lesson", "Lesson", "🎓", "a guided path through the ideas, one live view and one question per step."),
 )
 
 _BY_NAME = {spec.name: spec for spec in PAGES}

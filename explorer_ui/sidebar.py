@@ -16,6 +16,7 @@ from vae_core.explore import n_parameters
 
 from . import factors_view, state
 from .model_card import model_card
+from .presenter import presenter_controls
 from .state import (
     DATASET_CHOICE,
     DATASET_ERROR,
@@ -177,6 +178,7 @@ def render_sidebar() -> None:
     with st.sidebar:
         _load_pending_dataset()  # before the messages, so its outcome shows in this run
         _show_flash()
+        presenter_controls()
         st.subheader("Model")
         _model_picker()
         _model_card()

@@ -1,0 +1,65 @@
+"""vae_core.teaching: the numbers the Lesson shows (a point in a posterior cloud, the cloud's draws, draws from
+p(x|z), per-dimension KL, class directions) keep their defining properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vae_core.generate import LATENT_LIMIT
+from vae_core.teaching import (
+    class_direction,
+    decoded_mean,
+    kl_terms,
+    likelihood_draws,
+    posterior_draws,
+    reparameterised,
+)
+
+MU = np.array([0.5, -1.0, 2.0], np.float32)
+LOGVAR = np.log(np.array([0.25, 1.0, 4.0], np.float32))  # σ = 0.5, 1, 2
+
+
+def test_reparameterised_is_mu_plus_sigma_times_eps():
+    assert np.allclose(reparameterised(MU, LOGVAR, np.zeros(3)), MU)
+    assert np.allclose(reparameterised(MU, LOGVAR, [1.0, -2.0, 0.5]), MU + np.array([0.5, -2.0, 1.0]))
+
+
+def test_reparameterised_clamps_eps_and_refuses_junk():
+    far = reparameterised(MU, LOGVAR, [1e9, 0.0, 0.0])
+    assert far[0] == pytest.approx(MU[0] + 0.5 * LATENT_LIMIT)
+    with pytest.raises(ValueError, match="NaN"):
+        reparameterised(MU, LOGVAR, [np.nan, 0.0, 0.0])
+    with pytest.raises(ValueError, match="3 values"):
+        reparameterised(MU, LOGVAR, [0.0, 0.0])
+
+
+def test_posterior_draws_have_the_cloud_mean_and_spread_and_follow_the_seed():
+    draws = posterior_draws(MU, LOGVAR, 1000, seed=1)
+    assert draws.shape == (1000, 3)
+    assert np.allclose(draws.mean(0), MU, atol=0.2)
+    assert np.allclose(draws.std(0), [0.5, 1.0, 2.0], rtol=0.1)
+    assert np.array_equal(draws, posterior_draws(MU, LOGVAR, 1000, seed=1))
+    assert len(posterior_draws(MU, LOGVAR, 10**9)) == 1024  # capped
+
+
+def test_kl_terms_vanish_at_the_prior_and_grow_away_from_it():
+    assert np.allclose(kl_terms(np.zeros(4), np.zeros(4)), 0.0)
+    terms = kl_terms(MU, LOGVAR)
+    assert np.all(terms > 0) and terms.shape == (3,)
+
+
+def test_likelihood_draws_of_a_bernoulli_decoder_are_black_or_white_around_the_mean(small_model):
+    z = np.zeros(small_model.config.latent_dim, np.float32)
+    draws = likelihood_draws(small_model, z, 400, seed=0)
+    assert set(np.unique(draws)) <= {0, 255}
+    mean = decoded_mean(small_model, z).astype(np.float64)
+    assert np.abs(draws.mean(0) - mean).max() < 40  # 400 coin flips per pixel land near their probability
+
+
+def test_class_direction_goes_from_one_class_average_to_another():
+    means = np.array([[0, 0], [2, 0], [10, 10], [12, 10]], np.float32)
+    labels = np.array([0, 0, 1, 1])
+    assert np.allclose(class_direction(means, labels, 0, 1), [10, 10])
+    with pytest.raises(ValueError, match="no image has label 7"):
+        class_direction(means, labels, 0, 7)
