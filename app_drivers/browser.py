@@ -51,8 +51,12 @@ BENIGN_CONSOLE = [
     # Opening a page by its URL (/latent_sliders) makes Streamlit's frontend probe for the server's base path:
     # it first asks /latent_sliders/_stcore/health and /host-config (404), then / (200). Streamlit bug
     # streamlit/streamlit#7074, open since 2023; the app connects normally right after.
-    (re.compile(r"status of 404 .*\(http://127\.0\.0\.1:\d+/[a-z_]+/_stcore/(health|host-config|allowed-message-origins)\)"),
-     "Streamlit probes <page>/_stcore/* for its base path when a subpage URL is opened directly (streamlit#7074)"),
+    (
+        re.compile(
+            r"status of 404 .*\(http://127\.0\.0\.1:\d+/[a-z_]+/_stcore/(health|host-config|allowed-message-origins)\)"
+        ),
+        "Streamlit probes <page>/_stcore/* for its base path when a subpage URL is opened directly (streamlit#7074)",
+    ),
 ]
 
 
@@ -122,28 +126,53 @@ class AppServer:
 def server_command(port: int, extra_args: tuple[str, ...] = ()) -> list[str]:
     """The exact command the README's `make run` uses, on `port`, headless, without a file watcher
     (extra_args: more `--section.option value` pairs, e.g. for a diagnostic run)."""
-    return [sys.executable, "-m", "streamlit", "run", "explorer_app.py", "--server.headless", "true",
-            "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-            *extra_args]
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "explorer_app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        *extra_args,
+    ]
 
 
-def start_server(timeout_s: float = 90.0, log_dir: Path | None = None, extra_env: dict | None = None,
-                 extra_args: tuple[str, ...] = ()) -> AppServer:
+def start_server(
+    timeout_s: float = 90.0,
+    log_dir: Path | None = None,
+    extra_env: dict | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> AppServer:
     """Start the app on a free port and wait until /_stcore/health says ok (raises RuntimeError with the log)."""
     port = free_port()
     log_dir = Path(log_dir or tempfile.mkdtemp(prefix="latent-explorer-server-"))
     log_path = log_dir / f"streamlit-{port}.log"
     log_file = open(log_path, "wb")  # noqa: SIM115 (kept open for the child's lifetime)
     env = dict(os.environ, PYTHONUNBUFFERED="1", **(extra_env or {}))
-    process = subprocess.Popen(server_command(port, extra_args), cwd=REPO, stdout=log_file, stderr=subprocess.STDOUT,
-                               stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    process = subprocess.Popen(
+        server_command(port, extra_args),
+        cwd=REPO,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        env=env,
+        start_new_session=True,
+    )
     log_file.close()
     server = AppServer(port, process, log_path)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if not server.alive():
-            raise RuntimeError(f"streamlit exited with {process.returncode} before it was healthy:\n"
-                               f"{server.log_tail()}")
+            raise RuntimeError(
+                f"streamlit exited with {process.returncode} before it was healthy:\n{server.log_tail()}"
+            )
         if health_ok(server.url):
             return server
         time.sleep(0.25)
@@ -300,7 +329,8 @@ def page_marker(name: str) -> str:
 def image_sources(page) -> list[str]:
     """src of every st.image picture in the main area (media URLs or data URLs)."""
     return page.locator('[data-testid="stMain"] [data-testid="stImage"] img').evaluate_all(
-        "els => els.map(e => e.getAttribute('src') || '')")
+        "els => els.map(e => e.getAttribute('src') || '')"
+    )
 
 
 def blurry_images(page) -> list[str]:
@@ -334,7 +364,9 @@ def overlapping_images(page, tolerance_px: float = 1.0) -> list[str]:
                  `(${Math.round(p.width)} px wide, ${Math.round(q.left - p.left)} px apart)`);
              }
              return found;
-           }""", tolerance_px)
+           }""",
+        tolerance_px,
+    )
 
 
 def page_problems(page) -> list[str]:
@@ -439,7 +471,8 @@ def selected_count(page) -> int | None:
 def image_by_caption(page, caption: str):
     """The st.image element whose caption contains `caption`."""
     return page.locator('[data-testid="stImage"]').filter(
-        has=page.locator('[data-testid="stImageCaption"]', has_text=caption))
+        has=page.locator('[data-testid="stImageCaption"]', has_text=caption)
+    )
 
 
 def download(page, key: str, timeout_ms: float = 30_000) -> tuple[str, bytes]:
@@ -489,13 +522,22 @@ def scroll_to(page, selector: str, offset_px: int = 90) -> None:
                ['auto', 'scroll'].includes(getComputedStyle(b).overflowY);
              while (box && !scrolls(box)) box = box.parentElement;
              if (box) box.scrollBy(0, -offset);
-           }""", offset_px)
+           }""",
+        offset_px,
+    )
     page.wait_for_timeout(250)
 
 
 # How many st.image pictures each page shows at least, on the shipped model and digits.
-PAGE_MIN_IMAGES = {"home": 2, "train": 0, "latent_map": 1, "latent_sliders": 0, "sample": 2, "interpolate": 4,
-                   "anomalies": 4}
+PAGE_MIN_IMAGES = {
+    "home": 2,
+    "train": 0,
+    "latent_map": 1,
+    "latent_sliders": 0,
+    "sample": 2,
+    "interpolate": 4,
+    "anomalies": 4,
+}
 
 # Where each page's screenshot is scrolled to: its main output rather than the teaching panel (None: the top).
 SCREENSHOT_FOCUS = {
@@ -523,7 +565,9 @@ def wait_images_loaded(page, min_count: int = 0, timeout_ms: float = 20_000, sta
         if current >= 0 and current == previous:
             return current
         if time.monotonic() > deadline:
-            raise TimeoutError(f"pictures did not finish loading (wanted ≥ {min_count}, last count {current})")
+            raise TimeoutError(
+                f"pictures did not finish loading (wanted ≥ {min_count}, last count {current})"
+            )
         previous = current if current >= 0 else None
         page.wait_for_timeout(stable_ms)
 
@@ -549,8 +593,10 @@ def capture_all_pages(page, server: AppServer, directory: Path = SCREENSHOT_DIR)
     written.append(screenshot_page(page, "train", directory))
     goto_in_app(page, titles["latent_map"])
     # the start from one side of the map, the end from the other (different digits: a visible walk)
-    for frac_from, frac_to, button in (((0.08, 0.35), (0.3, 0.6), "map_set_start"),
-                                       ((0.45, 0.05), (0.7, 0.3), "map_set_end")):
+    for frac_from, frac_to, button in (
+        ((0.08, 0.35), (0.3, 0.6), "map_set_start"),
+        ((0.45, 0.05), (0.7, 0.3), "map_set_end"),
+    ):
         box_select(page, "latent_map", frac_from, frac_to)
         if selected_count(page):
             widget(page, button).locator("button").click()
@@ -568,7 +614,9 @@ def capture_all_pages(page, server: AppServer, directory: Path = SCREENSHOT_DIR)
 
 
 def _nav_titles(page) -> list[str]:
-    return [t.split("\n")[-1].strip() for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+    return [
+        t.split("\n")[-1].strip() for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+    ]
 
 
 # Wraps window.WebSocket (install with page.add_init_script before the app loads) so every message to and from

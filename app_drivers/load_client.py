@@ -47,10 +47,19 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "explorer_app.py"
-SERVER_FLAGS = ("--server.headless", "true", "--server.fileWatcherType", "none",
-                "--browser.gatherUsageStats", "false")
-FINAL_STATUSES = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
-                  ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+SERVER_FLAGS = (
+    "--server.headless",
+    "true",
+    "--server.fileWatcherType",
+    "none",
+    "--browser.gatherUsageStats",
+    "false",
+)
+FINAL_STATUSES = {
+    ForwardMsg.FINISHED_SUCCESSFULLY,
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+}
 PAD_COMPONENT = "latent_pad"  # the custom slider component on /latent_sliders (explorer_ui.latent_pad)
 
 
@@ -85,8 +94,14 @@ def rss_bytes(pid: int) -> int:
 class StreamlitServer:
     """`streamlit run explorer_app.py` in a subprocess on a chosen port, with the flags a deployment uses."""
 
-    def __init__(self, port: int | None = None, app: Path = APP, log_path: Path | None = None,
-                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        port: int | None = None,
+        app: Path = APP,
+        log_path: Path | None = None,
+        extra_args: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.env = env or {}
         self.port = port or free_port()
         self.app = app
@@ -105,13 +120,28 @@ class StreamlitServer:
         self._log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(self.app), "--server.port", str(self.port),
-             *SERVER_FLAGS, *self.extra_args],
-            cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(self.app),
+                "--server.port",
+                str(self.port),
+                *SERVER_FLAGS,
+                *self.extra_args,
+            ],
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise ClientError(f"streamlit exited with status {self.process.returncode} before it was healthy")
+                raise ClientError(
+                    f"streamlit exited with status {self.process.returncode} before it was healthy"
+                )
             try:
                 with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as answer:
                     if answer.read().strip() == b"ok":
@@ -411,14 +441,23 @@ class StreamlitSession:
         path = urllib.parse.urlparse(upload_url).path or upload_url
         token = generate_xsrf_token_string(None, None)
         boundary = uuid.uuid4().hex
-        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="UploadedFile"; filename="{name}"\r\n'
-                "Content-Type: application/octet-stream\r\n\r\n").encode()
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="UploadedFile"; filename="{name}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
         body = head + payload + f"\r\n--{boundary}--\r\n".encode()
         conn = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=self.timeout_s)
         try:
-            conn.request("PUT", path, body=body, headers={
-                "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Xsrftoken": token,
-                "Cookie": f"_streamlit_xsrf={token}"})
+            conn.request(
+                "PUT",
+                path,
+                body=body,
+                headers={
+                    "Content-Type": f"multipart/form-data; boundary={boundary}",
+                    "X-Xsrftoken": token,
+                    "Cookie": f"_streamlit_xsrf={token}",
+                },
+            )
             status = conn.getresponse().status
         finally:
             conn.close()
@@ -434,7 +473,9 @@ class StreamlitSession:
             raise ClientError("no latent pad on this page") from None
         return widget, json.loads(widget.proto.json or "{}")
 
-    def drag_pad(self, dim: int, to: float, moves: int = 8, rng: random.Random | None = None) -> list[RunResult]:
+    def drag_pad(
+        self, dim: int, to: float, moves: int = 8, rng: random.Random | None = None
+    ) -> list[RunResult]:
         """Drag one pad slider to `to` in `moves` messages, one in flight at a time, as pad.js sends them."""
         results = []
         widget, data = self.pad()
@@ -444,7 +485,9 @@ class StreamlitSession:
         for i in range(1, moves + 1):
             values[dim] = round(start + (to - start) * i / moves, 2)
             seq += 1
-            value = {"z": {"generation": data["generation"], "seq": seq, "values": values, "dragging": i < moves}}
+            value = {
+                "z": {"generation": data["generation"], "seq": seq, "values": values, "dragging": i < moves}
+            }
             self.states[widget.id] = WidgetState(id=widget.id, json_value=json.dumps(value))
             result = self.rerun(widget.fragment_id)
             results.append(result)
@@ -468,7 +511,9 @@ class StreamlitSession:
         widget, echoed = self.pad()
         if not echoed.get("strips_stale"):
             return []
-        value = {"z": {"generation": echoed["generation"], "seq": seq + 1, "values": values, "dragging": False}}
+        value = {
+            "z": {"generation": echoed["generation"], "seq": seq + 1, "values": values, "dragging": False}
+        }
         self.states[widget.id] = WidgetState(id=widget.id, json_value=json.dumps(value))
         return [self.rerun(widget.fragment_id)]
 
@@ -506,12 +551,16 @@ def sliders_actions(session: StreamlitSession, rng: random.Random) -> list[RunRe
 
 def sample_actions(session: StreamlitSession, rng: random.Random) -> list[RunResult]:
     """On /sample: change the count, the temperature and the seed (or press New seed)."""
-    results = [session.change("sample_count", _slider_value(session.widget("sample_count"), rng)),
-               session.change("sample_temperature", _slider_value(session.widget("sample_temperature"), rng))]
+    results = [
+        session.change("sample_count", _slider_value(session.widget("sample_count"), rng)),
+        session.change("sample_temperature", _slider_value(session.widget("sample_temperature"), rng)),
+    ]
     if rng.random() < 0.5:
         results.append(session.click("sample_new_seed"))
     else:
-        results.append(session.change("sample_seed", _number_value(session.widget("sample_seed"), rng, 10**6)))
+        results.append(
+            session.change("sample_seed", _number_value(session.widget("sample_seed"), rng, 10**6))
+        )
     return results
 
 
@@ -542,7 +591,11 @@ def sliders_actions_browser_decoding(session: StreamlitSession, rng: random.Rand
     return results
 
 
-SCENARIO = (("latent_sliders", sliders_actions), ("sample", sample_actions), ("interpolate", interpolate_actions))
+SCENARIO = (
+    ("latent_sliders", sliders_actions),
+    ("sample", sample_actions),
+    ("interpolate", interpolate_actions),
+)
 # the same users when the pad decodes in the browser: only released values and page actions reach the server
 SCENARIO_BROWSER_DECODING = (("latent_sliders", sliders_actions_browser_decoding), *SCENARIO[1:])
 
@@ -573,9 +626,15 @@ class UserStats:
             self.error_alerts += len(result.error_alerts)
 
 
-def simulate_user(base_url: str, deadline: float, seed: int, think_s: tuple[float, float] = (0.2, 0.8),
-                  stats: UserStats | None = None, cycles: int | None = None,
-                  scenario: tuple = SCENARIO) -> UserStats:
+def simulate_user(
+    base_url: str,
+    deadline: float,
+    seed: int,
+    think_s: tuple[float, float] = (0.2, 0.8),
+    stats: UserStats | None = None,
+    cycles: int | None = None,
+    scenario: tuple = SCENARIO,
+) -> UserStats:
     """Visit the sliders, sample and interpolate pages in turn, acting on each, until `deadline` (monotonic)
     or `cycles` full rounds; every failure is counted, never raised."""
     rng = random.Random(seed)
@@ -651,15 +710,21 @@ def hostile_uploads() -> list[tuple[str, str, bytes]]:
     import zipfile
 
     bomb_buffer = io.BytesIO()  # 576 MiB of zeros in one member, written in chunks (about 0.6 MB on the wire)
-    with zipfile.ZipFile(bomb_buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("a/big.png", "w", force_zip64=True) as member:
-            for _ in range(576):
-                member.write(bytes(2**20))
+    with (
+        zipfile.ZipFile(bomb_buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("a/big.png", "w", force_zip64=True) as member,
+    ):
+        for _ in range(576):
+            member.write(bytes(2**20))
     bomb = bomb_buffer.getvalue()
-    return [("sb_model_upload", "huge.safetensors", huge), ("sb_model_upload", "nested.safetensors", nested),
-            ("sb_dataset_upload", "over.npz", npz(70)), ("sb_dataset_upload", "heavy.npz", npz(60)),
-            ("sb_dataset_upload", "pngs.zip", zipped(pngs, zipfile.ZIP_STORED)),
-            ("sb_dataset_upload", "bomb.zip", bomb)]
+    return [
+        ("sb_model_upload", "huge.safetensors", huge),
+        ("sb_model_upload", "nested.safetensors", nested),
+        ("sb_dataset_upload", "over.npz", npz(70)),
+        ("sb_dataset_upload", "heavy.npz", npz(60)),
+        ("sb_dataset_upload", "pngs.zip", zipped(pngs, zipfile.ZIP_STORED)),
+        ("sb_dataset_upload", "bomb.zip", bomb),
+    ]
 
 
 @dataclass
@@ -671,8 +736,14 @@ class HostileStats:
     failures: list[str] = field(default_factory=list)  # protocol failures (timeouts, dropped connections)
 
 
-def simulate_hostile(base_url: str, deadline: float, seed: int, uploads: list[tuple[str, str, bytes]],
-                     stats: HostileStats, think_s: tuple[float, float] = (0.1, 0.3)) -> HostileStats:
+def simulate_hostile(
+    base_url: str,
+    deadline: float,
+    seed: int,
+    uploads: list[tuple[str, str, bytes]],
+    stats: HostileStats,
+    think_s: tuple[float, float] = (0.1, 0.3),
+) -> HostileStats:
     """Upload the worst inputs in turn until `deadline`; every outcome is counted, never raised."""
     rng = random.Random(seed)
     session: StreamlitSession | None = None
@@ -708,10 +779,17 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = None,
-             think_s: tuple[float, float] = (0.2, 0.8), log_path: Path | None = None,
-             warmup_cycles: int = 1, hostile: int = 0,
-             uploads: list[tuple[str, str, bytes]] | None = None, browser_decoding: bool = False) -> dict:
+def run_load(
+    sessions: int = 20,
+    duration_s: float = 60.0,
+    port: int | None = None,
+    think_s: tuple[float, float] = (0.2, 0.8),
+    log_path: Path | None = None,
+    warmup_cycles: int = 1,
+    hostile: int = 0,
+    uploads: list[tuple[str, str, bytes]] | None = None,
+    browser_decoding: bool = False,
+) -> dict:
     """Start a server, warm it up (each user does `warmup_cycles` rounds), then run `sessions` users for
     `duration_s` seconds; returns the load figures (requests, errors, latency, server RSS growth).
 
@@ -726,11 +804,15 @@ def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = No
         first.open_page("")
         first.close()
         stats = [UserStats() for _ in range(sessions)]
-        warm_threads = [threading.Thread(target=simulate_user, daemon=True,
-                                         args=(server.url, time.monotonic() + 600, 1000 + i, (0.0, 0.05)),
-                                         kwargs={"stats": UserStats(), "cycles": warmup_cycles,
-                                                 "scenario": scenario})
-                        for i in range(sessions)]
+        warm_threads = [
+            threading.Thread(
+                target=simulate_user,
+                daemon=True,
+                args=(server.url, time.monotonic() + 600, 1000 + i, (0.0, 0.05)),
+                kwargs={"stats": UserStats(), "cycles": warmup_cycles, "scenario": scenario},
+            )
+            for i in range(sessions)
+        ]
         for thread in warm_threads:
             thread.start()
         for thread in warm_threads:
@@ -738,15 +820,25 @@ def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = No
         rss_warm = server.rss()
         cpu_warm = server.cpu()
         deadline = time.monotonic() + duration_s
-        threads = [threading.Thread(target=simulate_user, daemon=True,
-                                    args=(server.url, deadline, i, think_s),
-                                    kwargs={"stats": stats[i], "scenario": scenario})
-                   for i in range(sessions)]
+        threads = [
+            threading.Thread(
+                target=simulate_user,
+                daemon=True,
+                args=(server.url, deadline, i, think_s),
+                kwargs={"stats": stats[i], "scenario": scenario},
+            )
+            for i in range(sessions)
+        ]
         hostile_stats = [HostileStats() for _ in range(hostile)]
         if hostile:
-            threads += [threading.Thread(target=simulate_hostile, daemon=True,
-                                         args=(server.url, deadline, 500 + i, uploads, hostile_stats[i]))
-                        for i in range(hostile)]
+            threads += [
+                threading.Thread(
+                    target=simulate_hostile,
+                    daemon=True,
+                    args=(server.url, deadline, 500 + i, uploads, hostile_stats[i]),
+                )
+                for i in range(hostile)
+            ]
         started = time.monotonic()
         rss_peak = rss_warm
         for thread in threads:
@@ -761,13 +853,17 @@ def run_load(sessions: int = 20, duration_s: float = 60.0, port: int | None = No
     pad_moves = [lat for s in stats for lat in s.fragment_latencies_s]
     page_runs = [lat for s in stats for lat in s.page_latencies_s]
     errors = [e for s in stats for e in s.errors]
-    hostile_figures = {} if not hostile else {
-        "load_hostile_sessions": hostile,
-        "load_hostile_uploads": sum(h.uploads for h in hostile_stats),
-        "load_hostile_uncaught": sum(len(h.uncaught) for h in hostile_stats),
-        "load_hostile_failures": sum(len(h.failures) for h in hostile_stats),
-        "load_hostile_examples": sorted({e for h in hostile_stats for e in h.uncaught + h.failures})[:5],
-    }
+    hostile_figures = (
+        {}
+        if not hostile
+        else {
+            "load_hostile_sessions": hostile,
+            "load_hostile_uploads": sum(h.uploads for h in hostile_stats),
+            "load_hostile_uncaught": sum(len(h.uncaught) for h in hostile_stats),
+            "load_hostile_failures": sum(len(h.failures) for h in hostile_stats),
+            "load_hostile_examples": sorted({e for h in hostile_stats for e in h.uncaught + h.failures})[:5],
+        }
+    )
     return hostile_figures | {
         "load_sessions": sessions,
         "load_duration_s": round(elapsed, 1),

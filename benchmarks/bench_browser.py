@@ -61,7 +61,11 @@ from app_drivers import browser as harness  # noqa: E402
 
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 MAP_POINTS = 10_000
-GOALS = {"slider_release_to_image_ms_p50": 50.0, "slider_release_to_image_ms_p95": 150.0, "drag_frames_per_s": 15.0}
+GOALS = {
+    "slider_release_to_image_ms_p50": 50.0,
+    "slider_release_to_image_ms_p95": 150.0,
+    "drag_frames_per_s": 15.0,
+}
 
 # Waits for the latent map's plotly chart to finish drawing all of its points, then records the time of the next
 # animation frame in window.__mapPaint. Installed before the click that opens the page.
@@ -137,7 +141,7 @@ def cpu_snapshot() -> tuple[float, dict[int, tuple[int, int]]]:
             stat = (entry / "stat").read_text()
         except OSError:
             continue
-        fields = stat[stat.rindex(")") + 2:].split()
+        fields = stat[stat.rindex(")") + 2 :].split()
         table[int(entry.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
     return time.monotonic(), table
 
@@ -148,7 +152,7 @@ def process_cpu_seconds(pid: int) -> float:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return float("nan")
-    fields = stat[stat.rindex(")") + 2:].split()
+    fields = stat[stat.rindex(")") + 2 :].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -173,7 +177,9 @@ def other_cpu_percent(before, after) -> float:
 def open_sliders(page, server) -> None:
     """A fresh session on the sliders page, the pad painted once, the script-state probe installed."""
     harness.open_page(page, server, "latent_sliders")
-    page.wait_for_function("() => window.__latentPad && window.__latentPad.painted.length > 0", timeout=60_000)
+    page.wait_for_function(
+        "() => window.__latentPad && window.__latentPad.painted.length > 0", timeout=60_000
+    )
     page.evaluate(harness.SCRIPT_STATE_PROBE)
     page.locator("input.lp-range").first.scroll_into_view_if_needed()
     harness.wait_settled(page)
@@ -226,21 +232,28 @@ def live_clicks(page, n: int, rng: random.Random) -> dict[str, list[float]]:
     box = slider.bounding_box()
     y = box["y"] + box["height"] / 2
     x = box["x"] + box["width"] / 2
-    parts: dict[str, list[float]] = {k: [] for k in ("total", "throttle", "roundtrip", "paint", "script_run",
-                                                     "python", "server", "frontend")}
+    parts: dict[str, list[float]] = {
+        k: []
+        for k in ("total", "throttle", "roundtrip", "paint", "script_run", "python", "server", "frontend")
+    }
     for _ in range(n):
         x = _far_x(rng, box, x)
-        page.evaluate("() => { window.__latentPad.clear(); window.__scriptStates.length = 0;"
-                      " if (window.__wsLog) window.__wsLog.length = 0; }")
+        page.evaluate(
+            "() => { window.__latentPad.clear(); window.__scriptStates.length = 0;"
+            " if (window.__wsLog) window.__wsLog.length = 0; }"
+        )
         page.mouse.click(x, y)
         page.wait_for_function(
             "() => { const l = window.__latentPad; return l.sent.length > 0 && l.lastPaintedSeq >= l.lastSentSeq; }",
-            timeout=20_000)
+            timeout=20_000,
+        )
         page.wait_for_selector(harness.NOT_RUNNING, timeout=20_000)
         page.wait_for_timeout(40)
-        log = page.evaluate("() => ({sent: window.__latentPad.sent, received: window.__latentPad.received,"
-                            " painted: window.__latentPad.painted, states: window.__scriptStates,"
-                            " ws: window.__wsLog || []})")
+        log = page.evaluate(
+            "() => ({sent: window.__latentPad.sent, received: window.__latentPad.received,"
+            " painted: window.__latentPad.painted, states: window.__scriptStates,"
+            " ws: window.__wsLog || []})"
+        )
         first = log["sent"][0]
         # the first image painted for this click: decoded here (local) or the server's answer to its message
         paint = next((p for p in log["painted"] if p.get("local") or (p["seq"] or 0) >= first["seq"]), None)
@@ -306,9 +319,11 @@ def live_drag(page, seconds: float, server_pid: int | None = None) -> dict[str, 
     page.mouse.up()
     page.wait_for_timeout(400)
     harness.wait_settled(page)
-    log = page.evaluate("() => ({painted: window.__latentPad.painted, sent: window.__latentPad.sent,"
-                        " received: window.__latentPad.received, inputs: window.__dragInputs,"
-                        " ws: window.__wsLog || [], states: window.__scriptStates || []})")
+    log = page.evaluate(
+        "() => ({painted: window.__latentPad.painted, sent: window.__latentPad.sent,"
+        " received: window.__latentPad.received, inputs: window.__dragInputs,"
+        " ws: window.__wsLog || [], states: window.__scriptStates || []})"
+    )
     seconds_held = (t1 - t0) / 1000
     frames = [p for p in log["painted"] if t0 <= p["t"] <= t1 and p["changed"]]
     sends = [s for s in log["sent"] if t0 <= s["tSent"] <= t1 and not s["release"]]
@@ -342,7 +357,9 @@ def live_drag(page, seconds: float, server_pid: int | None = None) -> dict[str, 
         "frontend_ms": median([x[1] for x in splits]),
         "server_cpu_ms_per_frame": 1000 * server_cpu / len(sends) if sends else float("nan"),
         "script_run_ms": median(runs),
-        "python_ms": median([r["pythonMs"] for r in log["received"] if t0 <= r["t"] <= t1 and r.get("pythonMs")]),
+        "python_ms": median(
+            [r["pythonMs"] for r in log["received"] if t0 <= r["t"] <= t1 and r.get("pythonMs")]
+        ),
         "sent_while_running_pct": 100.0 * busy_sends / max(1, len(sends)),
         "browser_decode_ms": median([p["decodeMs"] for p in frames if p.get("local")]),
     }
@@ -352,7 +369,9 @@ def stock_clicks(page, n: int, rng: random.Random) -> list[float]:
     """Switch the sliders page to Streamlit's stock st.slider; n clicks on the first one's track:
     pointer release → new st.image painted, ms."""
     harness.widget(page, "slider_mode").locator("label").filter(has_text="Stock").click()
-    page.locator('[data-testid="stSlider"] input[type="range"]').first.wait_for(state="attached", timeout=30_000)
+    page.locator('[data-testid="stSlider"] input[type="range"]').first.wait_for(
+        state="attached", timeout=30_000
+    )
     harness.wait_settled(page)
     page.evaluate(STOCK_PROBE)
     slider = page.locator('[data-testid="stSlider"]').first
@@ -419,8 +438,17 @@ def default_conv_model(workdir: Path) -> Path:
     return save_checkpoint(contrasty_model(VAEConfig()), workdir / "mnist_default_conv.safetensors", {})
 
 
-def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suffix: str = "",
-                    stock: bool = True, local: bool = True, model_path: Path | None = None) -> dict[str, float]:
+def measure_sliders(
+    browser,
+    server,
+    changes: int,
+    drag_s: float,
+    seed: int,
+    suffix: str = "",
+    stock: bool = True,
+    local: bool = True,
+    model_path: Path | None = None,
+) -> dict[str, float]:
     """All slider figures on one server; emits them (names + suffix) and returns the headline ones.
     local=False turns the pad's "Decode in the browser" off first (every frame from the server); model_path: a
     checkpoint uploaded in this session first (else the shipped MLP)."""
@@ -462,10 +490,15 @@ def measure_sliders(browser, server, changes: int, drag_s: float, seed: int, suf
         emit("stock_slider_release_to_image_ms_p95" + suffix, harness.percentile(stock_ms, 95), "ms")
         emit("stock_slider_changes_measured" + suffix, len(stock_ms), "changes")
     # where the live pad's time goes (medians over the same clicks)
-    for part, label in (("throttle", "input_to_send"), ("roundtrip", "send_to_frame_back"),
-                        ("server", "websocket_send_to_frame_message"), ("frontend", "frame_message_to_component"),
-                        ("script_run", "server_script_run"), ("python", "server_python_frame"),
-                        ("paint", "frame_back_to_painted")):
+    for part, label in (
+        ("throttle", "input_to_send"),
+        ("roundtrip", "send_to_frame_back"),
+        ("server", "websocket_send_to_frame_message"),
+        ("frontend", "frame_message_to_component"),
+        ("script_run", "server_script_run"),
+        ("python", "server_python_frame"),
+        ("paint", "frame_back_to_painted"),
+    ):
         if parts[part]:
             emit(f"slider_{label}_ms_p50{suffix}", statistics.median(parts[part]), "ms")
     if problems:
@@ -487,8 +520,10 @@ def measure_decoder(browser, frames: int = 100) -> None:
     try:
         load_pad_module(page)
         rng = random.Random(0)
-        for suffix, model in (("_conv", build_vae(VAEConfig()).eval()),
-                              ("", load_checkpoint(DEFAULT_MODEL_PATH).model)):
+        for suffix, model in (
+            ("_conv", build_vae(VAEConfig()).eval()),
+            ("", load_checkpoint(DEFAULT_MODEL_PATH).model),
+        ):
             spec = decoder_spec(model)
             vectors = [[rng.gauss(0, 1) for _ in range(spec["latent_dim"])] for _ in range(frames)]
             times = [r["ms"] for r in browser_decode(page, spec, vectors, warmup=20)]
@@ -507,8 +542,25 @@ def measure_decoder(browser, frames: int = 100) -> None:
 def train_map_model(workdir: Path, quick: bool) -> Path:
     """A 28×28 MLP VAE (z = 2) for the shared MNIST, trained by the CLI (the same code the app calls)."""
     out = workdir / "mnist_mlp_z2.safetensors"
-    command = [sys.executable, "-m", "vae_core", "train", "--dataset", f"idx:{SHARED_MNIST}", "--arch", "mlp",
-               "--latent-dim", "2", "--epochs", "1", "--seed", "0", "--quiet", "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "vae_core",
+        "train",
+        "--dataset",
+        f"idx:{SHARED_MNIST}",
+        "--arch",
+        "mlp",
+        "--latent-dim",
+        "2",
+        "--epochs",
+        "1",
+        "--seed",
+        "0",
+        "--quiet",
+        "--out",
+        str(out),
+    ]
     if quick:
         command += ["--time-budget", "5"]
     subprocess.run(command, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
@@ -516,8 +568,12 @@ def train_map_model(workdir: Path, quick: bool) -> Path:
 
 
 def _sidebar_caption_has(page, text: str) -> bool:
-    return any(text in t for t in page.locator('[data-testid="stSidebar"] [data-testid="stCaptionContainer"]')
-               .all_inner_texts())
+    return any(
+        text in t
+        for t in page.locator(
+            '[data-testid="stSidebar"] [data-testid="stCaptionContainer"]'
+        ).all_inner_texts()
+    )
 
 
 def measure_map(browser, server, model_path: Path) -> None:
@@ -527,15 +583,18 @@ def measure_map(browser, server, model_path: Path) -> None:
     try:
         harness.open_page(page, server, "train")  # a page that neither encodes nor projects the dataset
         page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').filter(
-            has_text="Load another dataset").click()
+            has_text="Load another dataset"
+        ).click()
         spec = harness.widget(page, "sb_dataset_spec").locator("input")
         spec.fill(f"idx:{SHARED_MNIST}")
         spec.press("Enter")
         page.wait_for_timeout(300)
         harness.wait_settled(page, timeout_ms=180_000)
         if not _sidebar_caption_has(page, f"{MAP_POINTS:,}"):
-            raise RuntimeError(f"the {MAP_POINTS:,}-image dataset did not load: "
-                               f"{harness.error_texts(page) or page.locator('[data-testid=stSidebar]').inner_text()[-600:]}")
+            raise RuntimeError(
+                f"the {MAP_POINTS:,}-image dataset did not load: "
+                f"{harness.error_texts(page) or page.locator('[data-testid=stSidebar]').inner_text()[-600:]}"
+            )
         harness.widget(page, "sb_model_upload").locator('input[type="file"]').set_input_files(str(model_path))
         page.wait_for_timeout(300)
         harness.wait_settled(page, timeout_ms=120_000)
@@ -567,22 +626,36 @@ def measure_map(browser, server, model_path: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true",
-                        help="20 changes, a 1 s drag, a 5 s map model (a smoke run, not the figures)")
-    parser.add_argument("--changes", type=int, default=60, help="slider value changes per kind (default 60, ≥ 50)")
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="20 changes, a 1 s drag, a 5 s map model (a smoke run, not the figures)",
+    )
+    parser.add_argument(
+        "--changes", type=int, default=60, help="slider value changes per kind (default 60, ≥ 50)"
+    )
     parser.add_argument("--drag-seconds", type=float, default=4.0, help="length of the continuous drag")
     parser.add_argument("--only", choices=("sliders", "conv", "map", "decoder"), help="only these figures")
-    parser.add_argument("--gc-ab", action="store_true",
-                        help="also measure the sliders with Streamlit's default post-run full GC (postScriptGC true)")
-    parser.add_argument("--screenshots", action="store_true",
-                        help="write docs/screenshots/<page>.png (1280×800) of every page and exit")
+    parser.add_argument(
+        "--gc-ab",
+        action="store_true",
+        help="also measure the sliders with Streamlit's default post-run full GC (postScriptGC true)",
+    )
+    parser.add_argument(
+        "--screenshots",
+        action="store_true",
+        help="write docs/screenshots/<page>.png (1280×800) of every page and exit",
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     if not (harness.chromium_available() and harness.playwright_available()):
-        note(f"bench_browser: needs {harness.CHROMIUM} (apt-get install -y chromium) and the playwright package")
+        note(
+            f"bench_browser: needs {harness.CHROMIUM} (apt-get install -y chromium) and the playwright package"
+        )
         return 2
     changes, drag_s = (20, 1.0) if args.quick else (args.changes, args.drag_seconds)
 
@@ -605,14 +678,31 @@ def main(argv: list[str] | None = None) -> int:
         with harness.running_server() as server:
             if args.only in (None, "sliders"):
                 figures = measure_sliders(browser, server, changes, drag_s, args.seed)
-                measure_sliders(browser, server, changes, drag_s, args.seed, suffix="_server_decode", stock=False,
-                                local=False)
+                measure_sliders(
+                    browser,
+                    server,
+                    changes,
+                    drag_s,
+                    args.seed,
+                    suffix="_server_decode",
+                    stock=False,
+                    local=False,
+                )
             if args.only in (None, "conv"):
                 with tempfile.TemporaryDirectory(prefix="bench-browser-") as workdir:
                     conv = default_conv_model(Path(workdir))
                     for suffix, local in (("_conv", True), ("_conv_server_decode", False)):
-                        measure_sliders(browser, server, changes, drag_s, args.seed, suffix=suffix, stock=False,
-                                        local=local, model_path=conv)
+                        measure_sliders(
+                            browser,
+                            server,
+                            changes,
+                            drag_s,
+                            args.seed,
+                            suffix=suffix,
+                            stock=False,
+                            local=local,
+                            model_path=conv,
+                        )
             if args.only in (None, "map"):
                 if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():
                     note(f"map_10k skipped: no MNIST at {SHARED_MNIST}")
@@ -620,8 +710,12 @@ def main(argv: list[str] | None = None) -> int:
                     with tempfile.TemporaryDirectory(prefix="bench-browser-") as workdir:
                         measure_map(browser, server, train_map_model(Path(workdir), args.quick))
 
-        missed = [name for name, goal in GOALS.items() if name in figures and
-                  (figures[name] < goal if name.startswith("drag") else not figures[name] <= goal)]
+        missed = [
+            name
+            for name, goal in GOALS.items()
+            if name in figures
+            and (figures[name] < goal if name.startswith("drag") else not figures[name] <= goal)
+        ]
         if missed:
             note(f"goals missed: {', '.join(missed)} (see the *_ms_p50 parts above for where the time goes)")
         if figures and args.gc_ab:

@@ -61,20 +61,43 @@ def main() -> None:
     shipped = load_checkpoint(DEFAULT_MODEL_PATH).model
     emit("decode_one_ms", decode_one_ms(shipped), "ms", model="shipped digits MLP z=8", threads=1)
     default_arch = build_vae(VAEConfig(input_shape=(1, 28, 28), latent_dim=16)).eval()
-    emit("decode_one_ms_mnist_default_arch", decode_one_ms(default_arch), "ms", model=f"{default_arch.config.arch} 28x28 z=16", threads=1)
+    emit(
+        "decode_one_ms_mnist_default_arch",
+        decode_one_ms(default_arch),
+        "ms",
+        model=f"{default_arch.config.arch} 28x28 z=16",
+        threads=1,
+    )
     torch.set_num_threads(threads)
 
     digits = load_dataset("digits")
-    emit("train_epoch_s_digits", epoch_seconds(VAEConfig(input_shape=digits.image_shape, arch="mlp", latent_dim=8), digits, 0),
-         "s", images=int(len(digits) * 0.8), threads=threads)
+    emit(
+        "train_epoch_s_digits",
+        epoch_seconds(VAEConfig(input_shape=digits.image_shape, arch="mlp", latent_dim=8), digits, 0),
+        "s",
+        images=int(len(digits) * 0.8),
+        threads=threads,
+    )
     if args.quick:
         return
     mnist = load_dataset(MNIST_SPEC)
     t = time.perf_counter()
     mu, _ = encode(default_arch, mnist.images)
-    emit("encode_images_per_s", len(mu) / (time.perf_counter() - t), "images/s", model=f"{default_arch.config.arch} z=16", threads=threads)
-    emit("train_epoch_s_mnist", epoch_seconds(VAEConfig(input_shape=mnist.image_shape, latent_dim=16), mnist, 1),
-         "s", images=int(len(mnist) * 0.8), arch=VAEConfig.arch, threads=threads)
+    emit(
+        "encode_images_per_s",
+        len(mu) / (time.perf_counter() - t),
+        "images/s",
+        model=f"{default_arch.config.arch} z=16",
+        threads=threads,
+    )
+    emit(
+        "train_epoch_s_mnist",
+        epoch_seconds(VAEConfig(input_shape=mnist.image_shape, latent_dim=16), mnist, 1),
+        "s",
+        images=int(len(mnist) * 0.8),
+        arch=VAEConfig.arch,
+        threads=threads,
+    )
 
 
 if __name__ == "__main__":

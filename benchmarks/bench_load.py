@@ -42,13 +42,25 @@ sys.path.insert(0, str(REPO))
 
 from app_drivers.load_client import run_load  # noqa: E402
 
-UNITS = {"load_sessions": "sessions", "load_requests": "requests", "load_errors": "requests",
-         "load_sessions_answered": "sessions", "load_duration_s": "s", "load_requests_per_s": "requests/s",
-         "load_error_alerts": "alerts", "load_sidebar_missing": "runs", "load_server_cpu_s": "s",
-         "load_server_cpu_cores_busy": "cores", "load_hostile_errors": "requests",
-         "load_hostile_p95_ratio": "ratio", "load_hostile_rss_peak_mib": "MiB",
-         "load_hostile_uploads": "uploads", "load_hostile_uncaught": "uploads",
-         "load_hostile_failures": "uploads", "load_hostile_sessions": "sessions"}
+UNITS = {
+    "load_sessions": "sessions",
+    "load_requests": "requests",
+    "load_errors": "requests",
+    "load_sessions_answered": "sessions",
+    "load_duration_s": "s",
+    "load_requests_per_s": "requests/s",
+    "load_error_alerts": "alerts",
+    "load_sidebar_missing": "runs",
+    "load_server_cpu_s": "s",
+    "load_server_cpu_cores_busy": "cores",
+    "load_hostile_errors": "requests",
+    "load_hostile_p95_ratio": "ratio",
+    "load_hostile_rss_peak_mib": "MiB",
+    "load_hostile_uploads": "uploads",
+    "load_hostile_uncaught": "uploads",
+    "load_hostile_failures": "uploads",
+    "load_hostile_sessions": "sessions",
+}
 
 
 def unit_of(name: str) -> str:
@@ -83,24 +95,42 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load after warm-up")
     parser.add_argument("--port", type=int, default=None, help="server port (default: a free one)")
-    parser.add_argument("--think", type=float, nargs=2, default=(0.2, 0.8), metavar=("MIN", "MAX"),
-                        help="pause between pages, seconds (default 0.2 0.8)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        nargs=2,
+        default=(0.2, 0.8),
+        metavar=("MIN", "MAX"),
+        help="pause between pages, seconds (default 0.2 0.8)",
+    )
     parser.add_argument("--log", type=Path, default=None, help="write the server's output here")
-    parser.add_argument("--hostile", type=int, default=2,
-                        help="hostile uploading sessions in a second run (0: none)")
-    parser.add_argument("--browser-decoding", action="store_true",
-                        help="the pads decode in the browser: only released slider values reach the server")
+    parser.add_argument(
+        "--hostile", type=int, default=2, help="hostile uploading sessions in a second run (0: none)"
+    )
+    parser.add_argument(
+        "--browser-decoding",
+        action="store_true",
+        help="the pads decode in the browser: only released slider values reach the server",
+    )
     args = parser.parse_args(argv)
-    figures = run_load(args.sessions, args.duration, args.port, tuple(args.think), args.log,
-                       browser_decoding=args.browser_decoding)
+    figures = run_load(
+        args.sessions,
+        args.duration,
+        args.port,
+        tuple(args.think),
+        args.log,
+        browser_decoding=args.browser_decoding,
+    )
     if args.hostile > 0 and not args.browser_decoding:
         figures |= hostile_figures(args, figures)
     figures["load_machine_cpus"] = os.cpu_count()
     figures["load_machine_loadavg_1m"] = round(os.getloadavg()[0], 2)
     suffix = "_browser_decoding" if args.browser_decoding else ""
     for name, value in figures.items():
-        print(json.dumps({"name": name + suffix, "value": value, "unit": unit_of(name)}, ensure_ascii=False),
-              flush=True)
+        print(
+            json.dumps({"name": name + suffix, "value": value, "unit": unit_of(name)}, ensure_ascii=False),
+            flush=True,
+        )
     return 0 if figures["load_errors"] == 0 and figures.get("load_hostile_errors", 0) == 0 else 1
 
 

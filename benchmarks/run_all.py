@@ -47,8 +47,9 @@ QUICK_FALLBACK = {
 
 def discover() -> list[Path]:
     """Every benchmarks/*.py script except this one and private modules, in run order."""
-    scripts = [p for p in BENCH_DIR.glob("*.py")
-               if p.name != Path(__file__).name and not p.name.startswith("_")]
+    scripts = [
+        p for p in BENCH_DIR.glob("*.py") if p.name != Path(__file__).name and not p.name.startswith("_")
+    ]
     rank = {stem: i for i, stem in enumerate(ORDER)}
     return sorted(scripts, key=lambda p: (rank.get(p.stem, len(ORDER)), p.stem))
 
@@ -85,8 +86,16 @@ def run_script(script: Path, args: list[str], timeout_s: float | None) -> tuple[
     sys.stderr.write(f"== {script.name} {' '.join(args)}\n")
     sys.stderr.flush()
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               bufsize=1, env=dict(os.environ, PYTHONUNBUFFERED="1"), start_new_session=True)
+    process = subprocess.Popen(
+        command,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        start_new_session=True,
+    )
     pump = threading.Thread(target=_pump_stderr, args=(process.stderr, script.stem), daemon=True)
     pump.start()
     figures = 0
@@ -128,14 +137,16 @@ def select(scripts: list[Path], only: list[str]) -> list[Path]:
     wanted = {name.strip().removesuffix(".py") for item in only for name in item.split(",") if name.strip()}
     unknown = wanted - {p.stem for p in scripts}
     if unknown:
-        raise SystemExit(f"no such benchmark: {', '.join(sorted(unknown))} "
-                         f"(have: {', '.join(p.stem for p in scripts)})")
+        raise SystemExit(
+            f"no such benchmark: {', '.join(sorted(unknown))} (have: {', '.join(p.stem for p in scripts)})"
+        )
     return [p for p in scripts if p.stem in wanted]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="smoke-run settings for every script")
     parser.add_argument("--only", action="append", default=[], metavar="NAME", help="run only this script")
     parser.add_argument("--list", action="store_true", help="print the scripts that would run, then exit")

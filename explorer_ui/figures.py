@@ -44,9 +44,14 @@ def _class_groups(labels: np.ndarray | None, class_names: Sequence[str]) -> list
     return groups
 
 
-def latent_map(coords: np.ndarray, labels: np.ndarray | None, class_names: Sequence[str],
-               axis_titles: tuple[str, str] = ("PC 1", "PC 2"), height: int = 620,
-               selectable: bool = True) -> go.Figure:
+def latent_map(
+    coords: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: Sequence[str],
+    axis_titles: tuple[str, str] = ("PC 1", "PC 2"),
+    height: int = 620,
+    selectable: bool = True,
+) -> go.Figure:
     """A WebGL scatter of every point (no subsampling), one trace per class; customdata = row index,
     hover shows label and index. Deterministic for the same inputs, so a rerun keeps the selection."""
     coords = np.asarray(coords, dtype=np.float32)
@@ -58,32 +63,56 @@ def latent_map(coords: np.ndarray, labels: np.ndarray | None, class_names: Seque
         groups = [("images", np.arange(n))]
     for i, (name, rows) in enumerate(groups):
         colour = PALETTE[i % len(PALETTE)] if labels is not None else UNLABELLED_COLOUR
-        fig.add_trace(go.Scattergl(
-            x=coords[rows, 0], y=coords[rows, 1], mode="markers", name=str(name),
-            customdata=rows.astype(np.int64),
-            marker=dict(size=size, color=colour, opacity=opacity, line=dict(width=0)),
-            hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Scattergl(
+                x=coords[rows, 0],
+                y=coords[rows, 1],
+                mode="markers",
+                name=str(name),
+                customdata=rows.astype(np.int64),
+                marker=dict(size=size, color=colour, opacity=opacity, line=dict(width=0)),
+                hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>",
+            )
+        )
     fig.update_layout(
-        height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
-        dragmode="select" if selectable else "pan", uirevision="latent-map",
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        font=FONT,
+        dragmode="select" if selectable else "pan",
+        uirevision="latent-map",
         legend=dict(title="label", itemsizing="constant", font=dict(size=14)),
-        xaxis_title=axis_titles[0], yaxis_title=axis_titles[1], hovermode="closest",
+        xaxis_title=axis_titles[0],
+        yaxis_title=axis_titles[1],
+        hovermode="closest",
     )
     fig.update_yaxes(scaleanchor="x", scaleratio=1)
     return fig
 
 
-def comparison_map(coords: np.ndarray, labels: np.ndarray | None, class_names: Sequence[str], title: str,
-                   prior_centre: Sequence[float] = (0.0, 0.0), prior_box: float | None = 2.0) -> go.Figure:
+def comparison_map(
+    coords: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: Sequence[str],
+    title: str,
+    prior_centre: Sequence[float] = (0.0, 0.0),
+    prior_box: float | None = 2.0,
+) -> go.Figure:
     """A small, non-selectable latent map with a dashed square of ±`prior_box` around the projected origin
     (a projection of N(0, I) onto orthonormal axes is N(0, I₂): most prior samples land inside)."""
     fig = latent_map(coords, labels, class_names, height=430, selectable=False)
     if prior_box is not None:
         cx, cy = float(prior_centre[0]), float(prior_centre[1])
-        fig.add_shape(type="rect", x0=cx - prior_box, y0=cy - prior_box, x1=cx + prior_box, y1=cy + prior_box,
-                      line=dict(color="black", dash="dash", width=2))
-    fig.update_layout(title=dict(text=title, font=dict(size=16)), showlegend=False, margin=dict(l=10, r=10, t=45, b=10))
+        fig.add_shape(
+            type="rect",
+            x0=cx - prior_box,
+            y0=cy - prior_box,
+            x1=cx + prior_box,
+            y1=cy + prior_box,
+            line=dict(color="black", dash="dash", width=2),
+        )
+    fig.update_layout(
+        title=dict(text=title, font=dict(size=16)), showlegend=False, margin=dict(l=10, r=10, t=45, b=10)
+    )
     return fig
 
 
@@ -92,27 +121,79 @@ def loss_curves(steps: Sequence[dict], epochs: Sequence[dict], height: int = 360
     fig = go.Figure()
     if steps:
         x = [s["epoch"] for s in steps]
-        fig.add_trace(go.Scatter(x=x, y=[s["recon"] for s in steps], name="reconstruction (batch)",
-                                 mode="lines", line=dict(color="#1f77b4", width=1), opacity=0.45))
-        fig.add_trace(go.Scatter(x=x, y=[s["kl"] for s in steps], name="KL (batch)",
-                                 mode="lines", line=dict(color="#ff7f0e", width=1), opacity=0.45))
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[s["recon"] for s in steps],
+                name="reconstruction (batch)",
+                mode="lines",
+                line=dict(color="#1f77b4", width=1),
+                opacity=0.45,
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[s["kl"] for s in steps],
+                name="KL (batch)",
+                mode="lines",
+                line=dict(color="#ff7f0e", width=1),
+                opacity=0.45,
+            )
+        )
     if epochs:
         x = [e["epoch"] for e in epochs]
-        fig.add_trace(go.Scatter(x=x, y=[e["train_recon"] for e in epochs], name="reconstruction (epoch)",
-                                 mode="lines+markers", line=dict(color="#1f77b4", width=2), marker=dict(size=4)))
-        fig.add_trace(go.Scatter(x=x, y=[e["train_kl"] for e in epochs], name="KL (epoch)",
-                                 mode="lines+markers", line=dict(color="#ff7f0e", width=2), marker=dict(size=4)))
-        fig.add_trace(go.Scatter(x=x, y=[e["val_neg_elbo"] for e in epochs], name="validation −ELBO",
-                                 mode="lines+markers", line=dict(color="#2ca02c", width=3), marker=dict(size=5)))
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
-                      xaxis_title="epoch", yaxis_title="nats per image",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), uirevision="loss")
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[e["train_recon"] for e in epochs],
+                name="reconstruction (epoch)",
+                mode="lines+markers",
+                line=dict(color="#1f77b4", width=2),
+                marker=dict(size=4),
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[e["train_kl"] for e in epochs],
+                name="KL (epoch)",
+                mode="lines+markers",
+                line=dict(color="#ff7f0e", width=2),
+                marker=dict(size=4),
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[e["val_neg_elbo"] for e in epochs],
+                name="validation −ELBO",
+                mode="lines+markers",
+                line=dict(color="#2ca02c", width=3),
+                marker=dict(size=5),
+            )
+        )
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        font=FONT,
+        xaxis_title="epoch",
+        yaxis_title="nats per image",
+        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        uirevision="loss",
+    )
     return fig
 
 
-def interpolation_path(background: np.ndarray, labels: np.ndarray | None, class_names: Sequence[str],
-                       path_xy: np.ndarray, current: int, axis_titles: tuple[str, str] = ("PC 1", "PC 2"),
-                       height: int = 460) -> go.Figure:
+def interpolation_path(
+    background: np.ndarray,
+    labels: np.ndarray | None,
+    class_names: Sequence[str],
+    path_xy: np.ndarray,
+    current: int,
+    axis_titles: tuple[str, str] = ("PC 1", "PC 2"),
+    height: int = 460,
+) -> go.Figure:
     """The dataset's map (PCA or t-SNE, faint) with the interpolation path drawn on it and the current frame marked."""
     fig = latent_map(background, labels, class_names, axis_titles, height=height, selectable=False)
     for trace in fig.data:
@@ -120,29 +201,69 @@ def interpolation_path(background: np.ndarray, labels: np.ndarray | None, class_
         trace.hoverinfo = "skip"
         trace.hovertemplate = None
     path_xy = np.asarray(path_xy, dtype=np.float32)
-    fig.add_trace(go.Scatter(x=path_xy[:, 0], y=path_xy[:, 1], mode="lines+markers", name="path",
-                             line=dict(color="black", width=3), marker=dict(size=7, color="black"),
-                             hovertemplate="frame %{text}<extra></extra>", text=list(range(len(path_xy)))))
+    fig.add_trace(
+        go.Scatter(
+            x=path_xy[:, 0],
+            y=path_xy[:, 1],
+            mode="lines+markers",
+            name="path",
+            line=dict(color="black", width=3),
+            marker=dict(size=7, color="black"),
+            hovertemplate="frame %{text}<extra></extra>",
+            text=list(range(len(path_xy))),
+        )
+    )
     ends = path_xy[[0, -1]]
-    fig.add_trace(go.Scatter(x=ends[:, 0], y=ends[:, 1], mode="markers+text", name="ends",
-                             text=["start", "end"], textposition="top center", textfont=dict(size=15),
-                             marker=dict(size=14, color="white", line=dict(color="black", width=2)),
-                             hoverinfo="skip"))
+    fig.add_trace(
+        go.Scatter(
+            x=ends[:, 0],
+            y=ends[:, 1],
+            mode="markers+text",
+            name="ends",
+            text=["start", "end"],
+            textposition="top center",
+            textfont=dict(size=15),
+            marker=dict(size=14, color="white", line=dict(color="black", width=2)),
+            hoverinfo="skip",
+        )
+    )
     current = clamp_int(current, 0, len(path_xy) - 1, "frame")
-    fig.add_trace(go.Scatter(x=[path_xy[current, 0]], y=[path_xy[current, 1]], mode="markers",
-                             name=f"frame {current}", hoverinfo="skip",
-                             marker=dict(size=20, color="#d62728", symbol="star", line=dict(color="black", width=1))))
+    fig.add_trace(
+        go.Scatter(
+            x=[path_xy[current, 0]],
+            y=[path_xy[current, 1]],
+            mode="markers",
+            name=f"frame {current}",
+            hoverinfo="skip",
+            marker=dict(size=20, color="#d62728", symbol="star", line=dict(color="black", width=1)),
+        )
+    )
     fig.update_layout(legend=dict(itemsizing="constant"))
     return fig
 
 
-def score_histogram(scores: np.ndarray, threshold: float | None, score_name: str, height: int = 260,
-                    marker_text: str = "shown →") -> go.Figure:
+def score_histogram(
+    scores: np.ndarray,
+    threshold: float | None,
+    score_name: str,
+    height: int = 260,
+    marker_text: str = "shown →",
+) -> go.Figure:
     """Histogram of per-image scores with a dashed line where the images shown below begin."""
     fig = go.Figure(go.Histogram(x=np.asarray(scores, dtype=np.float32), nbinsx=60, marker_color="#4c78a8"))
     if threshold is not None:
-        fig.add_vline(x=float(threshold), line=dict(color="#d62728", dash="dash", width=2),
-                      annotation_text=marker_text, annotation_position="top")
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=30, b=10), font=FONT,
-                      xaxis_title=f"{score_name} (nats)", yaxis_title="images", bargap=0.02)
+        fig.add_vline(
+            x=float(threshold),
+            line=dict(color="#d62728", dash="dash", width=2),
+            annotation_text=marker_text,
+            annotation_position="top",
+        )
+    fig.update_layout(
+        height=height,
+        margin=dict(l=10, r=10, t=30, b=10),
+        font=FONT,
+        xaxis_title=f"{score_name} (nats)",
+        yaxis_title="images",
+        bargap=0.02,
+    )
     return fig

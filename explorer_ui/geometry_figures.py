@@ -4,7 +4,8 @@ Pure functions: arrays in, go.Figure out; plus the parser of a click on the plan
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -299,8 +300,17 @@ def path_table(stats: Sequence[Any]) -> dict[str, list]:
 def add_heat(fig: go.Figure, xs: np.ndarray, ys: np.ndarray, values: np.ndarray) -> go.Figure:
     """Put the log₁₀ magnification heat map underneath everything already drawn on a plane figure."""
     logs = np.log10(np.maximum(np.asarray(values, dtype=np.float64), 1e-12))
-    heat = go.Heatmap(x=xs, y=ys, z=logs, colorscale="Viridis", zsmooth="best", hoverinfo="skip",
-                      showscale=False, name="magnification", opacity=0.85)
+    heat = go.Heatmap(
+        x=xs,
+        y=ys,
+        z=logs,
+        colorscale="Viridis",
+        zsmooth="best",
+        hoverinfo="skip",
+        showscale=False,
+        name="magnification",
+        opacity=0.85,
+    )
     fig.add_trace(heat)
     fig.data = (fig.data[-1], *fig.data[:-1])
     return fig

@@ -22,13 +22,29 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from explorer_ui.latent_pad_frontend.protocol import (PadAxes, coordinate_axes, decoder_spec, pad_data, png_data_url,
-                                                      values_from_pad_state)
+from explorer_ui.latent_pad_frontend.protocol import (
+    PadAxes,
+    coordinate_axes,
+    decoder_spec,
+    pad_data,
+    png_data_url,
+    values_from_pad_state,
+)
 from vae_core.images import fit_scale, image_grid, upscale
 from vae_core.models import VAE
-from vae_core.sliders import (MAX_STRIP_DIMS, SLIDER_LIMIT, SLIDER_STEP, STRIP_VALUES, decode_vector,
-                              kl_per_dim_from_latents, order_by_kl, point_fits, starting_vector, strip_image,
-                              traversal_strips)
+from vae_core.sliders import (
+    MAX_STRIP_DIMS,
+    SLIDER_LIMIT,
+    SLIDER_STEP,
+    STRIP_VALUES,
+    decode_vector,
+    kl_per_dim_from_latents,
+    order_by_kl,
+    point_fits,
+    starting_vector,
+    strip_image,
+    traversal_strips,
+)
 
 FRONTEND_DIR = Path(__file__).resolve().parent / "latent_pad_frontend"
 COMPONENT_NAME = "latent_pad"
@@ -43,13 +59,19 @@ GENERATION = "sliders_generation"  # int: bumped whenever Python (not the user's
 START = "sliders_start"  # "origin" | "point" | "random": what Reset goes back to
 SEED = "sliders_seed"  # int: seed of the random start
 MODEL_SEEN = "sliders_model_key"  # model key the vector belongs to
-ORIGIN_SEEN = "sliders_origin_seen"  # the SLIDER_ORIGIN value last adopted (a new one from the map switches the start)
+ORIGIN_SEEN = (
+    "sliders_origin_seen"  # the SLIDER_ORIGIN value last adopted (a new one from the map switches the start)
+)
 MODE = "slider_mode"  # "live" (this component) | "stock" (st.slider + st.image, for the latency comparison)
 STRIP_CACHE = "sliders_strip_cache"  # ((model key, vector bytes), strip data URLs): kept while dragging
 STOCK_GENERATION = "sliders_stock_generation"  # generation the stock sliders were seeded from
-LOCAL_DECODE = "slider_local_decode"  # bool: let the browser decode while dragging when the decoder fits its caps
+LOCAL_DECODE = (
+    "slider_local_decode"  # bool: let the browser decode while dragging when the decoder fits its caps
+)
 DECODER_SENT = "sliders_decoder_sent"  # (model key, times its decoder went to this session's browser)
-MAX_DECODER_SENDS = 2  # a browser that never confirms (a broken tab, a script client) is not sent megabytes every frame
+MAX_DECODER_SENDS = (
+    2  # a browser that never confirms (a broken tab, a script client) is not sent megabytes every frame
+)
 
 MODES = {"live": "Live (custom component)", "stock": "Stock st.slider"}
 START_LABELS = {"origin": "Origin (z = 0)", "point": "Chosen point's μ", "random": "Random z ~ N(0, I)"}
@@ -77,14 +99,18 @@ def dim_label(dim: int) -> str:
 
 # ---------------------------------------------------------------- cached per model and dataset
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _kl_per_dim(model_key: str, dataset_key: str, _latent_means: np.ndarray, _latent_logvars: np.ndarray) -> np.ndarray:
+def _kl_per_dim(
+    model_key: str, dataset_key: str, _latent_means: np.ndarray, _latent_logvars: np.ndarray
+) -> np.ndarray:
     """KL per dimension of the encoded dataset (read-only, shared by all sessions)."""
     kl = kl_per_dim_from_latents(_latent_means, _latent_logvars)
     kl.setflags(write=False)
     return kl
 
 
-def kl_and_order(model_key: str, dataset_key: str, latent_means: np.ndarray, latent_logvars: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def kl_and_order(
+    model_key: str, dataset_key: str, latent_means: np.ndarray, latent_logvars: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(KL per dim, dims by KL descending), cached per (model, dataset)."""
     kl = _kl_per_dim(model_key, dataset_key, latent_means, latent_logvars)
     return kl, order_by_kl(kl)
@@ -163,9 +189,13 @@ def strip_urls(
     ss = st.session_state
     cache_key = (model_key, np.asarray(z, dtype=np.float32).tobytes())
     cached = ss.get(STRIP_CACHE)  # (cache key, urls)
-    if cached is not None and cached[0][0] == model_key and len(cached[1]) == len(z):
-        if cached[0] == cache_key or wait:
-            return cached[1], cached[0] == cache_key
+    if (
+        cached is not None
+        and cached[0][0] == model_key
+        and len(cached[1]) == len(z)
+        and (cached[0] == cache_key or wait)
+    ):
+        return cached[1], cached[0] == cache_key
     dims = [int(d) for d in order[:MAX_STRIP_DIMS]]
     frames = traversal_strips(model, z, dims)
     urls: list[str | None] = [None] * len(z)
@@ -210,8 +240,15 @@ def _ignore() -> None:
     """on_z_change: the fragment reruns by itself, nothing else to do."""
 
 
-def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None, key: str = PAD_KEY,
-               axes: PadAxes | None = None, labels: Sequence[str] | None = None) -> np.ndarray:
+def render_pad(
+    model: VAE,
+    model_key: str,
+    order: Sequence[int],
+    kl: np.ndarray | None,
+    key: str = PAD_KEY,
+    axes: PadAxes | None = None,
+    labels: Sequence[str] | None = None,
+) -> np.ndarray:
     """One frame of the live pad: read the browser's slider values, decode z = axes(values), send image + strips
     back; returns the values. `axes` (default: one slider per coordinate) maps the sliders to z, so any view that
     decodes per frame (principal directions, attributes) reuses this pad and its browser decoder."""
@@ -233,9 +270,21 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
     else:
         strips, strips_fresh = [None] * axes.count, True  # traversal strips are per coordinate
     labels = list(labels) if labels is not None else [dim_label(d) for d in range(axes.count)]
-    data = pad_data(image=image, values=values, order=order, labels=labels, kl=kl, strips=strips,
-                    strip_values=STRIP_VALUES, seq=seq, generation=ss[generation_key], axes=axes, image_px=IMAGE_PX,
-                    strip_px=STRIP_PX, throttle_ms=THROTTLE_MS)
+    data = pad_data(
+        image=image,
+        values=values,
+        order=order,
+        labels=labels,
+        kl=kl,
+        strips=strips,
+        strip_values=STRIP_VALUES,
+        seq=seq,
+        generation=ss[generation_key],
+        axes=axes,
+        image_px=IMAGE_PX,
+        strip_px=STRIP_PX,
+        throttle_ms=THROTTLE_MS,
+    )
     data["strips_stale"] = not strips_fresh  # the pad asks again (same values) once the image is shown
     local = _browser_decoder(model_key, model) if ss[LOCAL_DECODE] else None
     data["decoder_key"] = model_key if local is not None else None
@@ -246,11 +295,20 @@ def render_pad(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray 
             data["decoder"] = local
             ss[DECODER_SENT] = (model_key, sends + 1)
     python_ms = 1000 * (time.perf_counter() - started)
-    data["python_ms"] = round(python_ms, 2)  # recorded by the browser beside each frame, for the latency benchmark
-    data["caption"] = (f"‖z‖ = {np.linalg.norm(z):.2f} (a draw from N(0, I) has about {np.sqrt(len(z)):.1f}) · "
-                       f"decoded on the server · {python_ms:.1f} ms in Python")
-    _pad_component(key=key, data=data, default={"z": None, "decoder": None}, on_z_change=_ignore,
-                   on_decoder_change=_ignore)
+    data["python_ms"] = round(
+        python_ms, 2
+    )  # recorded by the browser beside each frame, for the latency benchmark
+    data["caption"] = (
+        f"‖z‖ = {np.linalg.norm(z):.2f} (a draw from N(0, I) has about {np.sqrt(len(z)):.1f}) · "
+        f"decoded on the server · {python_ms:.1f} ms in Python"
+    )
+    _pad_component(
+        key=key,
+        data=data,
+        default={"z": None, "decoder": None},
+        on_z_change=_ignore,
+        on_decoder_change=_ignore,
+    )
     return values
 
 
@@ -261,14 +319,21 @@ def on_mode_change() -> None:
         set_vector(current_vector())
 
 
-def render_stock(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarray | None,
-                 labels: Sequence[str] | None = None) -> np.ndarray:
+def render_stock(
+    model: VAE,
+    model_key: str,
+    order: Sequence[int],
+    kl: np.ndarray | None,
+    labels: Sequence[str] | None = None,
+) -> np.ndarray:
     """The same decode behind Streamlit's own st.slider (sends on release) and st.image; returns the vector."""
     ss = st.session_state
     latent_dim = len(order)
     if ss.get(STOCK_GENERATION) != ss[GENERATION] or any(stock_key(d) not in ss for d in range(latent_dim)):
         for d, v in enumerate(current_vector()):
-            ss[stock_key(d)] = float(np.clip(round(v / SLIDER_STEP) * SLIDER_STEP, -SLIDER_LIMIT, SLIDER_LIMIT))
+            ss[stock_key(d)] = float(
+                np.clip(round(v / SLIDER_STEP) * SLIDER_STEP, -SLIDER_LIMIT, SLIDER_LIMIT)
+            )
         ss[STOCK_GENERATION] = ss[GENERATION]
     image_col, slider_col = st.columns([1, 2], gap="large")
     with slider_col:
@@ -285,6 +350,9 @@ def render_stock(model: VAE, model_key: str, order: Sequence[int], kl: np.ndarra
         dims = [int(d) for d in order[:MAX_STRIP_DIMS]]
         frames = traversal_strips(model, z, dims)
         grid = image_grid(frames.reshape(-1, *frames.shape[2:]), ncols=len(STRIP_VALUES))
-        st.image(upscale(grid, 4), output_format="PNG",
-                 caption="Traversal −3 … +3: one row per slider, in the same order")
+        st.image(
+            upscale(grid, 4),
+            output_format="PNG",
+            caption="Traversal −3 … +3: one row per slider, in the same order",
+        )
     return z

@@ -61,11 +61,20 @@ PAGES: tuple[PageSpec, ...] = (
     ),
     PageSpec("anomalies", "Anomalies", "🔎", "the images the model explains worst."),
     PageSpec(
-        "geometry", "Geometry", "🌐", "where the decoder stretches space, posterior clouds, and the prior's holes."
+        "geometry",
+        "Geometry",
+        "🌐",
+        "where the decoder stretches space, posterior clouds, and the prior's holes.",
     ),
-    PageSpec("directions", "Directions", "🧲",
-             "steer along principal and attribute directions, probe what the codes know, augment data."),
-    PageSpec("lesson", "Lesson", "🎓", "a guided path through the ideas, one live view and one question per step."),
+    PageSpec(
+        "directions",
+        "Directions",
+        "🧲",
+        "steer along principal and attribute directions, probe what the codes know, augment data.",
+    ),
+    PageSpec(
+        "lesson", "Lesson", "🎓", "a guided path through the ideas, one live view and one question per step."
+    ),
 )
 
 _BY_NAME = {spec.name: spec for spec in PAGES}

@@ -8,6 +8,8 @@ A failed load leaves the previous choice in place and shows why.
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from vae_core.data import DATASET_SPECS_HELP, spec_root_from_env
@@ -44,7 +46,13 @@ W_MODEL_UPLOAD = "sb_model_upload"
 W_DATASET = "sb_dataset"
 W_DATASET_SPEC = "sb_dataset_spec"
 W_DATASET_UPLOAD = "sb_dataset_upload"
-MODEL_UPLOAD_TYPES = ["safetensors", "pt", "pth", "ckpt", "bin"]  # the others are refused with a reason, not hidden
+MODEL_UPLOAD_TYPES = [
+    "safetensors",
+    "pt",
+    "pth",
+    "ckpt",
+    "bin",
+]  # the others are refused with a reason, not hidden
 
 
 def _on_model_pick() -> None:
@@ -83,7 +91,9 @@ def _on_dataset_spec() -> None:
 def _on_dataset_upload() -> None:
     upload = st.session_state.get(W_DATASET_UPLOAD)
     if upload is not None:
-        request_dataset(DatasetEntry(f"Uploaded: {upload.name}", filename=upload.name, payload=upload.getvalue()))
+        request_dataset(
+            DatasetEntry(f"Uploaded: {upload.name}", filename=upload.name, payload=upload.getvalue())
+        )
 
 
 def _load_pending_dataset() -> None:
@@ -97,7 +107,9 @@ def _load_pending_dataset() -> None:
             key = try_load_dataset(entry)
         except LatentExplorerError as exc:
             current = st.session_state[state.DATASETS][st.session_state[DATASET_CHOICE]].label
-            st.session_state[DATASET_ERROR] = f"Could not load **{entry.label}**: {exc}\n\nStill using *{current}*."
+            st.session_state[DATASET_ERROR] = (
+                f"Could not load **{entry.label}**: {exc}\n\nStill using *{current}*."
+            )
             return
     select_dataset(key)
     state.flash("success", f"Loaded {entry.label}.")
@@ -123,12 +135,22 @@ def _model_picker() -> None:
     ss = st.session_state
     models = ss[MODELS]
     ss[W_MODEL] = ss[MODEL_CHOICE]  # set before the widget is drawn: the widget mirrors the app's choice
-    st.selectbox("Model", options=list(models), format_func=lambda k: models[k].label, key=W_MODEL,
-                 on_change=_on_model_pick, help="The shipped model, models trained in this session, or uploads.")
-    st.file_uploader("Upload a checkpoint (.safetensors)", type=MODEL_UPLOAD_TYPES, key=W_MODEL_UPLOAD,
-                     on_change=_on_model_upload,
-                     help="A Latent Explorer checkpoint: weights plus the config that rebuilds the model. "
-                          "Pickled .pt files are refused (they can run code).")
+    st.selectbox(
+        "Model",
+        options=list(models),
+        format_func=lambda k: models[k].label,
+        key=W_MODEL,
+        on_change=_on_model_pick,
+        help="The shipped model, models trained in this session, or uploads.",
+    )
+    st.file_uploader(
+        "Upload a checkpoint (.safetensors)",
+        type=MODEL_UPLOAD_TYPES,
+        key=W_MODEL_UPLOAD,
+        on_change=_on_model_upload,
+        help="A Latent Explorer checkpoint: weights plus the config that rebuilds the model. "
+        "Pickled .pt files are refused (they can run code).",
+    )
     _show_error(MODEL_ERROR)
 
 
@@ -136,16 +158,30 @@ def _dataset_picker() -> None:
     ss = st.session_state
     options = dataset_options()
     ss[W_DATASET] = ss[DATASET_CHOICE]
-    st.selectbox("Dataset", options=list(options), format_func=lambda k: options[k].label, key=W_DATASET,
-                 on_change=_on_dataset_pick)
+    st.selectbox(
+        "Dataset",
+        options=list(options),
+        format_func=lambda k: options[k].label,
+        key=W_DATASET,
+        on_change=_on_dataset_pick,
+    )
     with st.expander("Load another dataset"):
-        st.text_input("Dataset spec", key=W_DATASET_SPEC, placeholder="idx:/path/to/mnist  ·  npz:file.npz",
-                      on_change=_on_dataset_spec, help=f"```\n{DATASET_SPECS_HELP}\n```")
+        st.text_input(
+            "Dataset spec",
+            key=W_DATASET_SPEC,
+            placeholder="idx:/path/to/mnist  ·  npz:file.npz",
+            on_change=_on_dataset_spec,
+            help=f"```\n{DATASET_SPECS_HELP}\n```",
+        )
         st.button("Load spec", on_click=_on_dataset_spec, key="sb_dataset_spec_go")
         if (root := spec_root_from_env()) is not None:
             st.caption(f"This server reads dataset paths only inside `{root}`; relative paths start there.")
-        st.file_uploader("…or upload a .npz or a .zip of images", type=["npz", "zip"], key=W_DATASET_UPLOAD,
-                         on_change=_on_dataset_upload)
+        st.file_uploader(
+            "…or upload a .npz or a .zip of images",
+            type=["npz", "zip"],
+            key=W_DATASET_UPLOAD,
+            on_change=_on_dataset_upload,
+        )
     _show_error(DATASET_ERROR)
 
 
@@ -154,14 +190,19 @@ def _model_card() -> None:
     with st.expander("Model card", expanded=True):
         rows = model_card(model.config, model.loaded.summary, n_parameters(model.model))
         st.markdown("\n".join(f"- **{name}:** {value}" for name, value in rows))
-        try:
+        # the dataset may have gone away: the dataset section below says so and falls back
+        with contextlib.suppress(LatentExplorerError):
             factors_view.render_latent_health(model, active_dataset())
-        except LatentExplorerError:  # the dataset went away: the dataset section below says so and falls back
-            pass
         payload = state.model_payload()
-        st.download_button("Download this checkpoint", payload, file_name=_file_name(model.label),
-                           mime="application/octet-stream", on_click="ignore", key="sb_download_model",
-                           icon=":material/download:")
+        st.download_button(
+            "Download this checkpoint",
+            payload,
+            file_name=_file_name(model.label),
+            mime="application/octet-stream",
+            on_click="ignore",
+            key="sb_download_model",
+            icon=":material/download:",
+        )
 
 
 def _file_name(label: str) -> str:
@@ -187,11 +228,19 @@ def render_sidebar() -> None:
         try:
             dataset = active_dataset()
         except LatentExplorerError as exc:  # a registered path that went away since it was loaded
-            st.session_state[DATASET_ERROR] = f"The active dataset could not be reloaded: {exc}. Back to digits."
+            st.session_state[DATASET_ERROR] = (
+                f"The active dataset could not be reloaded: {exc}. Back to digits."
+            )
             select_dataset(dataset_key(state.builtin_entry("digits")))
             st.rerun()
-        st.caption(f"{dataset.data.name} · {shape_text(dataset.data.image_shape)}"
-                   + (f" · {len(dataset.data.class_names)} classes" if dataset.data.labels is not None else " · unlabelled"))
+        st.caption(
+            f"{dataset.data.name} · {shape_text(dataset.data.image_shape)}"
+            + (
+                f" · {len(dataset.data.class_names)} classes"
+                if dataset.data.labels is not None
+                else " · unlabelled"
+            )
+        )
         for note in dataset.data.notes:
             st.caption(f"ℹ️ {note}")
         model = active_model()

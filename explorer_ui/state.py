@@ -46,7 +46,10 @@ BUILTIN_LABELS = {
 AE_MODEL_PATH = ASSETS_DIR / "models" / "digits_ae.safetensors"  # the shipped plain autoencoder (β = 0)
 SHIPPED_SHAPES_MODELS = {  # menu key → (label, file): the shipped models trained on the shapes dataset
     "shapes_beta1": ("Shipped shapes VAE (β = 1, MLP)", ASSETS_DIR / "models" / "shapes_beta1.safetensors"),
-    "shapes_betavae": ("Shipped shapes β-VAE (β = 8, MLP)", ASSETS_DIR / "models" / "shapes_betavae.safetensors"),
+    "shapes_betavae": (
+        "Shipped shapes β-VAE (β = 8, MLP)",
+        ASSETS_DIR / "models" / "shapes_betavae.safetensors",
+    ),
 }
 
 
@@ -130,10 +133,18 @@ def _default_dataset() -> DatasetEntry:
     return DatasetEntry(BUILTIN_LABELS["digits"], spec=DEFAULT_DATASET_SPEC)
 
 
-MODELS = _key("models", "dict key -> ModelEntry, in menu order",
-              lambda: {DEFAULT_MODEL_KEY: ModelEntry("Shipped default (digits, MLP)", kind="shipped"), **shipped_extra_models()})
+MODELS = _key(
+    "models",
+    "dict key -> ModelEntry, in menu order",
+    lambda: {
+        DEFAULT_MODEL_KEY: ModelEntry("Shipped default (digits, MLP)", kind="shipped"),
+        **shipped_extra_models(),
+    },
+)
 MODEL_CHOICE = _key("model_choice", "key into MODELS", lambda: DEFAULT_MODEL_KEY)
-DATASETS = _key("datasets", "dict key -> DatasetEntry", lambda: {dataset_key(_default_dataset()): _default_dataset()})
+DATASETS = _key(
+    "datasets", "dict key -> DatasetEntry", lambda: {dataset_key(_default_dataset()): _default_dataset()}
+)
 DATASET_CHOICE = _key("dataset_choice", "key into DATASETS", lambda: dataset_key(_default_dataset()))
 SELECTION = _key("selection", "list[int]: dataset indices picked on the map", list)
 INTERP_START = _key("interp_start", "int dataset index or None")
@@ -163,7 +174,9 @@ def content_key(payload: bytes) -> str:
 def _checkpoint(key: str, _payload: bytes | None) -> LoadedCheckpoint:
     """Load (and share) a checkpoint by content key; the default is read from assets/."""
     payload = DEFAULT_MODEL_PATH.read_bytes() if _payload is None else _payload
-    return checkpoint_from_bytes(payload, source="the shipped model" if _payload is None else "uploaded checkpoint")
+    return checkpoint_from_bytes(
+        payload, source="the shipped model" if _payload is None else "uploaded checkpoint"
+    )
 
 
 KEEP_UPLOADS = 4  # uploads kept per session and registry (the oldest unselected ones are dropped)
@@ -185,8 +198,11 @@ def _shipped_file(path: str) -> bytes:
 
 def shipped_extra_models() -> dict[str, ModelEntry]:
     """The shipped shapes models whose files are present, as menu entries."""
-    return {key: ModelEntry(label, _shipped_file(str(path)), kind="shipped")
-            for key, (label, path) in SHIPPED_SHAPES_MODELS.items() if path.is_file()}
+    return {
+        key: ModelEntry(label, _shipped_file(str(path)), kind="shipped")
+        for key, (label, path) in SHIPPED_SHAPES_MODELS.items()
+        if path.is_file()
+    }
 
 
 def shipped_shapes_models() -> list[ActiveModel]:
@@ -253,8 +269,10 @@ def latents(model: ActiveModel, dataset: ActiveDataset) -> tuple[np.ndarray, np.
     found = [store.get(key + (part,)) for part in ("mu", "logvar")]
     if any(part is None for part in found):
         with all_cores():
-            found = with_progress("Encoding the dataset…",
-                                  lambda report: encode(model.model, dataset.data.images, progress=report))
+            found = with_progress(
+                "Encoding the dataset…",
+                lambda report: encode(model.model, dataset.data.images, progress=report),
+            )
         for part, array in zip(("mu", "logvar"), found):
             store.put(key + (part,), array)
     return found[0], found[1]
@@ -420,8 +438,9 @@ def pca_projection(model: ActiveModel, dataset: ActiveDataset) -> PCAProjection:
 
 
 class ProjectionStore:
-    """A small LRU of computed arrays (encodings, scores, 2-D projections) shared by all sessions (filled outside any cached function,
-    so a slow t-SNE can report progress to the page that asked for it)."""
+    """A small LRU of computed arrays (encodings, scores, 2-D projections) shared by all sessions.
+
+    Filled outside any cached function, so a slow t-SNE can report progress to the page that asked for it)."""
 
     def __init__(self, max_entries: int = 32) -> None:
         self._items: OrderedDict[tuple, np.ndarray] = OrderedDict()
@@ -461,8 +480,9 @@ def stored_tsne(model: ActiveModel, dataset: ActiveDataset) -> np.ndarray | None
     return projection_store().get((model.key, dataset.key, "tsne", TSNE_SEED))
 
 
-def compute_tsne(model: ActiveModel, dataset: ActiveDataset,
-                 progress: Callable[[float, str], None] | None = None) -> np.ndarray:
+def compute_tsne(
+    model: ActiveModel, dataset: ActiveDataset, progress: Callable[[float, str], None] | None = None
+) -> np.ndarray:
     """t-SNE of the latent means (progress(fraction, message) while it runs), stored for every session."""
     cached = stored_tsne(model, dataset)
     if cached is not None:
@@ -495,8 +515,12 @@ def anomaly_scores(model: ActiveModel, dataset: ActiveDataset) -> dict[str, np.n
     if any(v is None for v in found.values()):
         encoded = latents(model, dataset)
         with all_cores():
-            found = with_progress("Scoring every image…", lambda report: image_scores(
-                model.model, dataset.data.images, encoded=encoded, progress=report))
+            found = with_progress(
+                "Scoring every image…",
+                lambda report: image_scores(
+                    model.model, dataset.data.images, encoded=encoded, progress=report
+                ),
+            )
         for part in SCORE_PARTS:
             store.put(key + (part,), found[part])
     return found
@@ -529,7 +553,9 @@ def finish_training() -> str | None:
     key = try_load_model(label, snap.checkpoint, kind="trained")
     select_model(key)
     ss[TRAIN_RESULT] = key
-    flash("success", f"{label} is trained and selected (validation −ELBO {snap.summary['val_neg_elbo']:.2f}).")
+    flash(
+        "success", f"{label} is trained and selected (validation −ELBO {snap.summary['val_neg_elbo']:.2f})."
+    )
     return key
 
 
@@ -571,12 +597,20 @@ def _geodesic(model_key: str, dataset_key: str, z_start: tuple, z_end: tuple, st
     return geodesic(_model, start, end, steps, off_data=_off_data)
 
 
-def geodesic_between(model: ActiveModel, dataset: ActiveDataset, z_start: np.ndarray, z_end: np.ndarray,
-                     steps: int):
+def geodesic_between(
+    model: ActiveModel, dataset: ActiveDataset, z_start: np.ndarray, z_end: np.ndarray, steps: int
+):
     """vae_core.geometry.Geodesic between two codes in the active pair's metric (cached)."""
     key = lambda z: tuple(float(v) for v in np.asarray(z, dtype=np.float32).reshape(-1))  # noqa: E731
-    return _geodesic(model.key, dataset.key, key(z_start), key(z_end), int(steps), model.model,
-                     off_data_scale(model, dataset))
+    return _geodesic(
+        model.key,
+        dataset.key,
+        key(z_start),
+        key(z_end),
+        int(steps),
+        model.model,
+        off_data_scale(model, dataset),
+    )
 
 
 @st.cache_resource(max_entries=8, show_spinner="Comparing the aggregate posterior with the prior…")
@@ -584,15 +618,19 @@ def _posterior_vs_prior(model_key: str, dataset_key: str, side: int, seed: int, 
     """Per-dimension densities, plane density and the prior's holes, per (model, dataset, side, seed)."""
     from vae_core.geometry import dimension_densities, plane_density, prior_holes
 
-    return (dimension_densities(_mu, _logvar), plane_density(_pca, _mu, _logvar, side),
-            prior_holes(_model, _mu, _logvar, k=8, seed=seed))
+    return (
+        dimension_densities(_mu, _logvar),
+        plane_density(_pca, _mu, _logvar, side),
+        prior_holes(_model, _mu, _logvar, k=8, seed=seed),
+    )
 
 
 def posterior_vs_prior(model: ActiveModel, dataset: ActiveDataset, side: int = 64, seed: int = 0):
     """(DimensionDensities, plane PlaneGrid, PriorHoles) of the active pair (cached)."""
     mu, logvar = latents(model, dataset)
-    return _posterior_vs_prior(model.key, dataset.key, int(side), int(seed), model.model,
-                               pca_projection(model, dataset), mu, logvar)
+    return _posterior_vs_prior(
+        model.key, dataset.key, int(side), int(seed), model.model, pca_projection(model, dataset), mu, logvar
+    )
 
 
 # ---------------------------------------------------------------- known factors (datasets that carry them)
@@ -613,7 +651,9 @@ def factor_report(model: ActiveModel, dataset: ActiveDataset) -> dict | None:
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
-def _mutual_info(model_key: str, dataset_key: str, _latent_means: np.ndarray, _factors: np.ndarray) -> MutualInformation:
+def _mutual_info(
+    model_key: str, dataset_key: str, _latent_means: np.ndarray, _factors: np.ndarray
+) -> MutualInformation:
     """Factor × dimension mutual information on the validation split, cached per (model, dataset)."""
     _, val_rows = split_indices(len(_factors))
     return mutual_information(_latent_means[val_rows], _factors[val_rows])
@@ -624,6 +664,8 @@ def factor_information(model: ActiveModel, dataset: ActiveDataset) -> MutualInfo
     if dataset.data.factors is None or not shapes_match(model, dataset):
         return None
     return _mutual_info(model.key, dataset.key, latents(model, dataset)[0], dataset.data.factors)
+
+
 # ---------------------------------------------------------------- directions, probes (Directions page)
 
 
@@ -641,14 +683,27 @@ def principal_directions_of(model: ActiveModel, dataset: ActiveDataset):
 
 
 @st.cache_resource(max_entries=8, show_spinner="Fitting linear probes (a few seconds)…")
-def _probes(model_key: str, dataset_key: str, twin_key: str | None, _model, _twin, _data: ImageDataset,
-            _latent_means: np.ndarray) -> list:
+def _probes(
+    model_key: str,
+    dataset_key: str,
+    twin_key: str | None,
+    _model,
+    _twin,
+    _data: ImageDataset,
+    _latent_means: np.ndarray,
+) -> list:
     """The probe table (vae_core.probes.probe_report) for one (model, dataset), shared by all sessions."""
     from vae_core.probes import probe_report
 
-    return probe_report(_model, _data.images, _data.labels, twin=_twin, latent_means=_latent_means,
-                        factors=getattr(_data, "factors", None),
-                        factor_names=getattr(_data, "factor_names", None))
+    return probe_report(
+        _model,
+        _data.images,
+        _data.labels,
+        twin=_twin,
+        latent_means=_latent_means,
+        factors=getattr(_data, "factors", None),
+        factor_names=getattr(_data, "factor_names", None),
+    )
 
 
 def probe_table(model: ActiveModel, dataset: ActiveDataset, twin: ActiveModel | None) -> list:

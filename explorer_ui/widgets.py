@@ -47,16 +47,24 @@ def show_image(image: np.ndarray, caption: str | None = None, target: int = 112)
     st.image(crisp(image, target), caption=caption, output_format="PNG")
 
 
-def show_gallery(images: np.ndarray | Sequence[np.ndarray], captions: Sequence[str] | None = None,
-                 target: int = 84, ncols: int = 8) -> None:
-    """Images in rows of `ncols` columns, each upscaled crisply, drawn at its own pixel width (no stretching), as PNG."""
+def show_gallery(
+    images: np.ndarray | Sequence[np.ndarray],
+    captions: Sequence[str] | None = None,
+    target: int = 84,
+    ncols: int = 8,
+) -> None:
+    """Images in rows of `ncols` columns, each upscaled crisply, drawn at its own pixel width, as PNG."""
     count = len(images)
     for row in range(0, count, ncols):
         columns = st.columns(ncols, gap="small")
         for column, i in zip(columns, range(row, min(count, row + ncols))):
             picture = crisp(images[i], target)
-            column.image(picture, caption=captions[i] if captions is not None else None,
-                         width="content", output_format="PNG")  # natural size, never wider than its column
+            column.image(
+                picture,
+                caption=captions[i] if captions is not None else None,
+                width="content",
+                output_format="PNG",
+            )  # natural size, never wider than its column
 
 
 def grid_picture(images: np.ndarray, ncols: int, cell: int = 56) -> np.ndarray:
@@ -74,8 +82,15 @@ def show_grid(images: np.ndarray, ncols: int, caption: str | None = None, cell: 
 
 def png_download(label: str, picture: np.ndarray, file_name: str, key: str) -> None:
     """A download button for one uint8 picture as PNG."""
-    st.download_button(label, png_bytes(picture), file_name=file_name, mime="image/png", key=key,
-                       on_click="ignore", icon=":material/download:")
+    st.download_button(
+        label,
+        png_bytes(picture),
+        file_name=file_name,
+        mime="image/png",
+        key=key,
+        on_click="ignore",
+        icon=":material/download:",
+    )
 
 
 def shape_text(shape: Sequence[int]) -> str:
@@ -93,9 +108,12 @@ def label_text(dataset: ActiveDataset, index: int) -> str:
 
 def mismatch_notice(model: ActiveModel, dataset: ActiveDataset, key: str) -> None:
     """Say that the dataset does not fit the model, and offer the Train page (which trains on the active dataset)."""
-    st.warning(f"**{model.label}** expects {shape_text(model.config.input_shape)} images, but "
-               f"**{dataset.data.name}** has {shape_text(dataset.data.image_shape)}. Pick a matching model or "
-               "dataset in the sidebar, or train a model on this dataset.", icon=":material/straighten:")
+    st.warning(
+        f"**{model.label}** expects {shape_text(model.config.input_shape)} images, but "
+        f"**{dataset.data.name}** has {shape_text(dataset.data.image_shape)}. Pick a matching model or "
+        "dataset in the sidebar, or train a model on this dataset.",
+        icon=":material/straighten:",
+    )
     if st.button("Train a model on this dataset", key=key, icon=":material/model_training:"):
         st.switch_page(page_file("train"))
 

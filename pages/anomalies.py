@@ -28,18 +28,31 @@ scores = anomaly_scores(model, dataset)
 
 c1, c2, c3 = st.columns([2, 3, 2], vertical_alignment="bottom")
 count = c1.slider("How many", 1, 64, 16, key="anomaly_count", persist_state="session")
-score_name = c2.radio("Rank by", list(SCORES), format_func=SCORES.get, horizontal=True, key="anomaly_score",
-                      persist_state="session")
+score_name = c2.radio(
+    "Rank by",
+    list(SCORES),
+    format_func=SCORES.get,
+    horizontal=True,
+    key="anomaly_score",
+    persist_state="session",
+)
 typical = c3.toggle("Show the most typical instead", key="anomaly_typical", persist_state="session")
 
 values = scores[score_name]
 order = rank_worst(values, int(count), worst_first=not typical)
 threshold = float(values[order[-1]]) if len(order) else None
-st.plotly_chart(figures.score_histogram(values, threshold, SCORES[score_name].split(" (")[0],
-                                       marker_text="← shown" if typical else "shown →"),
-                key="anomaly_hist", config={"displayModeBar": False})
-st.caption(f"{len(data):,} images; median {np.median(values):.1f} nats, the {len(order)} shown "
-           + ("lowest" if typical else "highest") + f" from {values[order[0]]:.1f} to {values[order[-1]]:.1f}.")
+st.plotly_chart(
+    figures.score_histogram(
+        values, threshold, SCORES[score_name].split(" (")[0], marker_text="← shown" if typical else "shown →"
+    ),
+    key="anomaly_hist",
+    config={"displayModeBar": False},
+)
+st.caption(
+    f"{len(data):,} images; median {np.median(values):.1f} nats, the {len(order)} shown "
+    + ("lowest" if typical else "highest")
+    + f" from {values[order[0]]:.1f} to {values[order[-1]]:.1f}."
+)
 
 originals = to_uint8(data.images[order])
 recons = to_uint8(reconstruct(model.model, data.images[order]))

@@ -21,7 +21,6 @@ from vae_core.geometry import posterior_draws, posterior_ellipse
 from vae_core.images import to_uint8
 from vae_core.latents import nearest_neighbours
 
-
 GRID = 64
 PICKS = {"vae": "geo_pick_vae", "ae": "geo_pick_ae"}  # session keys: the last plane point clicked on each map
 ss = st.session_state

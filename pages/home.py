@@ -18,8 +18,10 @@ from explorer_ui.widgets import show_grid, teaching_panel
 from vae_core.explore import samples_with_nearest, to_plane
 
 st.title("Latent Explorer")
-st.markdown("See what a **variational autoencoder** (VAE) learns: a map of its latent space, pictures decoded "
-            "from anywhere on it, walks between images, and the images it finds strange.")
+st.markdown(
+    "See what a **variational autoencoder** (VAE) learns: a map of its latent space, pictures decoded "
+    "from anywhere on it, walks between images, and the images it finds strange."
+)
 
 teaching_panel(
     "A VAE squeezes each image **x** through a small code **z**. The *encoder* does not output one point but a "
@@ -28,7 +30,7 @@ teaching_panel(
     "Training maximises the **ELBO**: reconstruct well, but keep every q(z|x) close to the **prior N(0, I)**, so "
     "that any draw from the prior decodes to something plausible.",
     r"z = \mu_\phi(x) + \sigma_\phi(x) \odot \varepsilon, \qquad \varepsilon \sim \mathcal{N}(0, I)",
-    r"\mathrm{ELBO}(x) = \underbrace{\mathbb{E}_{q_\phi(z\mid x)}\big[\log p_\theta(x\mid z)\big]}_{\text{reconstruction}}"
+    r"\mathrm{ELBO}(x) = \underbrace{\mathbb{E}_{q_\phi(z\mid x)}\big[\log p_\theta(x\mid z)\big]}_{\text{reconstruction}}"  # noqa: E501
     r" \;-\; \underbrace{\mathrm{KL}\big(q_\phi(z\mid x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{stay near the prior}}",
 )
 
@@ -37,8 +39,9 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Samples from the current model")
     st.caption(f"{model.label}: 24 codes drawn from the prior z ~ N(0, I), each decoded once.")
-    seed = st.number_input("Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="home_seed",
-                           persist_state="session")
+    seed = st.number_input(
+        "Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="home_seed", persist_state="session"
+    )
     samples = samples_with_nearest(model.model, 24, 1.0, int(seed))
     show_grid(samples.images, ncols=8, cell=64)
 with right:
@@ -68,8 +71,10 @@ for column, reference, title in zip(columns, references, ("VAE (β = 1)", "Plain
     with column:
         st.subheader(title)
         if reference is None:
-            st.info("The shipped plain autoencoder (assets/models/digits_ae.safetensors) is not installed, so only "
-                    "the VAE is shown. Train one yourself on the Train page with β = 0 to compare.")
+            st.info(
+                "The shipped plain autoencoder (assets/models/digits_ae.safetensors) is not installed, so only "
+                "the VAE is shown. Train one yourself on the Train page with β = 0 to compare."
+            )
             continue
         if not shapes_match(reference, digits):
             st.info(f"{reference.label} was not trained on 8×8 digits; skipped.")
@@ -77,8 +82,16 @@ for column, reference, title in zip(columns, references, ("VAE (β = 1)", "Plain
         pca = pca_projection(reference, digits)
         mu = latents(reference, digits)[0]
         origin = to_plane(pca, np.zeros((1, reference.config.latent_dim), np.float32))[0]
-        st.plotly_chart(comparison_map(pca.coords, digits.data.labels, digits.data.class_names,
-                                       f"Latent means, PCA · spread (std) {mu.std():.2f}", prior_centre=origin),
-                        key=f"home_map_{reference.key}", config={"displayModeBar": False})
+        st.plotly_chart(
+            comparison_map(
+                pca.coords,
+                digits.data.labels,
+                digits.data.class_names,
+                f"Latent means, PCA · spread (std) {mu.std():.2f}",
+                prior_centre=origin,
+            ),
+            key=f"home_map_{reference.key}",
+            config={"displayModeBar": False},
+        )
         prior_samples = samples_with_nearest(reference.model, 16, 1.0, 0)
         show_grid(prior_samples.images, ncols=8, cell=56, caption="16 codes from N(0, I), decoded")

@@ -67,13 +67,21 @@ def _on_index(which: str, widget: str) -> None:
     ss[which] = int(ss[widget])
 
 
-source = st.segmented_control("Endpoints", list(SOURCES), format_func=SOURCES.get, default="data", required=True,
-                              key="interp_source", persist_state="session")
+source = st.segmented_control(
+    "Endpoints",
+    list(SOURCES),
+    format_func=SOURCES.get,
+    default="data",
+    required=True,
+    key="interp_source",
+    persist_state="session",
+)
 
 c1, c2, c3 = st.columns([3, 2, 2])
 with c2:
-    method = st.radio("Path", list(PATH_METHODS), horizontal=True, key="interp_method",
-                      persist_state="session")
+    method = st.radio(
+        "Path", list(PATH_METHODS), horizontal=True, key="interp_method", persist_state="session"
+    )
 with c3:
     steps = st.slider("Steps", 2, 48, 10, key="interp_steps", persist_state="session")
 
@@ -83,15 +91,19 @@ with c1:
         ss[W_START] = _clamped(ss.get(INTERP_START), 0)
         ss[W_END] = _clamped(ss.get(INTERP_END), min(1, n - 1))
         i1, i2 = st.columns(2)
-        i1.number_input("Start index", 0, n - 1, key=W_START, on_change=_on_index, args=(INTERP_START, W_START))
+        i1.number_input(
+            "Start index", 0, n - 1, key=W_START, on_change=_on_index, args=(INTERP_START, W_START)
+        )
         i2.number_input("End index", 0, n - 1, key=W_END, on_change=_on_index, args=(INTERP_END, W_END))
         start_index, end_index = int(ss[W_START]), int(ss[W_END])
         if ss.get(INTERP_START) is None or ss.get(INTERP_END) is None:
             st.caption("Tip: select a dot on the Latent map and press *Interpolation start / end*.")
             st.page_link(page_file("latent_map"), label="Open the latent map", icon="🗺️")
         if start_index == end_index:
-            st.warning("Start and end are the same image: pick two different points (on the map, select several "
-                       "dots and press *Interpolation start*, then *end*; the focus moves on by itself).")
+            st.warning(
+                "Start and end are the same image: pick two different points (on the map, select several "
+                "dots and press *Interpolation start*, then *end*; the focus moves on by itself)."
+            )
         z_start, z_end = mu[start_index].copy(), mu[end_index].copy()  # the stored latents are read-only
     else:
         seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="interp_seed", persist_state="session")
@@ -107,9 +119,15 @@ st.subheader("The decoded path")
 if source == "data":
     e1, e2 = st.columns(2)
     with e1:
-        show_image(to_uint8(data.images[[start_index]])[0], f"start: #{start_index} ({label_text(dataset, start_index)})", 84)
+        show_image(
+            to_uint8(data.images[[start_index]])[0],
+            f"start: #{start_index} ({label_text(dataset, start_index)})",
+            84,
+        )
     with e2:
-        show_image(to_uint8(data.images[[end_index]])[0], f"end: #{end_index} ({label_text(dataset, end_index)})", 84)
+        show_image(
+            to_uint8(data.images[[end_index]])[0], f"end: #{end_index} ({label_text(dataset, end_index)})", 84
+        )
 strip = grid_picture(frames, ncols=len(frames), cell=max(40, min(96, 900 // len(frames))))
 st.image(strip, caption=f"{len(frames)} frames, {method}, left → right", output_format="PNG")
 
@@ -118,8 +136,16 @@ with left:
     frame = st.slider("Frame", 0, len(frames) - 1, 0, key="interp_frame")
     show_image(frames[frame], f"frame {frame} of {len(frames) - 1}", target=224)
     gif = gif_bytes(frames, frame_ms=120, scale=fit_scale(frames.shape[1], 112))
-    st.download_button("Download GIF", gif, file_name=f"interpolation_{method}.gif", mime="image/gif",
-                       key="interp_gif", on_click="ignore", icon=":material/download:", type="primary")
+    st.download_button(
+        "Download GIF",
+        gif,
+        file_name=f"interpolation_{method}.gif",
+        mime="image/gif",
+        key="interp_gif",
+        on_click="ignore",
+        icon=":material/download:",
+        type="primary",
+    )
     png_download("Download strip (PNG)", strip, f"interpolation_{method}.png", "interp_png")
     with st.expander("Play the GIF"):
         st.image(gif, caption="loops forth and back")
@@ -127,26 +153,42 @@ with right:
     tsne = stored_tsne(model, dataset)
     planes = ["pca"] + (["tsne"] if tsne is not None else [])
     looking_at = ss.get("map_method") if ss.get("map_method") in planes else "pca"
-    plane = st.segmented_control("Drawn on", planes, format_func={"pca": "PCA", "tsne": "t-SNE"}.get,
-                                 default=looking_at, required=True, key="interp_plane")
+    plane = st.segmented_control(
+        "Drawn on",
+        planes,
+        format_func={"pca": "PCA", "tsne": "t-SNE"}.get,
+        default=looking_at,
+        required=True,
+        key="interp_plane",
+    )
     if plane == "tsne":
+
         def place(path):
             return place_on_map(mu, tsne, path)
+
         background, titles = tsne, ("t-SNE 1", "t-SNE 2")
-        note = ("Each step placed on the latent map's t-SNE among its 10 nearest dataset codes (distance-weighted "
-                "mean of their positions): t-SNE has no formula for new points, so this is where the step's "
-                "neighbours are, not a re-run of the layout.")
+        note = (
+            "Each step placed on the latent map's t-SNE among its 10 nearest dataset codes (distance-weighted "
+            "mean of their positions): t-SNE has no formula for new points, so this is where the step's "
+            "neighbours are, not a re-run of the layout."
+        )
     else:
+
         def place(path):
             return to_plane(pca, path)
+
         background, titles = pca.coords, ("PC 1", "PC 2")
-        note = ("The path's codes projected onto the PCA plane of the latent map (each step encoded as its latent "
-                "point, not re-encoded from its picture).")
+        note = (
+            "The path's codes projected onto the PCA plane of the latent map (each step encoded as its latent "
+            "point, not re-encoded from its picture)."
+        )
     path_xy = place(walk.path)
     path_fig = figures.interpolation_path(background, data.labels, data.class_names, path_xy, frame, titles)
     geometry_figures.add_paths(path_fig, {name: place(p) for name, p in paths.items()}, method)
     if plane == "pca" and st.toggle(
-        "Magnification underneath", key="interp_heat", persist_state="session",
+        "Magnification underneath",
+        key="interp_heat",
+        persist_state="session",
         help="The decoder's magnification factor (Geometry page): bright = images change fast there",
     ):
         heat = magnification_grid(model, dataset, 64)
@@ -158,7 +200,9 @@ st.subheader("The three paths compared")
 off_data = off_data_scale(model, dataset)
 path_rows = [path_stats(model.model, p, name, off_data) for name, p in paths.items()]
 st.dataframe(geometry_figures.path_table(path_rows), hide_index=True, key="interp_path_table")
-st.caption("Image-space length: Σ‖f(z_{i+1}) − f(z_i)‖ of the decoded means; the geodesic minimises it plus "
-           "the off-data term (its own metric, next column). Largest step: the biggest jump between two "
-           "frames. Frames' −ELBO: each decoded frame re-encoded and scored (nats; lower = more like the "
-           "training images).")
+st.caption(
+    "Image-space length: Σ‖f(z_{i+1}) − f(z_i)‖ of the decoded means; the geodesic minimises it plus "
+    "the off-data term (its own metric, next column). Largest step: the biggest jump between two "
+    "frames. Frames' −ELBO: each decoded frame re-encoded and scored (nats; lower = more like the "
+    "training images)."
+)

@@ -77,27 +77,43 @@ def _clear_selection() -> None:
     st.session_state[SELECTION] = []
 
 
-method = st.segmented_control("Projection", ["pca", "tsne"], format_func={"pca": "PCA", "tsne": "t-SNE"}.get,
-                              default="pca", required=True, key="map_method", persist_state="session")
+method = st.segmented_control(
+    "Projection",
+    ["pca", "tsne"],
+    format_func={"pca": "PCA", "tsne": "t-SNE"}.get,
+    default="pca",
+    required=True,
+    key="map_method",
+    persist_state="session",
+)
 
 coords, axis_titles = pca.coords, ("PC 1", "PC 2")
 ratio = pca.explained_variance_ratio
-caption = (f"PCA of {n:,} latent means (z = {model.config.latent_dim}); the axes keep "
-           f"{100 * ratio[0]:.0f} % and {100 * ratio[1]:.0f} % of the spread.")
+caption = (
+    f"PCA of {n:,} latent means (z = {model.config.latent_dim}); the axes keep "
+    f"{100 * ratio[0]:.0f} % and {100 * ratio[1]:.0f} % of the spread."
+)
 if method == "tsne":
     tsne = stored_tsne(model, dataset)
     if tsne is None:
         estimate = tsne_estimate(model, dataset)
-        st.info(f"t-SNE of {n:,} points should take about {max(1, round(estimate)):,} s on this machine now "
-                "(timed on a small probe; it is then kept for this model and dataset). Until then the map shows "
-                "PCA.", icon=":material/hourglass:")
+        st.info(
+            f"t-SNE of {n:,} points should take about {max(1, round(estimate)):,} s on this machine now "
+            "(timed on a small probe; it is then kept for this model and dataset). Until then the map shows "
+            "PCA.",
+            icon=":material/hourglass:",
+        )
         if st.button("Compute t-SNE", type="primary", key="map_tsne_go", icon=":material/scatter_plot:"):
-            tsne = with_progress("Starting t-SNE…", lambda report: compute_tsne(model, dataset, progress=report))
+            tsne = with_progress(
+                "Starting t-SNE…", lambda report: compute_tsne(model, dataset, progress=report)
+            )
     if tsne is not None:
         coords, axis_titles = tsne, ("t-SNE 1", "t-SNE 2")
         caption = f"t-SNE of {n:,} latent means: neighbourhoods are meaningful, distances and sizes are not."
 
-st.caption(caption + " Hover a dot for its label and index; drag to box-select, or pick lasso in the toolbar.")
+st.caption(
+    caption + " Hover a dot for its label and index; drag to box-select, or pick lasso in the toolbar."
+)
 figure = figures.latent_map(coords, data.labels, data.class_names, axis_titles)
 event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key=CHART_KEY)
 
@@ -109,7 +125,9 @@ st.session_state[LAST_EVENT] = picked
 
 selection = [i for i in st.session_state[SELECTION] if 0 <= i < n]
 if not selection:
-    st.info("Select dots on the map (click, box or lasso) to see their images here.", icon=":material/touch_app:")
+    st.info(
+        "Select dots on the map (click, box or lasso) to see their images here.", icon=":material/touch_app:"
+    )
 else:
     st.subheader(f"{len(selection):,} selected")
     ordered = centre_first(coords, selection)
@@ -118,11 +136,19 @@ else:
         values, counts = np.unique(data.labels[np.asarray(selection)], return_counts=True)
         top = np.argsort(-counts, kind="stable")[:6]
         names = [data.class_names[v] if 0 <= v < len(data.class_names) else str(v) for v in values.tolist()]
-        st.caption("Labels in the selection: " + " · ".join(f"{names[j]} × {counts[j]:,}" for j in top)
-                   + (" · …" if len(values) > 6 else ""))
-    st.caption(("Nearest the selection's centre first" if len(selection) <= SHOW_MAX else
-                f"The {SHOW_MAX} of {len(selection):,} nearest the selection's centre")
-               + " (on this map), stragglers at the edge last.")
+        st.caption(
+            "Labels in the selection: "
+            + " · ".join(f"{names[j]} × {counts[j]:,}" for j in top)
+            + (" · …" if len(values) > 6 else "")
+        )
+    st.caption(
+        (
+            "Nearest the selection's centre first"
+            if len(selection) <= SHOW_MAX
+            else f"The {SHOW_MAX} of {len(selection):,} nearest the selection's centre"
+        )
+        + " (on this map), stragglers at the edge last."
+    )
     originals = to_uint8(data.images[shown])
     recons = to_uint8(reconstruct(model.model, data.images[shown]))
     ncols = grid_columns(len(shown))
@@ -134,42 +160,82 @@ else:
         show_grid(recons, ncols, caption="Reconstructions (decoded μ)", cell=cell)
 
     options = selection[:FOCUS_OPTIONS_MAX]
-    focus = st.selectbox("Focus point", options, key=FOCUS,
-                         format_func=lambda i: f"#{i} (label {label_text(dataset, i)})")
+    focus = st.selectbox(
+        "Focus point", options, key=FOCUS, format_func=lambda i: f"#{i} (label {label_text(dataset, i)})"
+    )
     b1, b2, b3, b4 = st.columns(4)
-    b1.button(f"Interpolation start ← #{focus}", on_click=_set_interp, args=(INTERP_START, focus),
-              key="map_set_start", icon=":material/first_page:", width="stretch")
-    b2.button(f"Interpolation end ← #{focus}", on_click=_set_interp, args=(INTERP_END, focus),
-              key="map_set_end", icon=":material/last_page:", width="stretch")
-    b3.button(f"Slider origin ← μ of #{focus}", on_click=_set_slider_origin, args=(focus,),
-              key="map_set_origin", icon=":material/tune:", width="stretch")
-    b4.button("Clear selection", on_click=_clear_selection, key="map_clear", icon=":material/clear:",
-              width="stretch")
+    b1.button(
+        f"Interpolation start ← #{focus}",
+        on_click=_set_interp,
+        args=(INTERP_START, focus),
+        key="map_set_start",
+        icon=":material/first_page:",
+        width="stretch",
+    )
+    b2.button(
+        f"Interpolation end ← #{focus}",
+        on_click=_set_interp,
+        args=(INTERP_END, focus),
+        key="map_set_end",
+        icon=":material/last_page:",
+        width="stretch",
+    )
+    b3.button(
+        f"Slider origin ← μ of #{focus}",
+        on_click=_set_slider_origin,
+        args=(focus,),
+        key="map_set_origin",
+        icon=":material/tune:",
+        width="stretch",
+    )
+    b4.button(
+        "Clear selection",
+        on_click=_clear_selection,
+        key="map_clear",
+        icon=":material/clear:",
+        width="stretch",
+    )
     start, end = st.session_state.get(INTERP_START), st.session_state.get(INTERP_END)
-    st.caption(f"Interpolation start: {'#' + str(start) if start is not None else '—'} · "
-               f"end: {'#' + str(end) if end is not None else '—'} · slider origin: "
-               f"{'set' if st.session_state.get(SLIDER_ORIGIN) is not None else 'not set'}. "
-               "Open the Interpolate or Latent sliders page to use them.")
+    st.caption(
+        f"Interpolation start: {'#' + str(start) if start is not None else '—'} · "
+        f"end: {'#' + str(end) if end is not None else '—'} · slider origin: "
+        f"{'set' if st.session_state.get(SLIDER_ORIGIN) is not None else 'not set'}. "
+        "Open the Interpolate or Latent sliders page to use them."
+    )
 
     st.markdown(f"**Nearest neighbours of #{focus} in latent space** (Euclidean distance between means μ)")
     k = min(11, n - 1)
     idx, dist = nearest_neighbours(mu, mu[focus], k=k, exclude=focus)
     images = to_uint8(data.images[np.concatenate([[focus], idx])])
-    show_gallery(images, [f"#{focus} itself"] + [f"#{j} · {label_text(dataset, j)} · d={d:.2f}"
-                                                  for j, d in zip(idx, dist)], target=84, ncols=6)
+    show_gallery(
+        images,
+        [f"#{focus} itself"] + [f"#{j} · {label_text(dataset, j)} · d={d:.2f}" for j, d in zip(idx, dist)],
+        target=84,
+        ncols=6,
+    )
 
 st.divider()
 st.subheader("Manifold: decoding a grid of codes")
 two_d = model.config.latent_dim == 2
 st.markdown(
     "Each cell below is the decoder's picture of one code on a regular grid "
-    + ("over the latent plane itself (z₁ left → right, z₂ bottom → top, at N(0, 1) quantiles 5–95 %)."
-       if two_d else
-       "over the PCA plane of the map (PC 1 left → right, PC 2 bottom → top, 1st to 99th percentile of the data), "
-       "mapped back to codes with z = mean + (x, y)·W.")
+    + (
+        "over the latent plane itself (z₁ left → right, z₂ bottom → top, at N(0, 1) quantiles 5–95 %)."
+        if two_d
+        else "over the PCA plane of the map (PC 1 left → right, PC 2 bottom → top, "
+        "1st to 99th percentile of the data), "
+        "mapped back to codes with z = mean + (x, y)·W."
+    )
 )
 side = st.slider("Grid size", 4, 24, 12, key="map_grid_side", persist_state="session")
 grid = manifold_grid(pca, pca.coords, side, model.config.latent_dim)
 cells = decode_to_uint8(model.model, grid.latents)
-show_grid(cells, side, cell=48,
-          caption=f"{grid.axes[0]}: {grid.xs[0]:.2f} … {grid.xs[-1]:.2f} · {grid.axes[1]}: {grid.ys[-1]:.2f} … {grid.ys[0]:.2f}")
+show_grid(
+    cells,
+    side,
+    cell=48,
+    caption=(
+        f"{grid.axes[0]}: {grid.xs[0]:.2f} … {grid.xs[-1]:.2f} · "
+        f"{grid.axes[1]}: {grid.ys[-1]:.2f} … {grid.ys[0]:.2f}"
+    ),
+)

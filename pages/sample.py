@@ -15,7 +15,10 @@ SEED = "sample_seed"
 COUNT, TEMPERATURE = "sample_count", "sample_temperature"
 LINK = {  # ?count=&temperature=&seed=: read with the widgets' own ranges
     "count": (COUNT, lambda raw: url_state.parse_int(raw, "count", 1, 64, 16)),
-    "temperature": (TEMPERATURE, lambda raw: url_state.parse_float(raw, "temperature", 0.0, 2.0, 1.0, step=0.05)),
+    "temperature": (
+        TEMPERATURE,
+        lambda raw: url_state.parse_float(raw, "temperature", 0.0, 2.0, 1.0, step=0.05),
+    ),
     "seed": (SEED, lambda raw: url_state.parse_int(raw, "seed", 0, 2**31 - 1, 0)),
 }
 
@@ -25,7 +28,7 @@ teaching_panel(
     "draw: T < 1 stays near the centre (typical, cleaner pictures), T > 1 reaches the rim where the decoder has "
     "seen few codes. Beside each sample is the training image whose code μ is nearest: if they were identical, "
     "the model would be copying its data rather than generalising.",
-    r"z \sim \mathcal{N}(0,\, T^2 I), \qquad \hat{x} = \mathbb{E}\,[\,p_\theta(x \mid z)\,] = \mathrm{decoder}_\theta(z)",
+    r"z \sim \mathcal{N}(0,\, T^2 I), \qquad \hat{x} = \mathbb{E}\,[\,p_\theta(x \mid z)\,] = \mathrm{decoder}_\theta(z)",  # noqa: E501
 )
 
 
@@ -37,7 +40,9 @@ model = active_model()
 dataset = active_dataset()
 url_state.show_notes(url_state.adopt_all("sample", LINK))
 for key, default in ((COUNT, 16), (TEMPERATURE, 1.0), (SEED, 0)):
-    st.session_state.setdefault(key, default)  # set here, not as widget values: links and "New seed" write them too
+    st.session_state.setdefault(
+        key, default
+    )  # set here, not as widget values: links and "New seed" write them too
 c1, c2, c3, c4 = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
 count = c1.slider("How many", 1, 64, key=COUNT, persist_state="session")
 temperature = c2.slider("Temperature T", 0.0, 2.0, step=0.05, key=TEMPERATURE, persist_state="session")
@@ -58,16 +63,23 @@ left, right = st.columns(2, gap="large")
 with left:
     st.subheader("Samples")
     picture = show_grid(samples.images, ncols, cell=cell)
-    png_download("Download samples (PNG)", picture, f"samples_T{temperature:g}_seed{int(seed)}.png", "sample_png")
+    png_download(
+        "Download samples (PNG)", picture, f"samples_T{temperature:g}_seed{int(seed)}.png", "sample_png"
+    )
 with right:
     st.subheader("Nearest training image")
     if samples.nearest is None:
-        st.info(f"The active dataset ({dataset.data.name}) does not match this model's image shape, so there is "
-                "nothing to compare with. Pick the dataset it was trained on in the sidebar.")
+        st.info(
+            f"The active dataset ({dataset.data.name}) does not match this model's image shape, so there is "
+            "nothing to compare with. Pick the dataset it was trained on in the sidebar."
+        )
     else:
         nearest_images = to_uint8(dataset.data.images[samples.nearest])
         show_grid(nearest_images, ncols, cell=cell)
-        st.caption(f"Same positions as the samples. Latent distance to the nearest training code: median "
-                   f"{np.median(samples.nearest_distance):.2f} (min {samples.nearest_distance.min():.2f}); labels "
-                   + ", ".join(label_text(dataset, int(i)) for i in samples.nearest[:16])
-                   + ("…" if len(samples.nearest) > 16 else "") + ".")
+        st.caption(
+            f"Same positions as the samples. Latent distance to the nearest training code: median "
+            f"{np.median(samples.nearest_distance):.2f} (min {samples.nearest_distance.min():.2f}); labels "
+            + ", ".join(label_text(dataset, int(i)) for i in samples.nearest[:16])
+            + ("…" if len(samples.nearest) > 16 else "")
+            + "."
+        )

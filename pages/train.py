@@ -8,6 +8,7 @@ its best weights are registered as a model and selected at once.
 import streamlit as st
 
 from explorer_ui import figures
+from explorer_ui.factors_view import render_train_scores
 from explorer_ui.registry import page_file
 from explorer_ui.state import (
     MODEL_CHOICE,
@@ -19,7 +20,6 @@ from explorer_ui.state import (
     registered_model,
     start_training,
 )
-from explorer_ui.factors_view import render_train_scores
 from explorer_ui.train_choices import APP_HIDDEN, app_train_config
 from explorer_ui.widgets import shape_text, teaching_panel
 from vae_core.config import ARCHITECTURES, ConfigError
@@ -27,7 +27,11 @@ from vae_core.explore import TrainingRun
 from vae_core.train_defaults import default_train_settings_for
 from vae_core.training import TrainSettings
 
-ARCH_LABELS = {"mlp": "MLP (fast; best for small images)", "conv": "Convolutional", "resconv": "Convolutional + residual blocks"}
+ARCH_LABELS = {
+    "mlp": "MLP (fast; best for small images)",
+    "conv": "Convolutional",
+    "resconv": "Convolutional + residual blocks",
+}
 POLL_S = 0.5  # progress redraws per second: 2 (well under the 5/s budget)
 
 st.title("Train a VAE")
@@ -45,58 +49,141 @@ dataset = active_dataset()
 job: TrainingRun | None = st.session_state.get(TRAIN_JOB)
 running = job is not None and job.running
 
-st.markdown(f"**Dataset:** {dataset.data.name}, images {shape_text(dataset.data.image_shape)} "
-            "(change it in the sidebar). The last 20 % of the images are held out for validation.")
+st.markdown(
+    f"**Dataset:** {dataset.data.name}, images {shape_text(dataset.data.image_shape)} "
+    "(change it in the sidebar). The last 20 % of the images are held out for validation."
+)
 
 defaults = default_train_settings_for(dataset.data.image_shape)
-if st.session_state.get("train_defaults_shape") != tuple(dataset.data.image_shape):  # new shape: defaults that fit
+if st.session_state.get("train_defaults_shape") != tuple(
+    dataset.data.image_shape
+):  # new shape: defaults that fit
     st.session_state["train_defaults_shape"] = tuple(dataset.data.image_shape)
-    st.session_state.update(train_arch=defaults.arch, train_latent=defaults.latent_dim,
-                            train_budget=defaults.time_budget_s, train_epochs=defaults.epochs)
+    st.session_state.update(
+        train_arch=defaults.arch,
+        train_latent=defaults.latent_dim,
+        train_budget=defaults.time_budget_s,
+        train_epochs=defaults.epochs,
+    )
     st.info(f"Settings start from defaults for this data: {defaults.reason}", icon=":material/tune:")
 
 with st.form("train_settings", border=True):
     c1, c2, c3 = st.columns(3)
     with c1:
-        arch = st.selectbox("Architecture", ARCHITECTURES, format_func=ARCH_LABELS.get, key="train_arch",
-                            persist_state="session")
-        latent_dim = st.slider("Latent size", 1, 64, 8, key="train_latent", persist_state="session",
-                               help="Dimensions of z. 2 makes the latent plane itself drawable.")
+        arch = st.selectbox(
+            "Architecture",
+            ARCHITECTURES,
+            format_func=ARCH_LABELS.get,
+            key="train_arch",
+            persist_state="session",
+        )
+        latent_dim = st.slider(
+            "Latent size",
+            1,
+            64,
+            8,
+            key="train_latent",
+            persist_state="session",
+            help="Dimensions of z. 2 makes the latent plane itself drawable.",
+        )
     with c2:
-        beta = st.number_input("β (KL weight)", 0.0, 20.0, 1.0, 0.1, key="train_beta", persist_state="session",
-                               help="1 = VAE, 0 = plain autoencoder, > 1 = β-VAE.")
-        likelihood = st.selectbox("Likelihood p(x|z)", ("bernoulli", "gaussian"), key="train_likelihood",
-                                  persist_state="session")
+        beta = st.number_input(
+            "β (KL weight)",
+            0.0,
+            20.0,
+            1.0,
+            0.1,
+            key="train_beta",
+            persist_state="session",
+            help="1 = VAE, 0 = plain autoencoder, > 1 = β-VAE.",
+        )
+        likelihood = st.selectbox(
+            "Likelihood p(x|z)", ("bernoulli", "gaussian"), key="train_likelihood", persist_state="session"
+        )
     with c3:
-        epochs = st.number_input("Epochs (at most)", 1, 2000, 100, 10, key="train_epochs", persist_state="session")
-        budget = st.number_input("Time budget, seconds (0 = none)", 0, 3600, 30, 10, key="train_budget",
-                                 persist_state="session", help="Training stops at whichever limit comes first.")
+        epochs = st.number_input(
+            "Epochs (at most)", 1, 2000, 100, 10, key="train_epochs", persist_state="session"
+        )
+        budget = st.number_input(
+            "Time budget, seconds (0 = none)",
+            0,
+            3600,
+            30,
+            10,
+            key="train_budget",
+            persist_state="session",
+            help="Training stops at whichever limit comes first.",
+        )
     with st.expander("Advanced"):
         a1, a2, a3 = st.columns(3)
-        lr = a1.number_input("Learning rate", 1e-5, 1e-1, TrainSettings.lr, format="%.4f", key="train_lr", persist_state="session")
-        batch = a2.select_slider("Batch size", [16, 32, 64, 128, 256, 512], TrainSettings.batch_size, key="train_batch", persist_state="session")
+        lr = a1.number_input(
+            "Learning rate",
+            1e-5,
+            1e-1,
+            TrainSettings.lr,
+            format="%.4f",
+            key="train_lr",
+            persist_state="session",
+        )
+        batch = a2.select_slider(
+            "Batch size",
+            [16, 32, 64, 128, 256, 512],
+            TrainSettings.batch_size,
+            key="train_batch",
+            persist_state="session",
+        )
         seed = a3.number_input("Seed", 0, 2**31 - 1, 0, key="train_seed", persist_state="session")
-        patience = a1.number_input("Early-stop patience (epochs)", 1, 500, 30, key="train_patience",
-                                   persist_state="session")
-        warmup = a2.number_input("KL warm-up (epochs)", 0.0, 100.0, 0.0, 1.0, key="train_warmup",
-                                 persist_state="session", help="β ramps from 0 over this many epochs.")
-        shift = a3.number_input("Random shifts (pixels)", 0, 4, 0, key="train_shift", persist_state="session",
-                                help="Data augmentation: translate each training image by up to this many pixels.")
+        patience = a1.number_input(
+            "Early-stop patience (epochs)", 1, 500, 30, key="train_patience", persist_state="session"
+        )
+        warmup = a2.number_input(
+            "KL warm-up (epochs)",
+            0.0,
+            100.0,
+            0.0,
+            1.0,
+            key="train_warmup",
+            persist_state="session",
+            help="β ramps from 0 over this many epochs.",
+        )
+        shift = a3.number_input(
+            "Random shifts (pixels)",
+            0,
+            4,
+            0,
+            key="train_shift",
+            persist_state="session",
+            help="Data augmentation: translate each training image by up to this many pixels.",
+        )
     if arch == "mlp":
-        st.caption(f"MLP widths {'-'.join(map(str, APP_HIDDEN))} (mirrored in the decoder); on 8×8 digits it "
-                   "trains a model as good as the shipped one in about 10 s on a laptop CPU.")
+        st.caption(
+            f"MLP widths {'-'.join(map(str, APP_HIDDEN))} (mirrored in the decoder); on 8×8 digits it "
+            "trains a model as good as the shipped one in about 10 s on a laptop CPU."
+        )
     else:
-        st.caption(f"Stride-2 convolutions (32 and 64 channels), a {APP_HIDDEN[-1]}-wide hidden layer, transposed "
-                   "convolutions back" + (", residual blocks at each stage" if arch == "resconv" else "")
-                   + "; on 28×28 images give it a few minutes (a 60 s run stops well short of its best).")
-    start = st.form_submit_button("Start training", type="primary", disabled=running, icon=":material/play_arrow:")
+        st.caption(
+            f"Stride-2 convolutions (32 and 64 channels), a {APP_HIDDEN[-1]}-wide hidden layer, transposed "
+            "convolutions back"
+            + (", residual blocks at each stage" if arch == "resconv" else "")
+            + "; on 28×28 images give it a few minutes (a 60 s run stops well short of its best)."
+        )
+    start = st.form_submit_button(
+        "Start training", type="primary", disabled=running, icon=":material/play_arrow:"
+    )
 
 if start and not running:
     try:
         config = app_train_config(dataset.data.image_shape, arch, int(latent_dim), float(beta), likelihood)
-        settings = TrainSettings(epochs=int(epochs), time_budget_s=float(budget) or None, lr=float(lr),
-                                 batch_size=int(batch), seed=int(seed), patience=int(patience),
-                                 kl_warmup_epochs=float(warmup), augment_shift=int(shift))
+        settings = TrainSettings(
+            epochs=int(epochs),
+            time_budget_s=float(budget) or None,
+            lr=float(lr),
+            batch_size=int(batch),
+            seed=int(seed),
+            patience=int(patience),
+            kl_warmup_epochs=float(warmup),
+            augment_shift=int(shift),
+        )
         job = TrainingRun(config, dataset.data, settings).start()
     except (ConfigError, ValueError) as exc:
         st.error(f"Cannot train with these settings: {exc}")
@@ -109,10 +196,18 @@ def _draw(run: TrainingRun) -> None:
     snap = run.snapshot()
     if snap.state == "running":
         eta = "" if snap.eta_s == float("inf") else f", about {snap.eta_s:.0f} s left"
-        st.progress(min(1.0, snap.fraction), text=f"Epoch {snap.epoch} · {snap.elapsed_s:.0f} s{eta}"
-                    + (" · stopping after this step…" if snap.stop_requested else ""))
-        st.button("Stop (keep the best weights)", key="train_stop", icon=":material/stop:", on_click=run.stop,
-                  disabled=snap.stop_requested)
+        st.progress(
+            min(1.0, snap.fraction),
+            text=f"Epoch {snap.epoch} · {snap.elapsed_s:.0f} s{eta}"
+            + (" · stopping after this step…" if snap.stop_requested else ""),
+        )
+        st.button(
+            "Stop (keep the best weights)",
+            key="train_stop",
+            icon=":material/stop:",
+            on_click=run.stop,
+            disabled=snap.stop_requested,
+        )
     elif snap.state == "failed":
         st.error(f"Training failed: {snap.error}")
     if snap.epochs:
@@ -122,8 +217,9 @@ def _draw(run: TrainingRun) -> None:
         m2.metric("Reconstruction", f"{last['train_recon']:.2f}")
         m3.metric("KL", f"{last['train_kl']:.2f}")
         m4.metric("Best validation −ELBO", f"{last['best_val_neg_elbo']:.2f}")
-    st.plotly_chart(figures.loss_curves(snap.steps, snap.epochs), key="train_curves",
-                    config={"displayModeBar": False})
+    st.plotly_chart(
+        figures.loss_curves(snap.steps, snap.epochs), key="train_curves", config={"displayModeBar": False}
+    )
     if snap.state == "done" and st.session_state.get(TRAIN_RESULT) is None:
         st.rerun()  # whole app: the sidebar registers and selects the new model; polling stops
 
@@ -135,12 +231,20 @@ if job is not None:
     result_key = st.session_state.get(TRAIN_RESULT)
     if snap.state == "done" and result_key in st.session_state[MODELS]:
         summary = snap.summary
-        st.success(f"Done: {summary['status']}. Best epoch {summary['best_epoch']} of {summary['epochs_run']}, "
-                   f"validation −ELBO {summary['val_neg_elbo']:.2f} nats/image, {summary['train_time_s']:.0f} s. "
-                   + ("It is the selected model now." if st.session_state[MODEL_CHOICE] == result_key else ""))
-        st.download_button("Download the checkpoint (.safetensors)", model_payload(result_key),
-                           file_name=f"vae_{job.config.arch}_z{job.config.latent_dim}.safetensors",
-                           mime="application/octet-stream", on_click="ignore", key="train_download",
-                           icon=":material/download:", type="primary")
+        st.success(
+            f"Done: {summary['status']}. Best epoch {summary['best_epoch']} of {summary['epochs_run']}, "
+            f"validation −ELBO {summary['val_neg_elbo']:.2f} nats/image, {summary['train_time_s']:.0f} s. "
+            + ("It is the selected model now." if st.session_state[MODEL_CHOICE] == result_key else "")
+        )
+        st.download_button(
+            "Download the checkpoint (.safetensors)",
+            model_payload(result_key),
+            file_name=f"vae_{job.config.arch}_z{job.config.latent_dim}.safetensors",
+            mime="application/octet-stream",
+            on_click="ignore",
+            key="train_download",
+            icon=":material/download:",
+            type="primary",
+        )
         st.page_link(page_file("latent_map"), label="See its latent map", icon="🗺️")
         render_train_scores(registered_model(result_key), dataset)

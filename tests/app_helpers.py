@@ -119,7 +119,9 @@ def texts(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def wait_for_training(at: AppTest, key: str = "train_job", limit_s: float = 180.0, poll_s: float = 0.5) -> AppTest:
+def wait_for_training(
+    at: AppTest, key: str = "train_job", limit_s: float = 180.0, poll_s: float = 0.5
+) -> AppTest:
     """Rerun the Train page until this session's run has finished (bounded), then once more so it registers."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:

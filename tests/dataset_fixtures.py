@@ -36,7 +36,9 @@ def write_idx(path: Path, array: np.ndarray, magic: int, gz: bool) -> Path:
     return path
 
 
-def write_idx_split(folder: Path, split: str, images: np.ndarray, labels: np.ndarray | None, gz: bool) -> None:
+def write_idx_split(
+    folder: Path, split: str, images: np.ndarray, labels: np.ndarray | None, gz: bool
+) -> None:
     """Write <split>-images-idx3-ubyte (and labels-idx1 when given) into folder."""
     write_idx(folder / f"{split}-images-idx3-ubyte", images, IMAGES_MAGIC, gz)
     if labels is not None:
@@ -79,7 +81,9 @@ def jpeg_bytes(array: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
-def labelled_pngs(classes: dict[str, int], height: int = 16, width: int = 16, rgb: bool = False) -> dict[str, bytes]:
+def labelled_pngs(
+    classes: dict[str, int], height: int = 16, width: int = 16, rgb: bool = False
+) -> dict[str, bytes]:
     """{"<class>/<i>.png": png} with every pixel of class k equal to 40 * (k + 1), so labels can be read back."""
     files = {}
     for k, (class_name, count) in enumerate(classes.items()):

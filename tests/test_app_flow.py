@@ -37,8 +37,9 @@ def start_training(at, epochs: int, latent: int = 2):
 
 def inject_selection(at, indices):
     points = [{"customdata": int(i), "curve_number": 0, "point_index": k} for k, i in enumerate(indices)]
-    at.session_state["latent_map"] = {"selection": {"points": points, "point_indices": list(range(len(indices))),
-                                                    "box": [], "lasso": []}}
+    at.session_state["latent_map"] = {
+        "selection": {"points": points, "point_indices": list(range(len(indices))), "box": [], "lasso": []}
+    }
     at.run()
     assert_clean(at)
 
@@ -53,7 +54,10 @@ def test_train_in_the_app_then_map_select_and_interpolate(media):
     key = at.session_state[MODEL_CHOICE]
     assert key != "default" and models[key].label.startswith("Trained #1") and models[key].kind == "trained"
     assert at.sidebar.selectbox(key=W_MODEL).value == key
-    assert key in at.sidebar.selectbox(key=W_MODEL).options or len(at.sidebar.selectbox(key=W_MODEL).options) == 2
+    assert (
+        key in at.sidebar.selectbox(key=W_MODEL).options
+        or len(at.sidebar.selectbox(key=W_MODEL).options) == 2
+    )
     assert "Latent size:** 2" in "\n".join(m.value for m in at.sidebar.markdown)
     checkpoint = checkpoint_from_bytes(media.bytes_for_url(download_url(at, "train_download")))
     assert checkpoint.config.latent_dim == 2 and checkpoint.summary["epochs_run"] == 6
@@ -89,7 +93,9 @@ def test_train_in_the_app_then_map_select_and_interpolate(media):
         assert (at.session_state[INTERP_START], at.session_state[INTERP_END]) == (10, 1200)
     assert "3 selected" in [h.value for h in at.subheader]
     goto(at, "interpolate")
-    assert at.slider(key="interp_steps").value == 8  # page widgets keep their values (persist_state="session")
+    assert (
+        at.slider(key="interp_steps").value == 8
+    )  # page widgets keep their values (persist_state="session")
 
     # switching back to the shipped model keeps the trained one selectable
     at.sidebar.selectbox(key=W_MODEL).set_value("default").run()

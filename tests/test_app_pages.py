@@ -37,10 +37,13 @@ def shipped():
 
 def select(at, indices, key="latent_map"):
     """Inject a plotly selection event for the map (as the browser sends it: customdata = row index)."""
-    points = [{"customdata": int(i), "curve_number": 0, "point_index": k, "x": 0.0, "y": 0.0}
-              for k, i in enumerate(indices)]
-    at.session_state[key] = {"selection": {"points": points, "point_indices": list(range(len(indices))),
-                                           "box": [], "lasso": []}}
+    points = [
+        {"customdata": int(i), "curve_number": 0, "point_index": k, "x": 0.0, "y": 0.0}
+        for k, i in enumerate(indices)
+    ]
+    at.session_state[key] = {
+        "selection": {"points": points, "point_indices": list(range(len(indices))), "box": [], "lasso": []}
+    }
     at.run()
     assert_clean(at)
 
@@ -75,7 +78,9 @@ def test_overview_samples_follow_the_seed_and_compare_vae_with_autoencoder():
     assert "VAE (β = 1)" in headings and "Plain autoencoder (β = 0)" in headings
     charts = [c for c in at.get("plotly_chart") if c.proto.spec]
     assert len(charts) == 2  # the two latent maps side by side
-    assert len(image_urls(at)) >= 3  # live samples + prior samples of both models (or the note without the AE)
+    assert (
+        len(image_urls(at)) >= 3
+    )  # live samples + prior samples of both models (or the note without the AE)
 
 
 # ---------------------------------------------------------------- Sample
@@ -134,7 +139,9 @@ def test_a_selection_shows_originals_reconstructions_neighbours_and_sets_endpoin
     select(at, [5, 17, 42])
     assert at.session_state[SELECTION] == [5, 17, 42]
     assert "3 selected" in [h.value for h in at.subheader]
-    assert len(image_urls(at)) >= images_before + 2 + 12  # originals + reconstructions + focus and 11 neighbours
+    assert (
+        len(image_urls(at)) >= images_before + 2 + 12
+    )  # originals + reconstructions + focus and 11 neighbours
     at.button(key="map_set_start").click().run()
     assert at.selectbox(key="map_focus").value == 17  # the focus moves on, so 'end' picks another image
     at.selectbox(key="map_focus").set_value(42).run()
@@ -165,7 +172,9 @@ def test_tsne_is_computed_on_demand_and_kept():
     pca_spec = at.get("plotly_chart")[0].proto.spec
     at.button(key="map_tsne_go").click().run(timeout=300)
     assert_clean(at)
-    assert "t-SNE 1" in at.get("plotly_chart")[0].proto.spec and at.get("plotly_chart")[0].proto.spec != pca_spec
+    assert (
+        "t-SNE 1" in at.get("plotly_chart")[0].proto.spec and at.get("plotly_chart")[0].proto.spec != pca_spec
+    )
     at.run()  # stored: drawn straight away, no button
     assert not [b for b in at.button if b.key == "map_tsne_go"]
     select(at, [1, 2])
@@ -237,14 +246,23 @@ def test_anomalies_are_the_worst_scored_images_first(shipped, digits):
 def test_model_card_describes_the_shipped_model():
     at = start_app()
     card = "\n".join(m.value for m in at.sidebar.markdown)
-    for field in ("Architecture", "Latent size:** 8", "β (KL weight)", "Likelihood", "Training data", "Validation −ELBO",
-                  "Parameters"):
+    for field in (
+        "Architecture",
+        "Latent size:** 8",
+        "β (KL weight)",
+        "Likelihood",
+        "Training data",
+        "Validation −ELBO",
+        "Parameters",
+    ):
         assert field in card
 
 
 def test_a_bad_model_upload_shows_an_error_and_keeps_the_model():
     at = start_app()
-    at.file_uploader(key=W_MODEL_UPLOAD).set_value(("weights.pt", b"\x80\x04\x95garbage", "application/octet-stream"))
+    at.file_uploader(key=W_MODEL_UPLOAD).set_value(
+        ("weights.pt", b"\x80\x04\x95garbage", "application/octet-stream")
+    )
     at.run()
     assert_clean(at)
     assert any("pickle" in e.value for e in at.sidebar.error)
@@ -256,7 +274,9 @@ def test_a_bad_model_upload_shows_an_error_and_keeps_the_model():
 
 def test_a_bad_dataset_upload_shows_an_error_and_keeps_the_dataset():
     at = start_app()
-    at.file_uploader(key=W_DATASET_UPLOAD).set_value(("broken.npz", b"not a zip at all", "application/octet-stream"))
+    at.file_uploader(key=W_DATASET_UPLOAD).set_value(
+        ("broken.npz", b"not a zip at all", "application/octet-stream")
+    )
     at.run()
     assert_clean(at)
     assert any("broken.npz" in e.value for e in at.sidebar.error)
@@ -280,7 +300,9 @@ def test_a_dataset_of_another_shape_says_so_and_offers_training():
     rng = np.random.default_rng(0)
     np.savez(buffer, images=rng.random((40, 16, 16)).astype(np.float32), labels=np.arange(40) % 4)
     at = start_app()
-    at.file_uploader(key=W_DATASET_UPLOAD).set_value(("blobs.npz", buffer.getvalue(), "application/octet-stream"))
+    at.file_uploader(key=W_DATASET_UPLOAD).set_value(
+        ("blobs.npz", buffer.getvalue(), "application/octet-stream")
+    )
     at.run()
     assert_clean(at)
     assert at.session_state[DATASETS][at.session_state[DATASET_CHOICE]].filename == "blobs.npz"
@@ -294,7 +316,9 @@ def test_a_dataset_of_another_shape_says_so_and_offers_training():
 
 def test_an_offline_download_is_reported_and_the_dataset_kept(tmp_path, monkeypatch):
     monkeypatch.setenv("LATENT_EXPLORER_DATA", str(tmp_path))  # an empty cache: loading must try to download
-    monkeypatch.setattr("vae_core.data.builtin.download_torchvision", lambda source, root: OSError("network is unreachable"))
+    monkeypatch.setattr(
+        "vae_core.data.builtin.download_torchvision", lambda source, root: OSError("network is unreachable")
+    )
     at = start_app()
     at.sidebar.selectbox(key=W_DATASET).set_value("spec:fashion-mnist").run()
     assert_clean(at)
@@ -314,11 +338,15 @@ def test_only_the_oldest_uploads_are_forgotten_whatever_the_labels_say():
     model = build_vae(VAEConfig(input_shape=(1, 8, 8), arch="mlp", latent_dim=2, hidden=(8,)))
     at = start_app()
     trained = checkpoint_bytes(model, summary={"n": -1})
-    at.session_state[MODELS] = {**at.session_state[MODELS],
-                                content_key(trained): ModelEntry("Uploaded: looks like one", trained, "trained")}
+    at.session_state[MODELS] = {
+        **at.session_state[MODELS],
+        content_key(trained): ModelEntry("Uploaded: looks like one", trained, "trained"),
+    }
     uploads = [checkpoint_bytes(model, summary={"n": i}) for i in range(KEEP_UPLOADS + 2)]
     for i, payload in enumerate(uploads):
-        at.file_uploader(key=W_MODEL_UPLOAD).set_value((f"m{i}.safetensors", payload, "application/octet-stream"))
+        at.file_uploader(key=W_MODEL_UPLOAD).set_value(
+            (f"m{i}.safetensors", payload, "application/octet-stream")
+        )
         at.run()
         assert_clean(at)
     models = at.session_state[MODELS]

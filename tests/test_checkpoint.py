@@ -33,7 +33,16 @@ REPO = Path(__file__).resolve().parents[1]
 
 def _model(**kw):
     torch.manual_seed(0)
-    return build_vae(VAEConfig(input_shape=(1, 8, 8), arch=kw.pop("arch", "mlp"), latent_dim=3, hidden=(16,), channels=(4, 8), **kw))
+    return build_vae(
+        VAEConfig(
+            input_shape=(1, 8, 8),
+            arch=kw.pop("arch", "mlp"),
+            latent_dim=3,
+            hidden=(16,),
+            channels=(4, 8),
+            **kw,
+        )
+    )
 
 
 def _raw_safetensors(tensors: dict, metadata: dict) -> bytes:
@@ -53,7 +62,9 @@ class _WritesFile:
 @pytest.mark.parametrize("arch", ["mlp", "conv", "resconv"])
 def test_save_then_load_gives_identical_outputs(tmp_path, arch):
     model = _model(arch=arch).eval()
-    path = save_checkpoint(model, tmp_path / "m.safetensors", {"dataset_name": "digits", "val_neg_elbo": 12.5})
+    path = save_checkpoint(
+        model, tmp_path / "m.safetensors", {"dataset_name": "digits", "val_neg_elbo": 12.5}
+    )
     loaded = load_checkpoint(path)
     assert loaded.config == model.config
     assert loaded.summary["val_neg_elbo"] == 12.5
@@ -165,13 +176,16 @@ def test_refuses_nan_weights_and_wrong_dtypes():
         checkpoint_from_bytes(_raw_safetensors(tensors, metadata))
 
 
-@pytest.mark.parametrize("config", [
-    {"input_shape": [1, 8, 8], "arch": "mlp", "latent_dim": 10**9},
-    {"input_shape": [1, 100000, 100000], "arch": "mlp"},
-    {"input_shape": [1, 8, 8], "arch": "mlp", "hidden": [10**8, 10**8]},
-    {"input_shape": [1, 8, 8], "arch": "__import__('os')"},
-    {"input_shape": [1, 8, 8], "evil_key": True},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"input_shape": [1, 8, 8], "arch": "mlp", "latent_dim": 10**9},
+        {"input_shape": [1, 100000, 100000], "arch": "mlp"},
+        {"input_shape": [1, 8, 8], "arch": "mlp", "hidden": [10**8, 10**8]},
+        {"input_shape": [1, 8, 8], "arch": "__import__('os')"},
+        {"input_shape": [1, 8, 8], "evil_key": True},
+    ],
+)
 def test_refuses_absurd_or_unknown_configs_before_building_anything(config):
     with pytest.raises(CheckpointError, match="config"):
         checkpoint_from_bytes(_with_metadata(_model(), config=json.dumps(config)))
@@ -216,18 +230,31 @@ def test_shipped_default_model_loads_and_decodes():
 
 # ---------------------------------------------------------------- bounded by construction
 
+
 def _header_only(config: dict, summary: str = "{}") -> bytes:
     """A safetensors file with our metadata and no tensors at all (about 200 bytes)."""
-    header = json.dumps({"__metadata__": {"format": FORMAT, "config": json.dumps(config), "summary": summary}}).encode()
+    header = json.dumps(
+        {"__metadata__": {"format": FORMAT, "config": json.dumps(config), "summary": summary}}
+    ).encode()
     return struct.pack("<Q", len(header)) + header
 
 
 HUGE_CONFIGS = {  # each field within its own cap, together about 10⁸–10⁹ parameters
     "mlp": {"input_shape": [3, 64, 64], "arch": "mlp", "latent_dim": 512, "hidden": [4096] * 6},
-    "conv": {"input_shape": [3, 64, 64], "arch": "conv", "latent_dim": 512, "hidden": [4096],
-             "channels": [512, 512, 512, 512]},
-    "resconv": {"input_shape": [3, 64, 64], "arch": "resconv", "latent_dim": 512, "hidden": [4096],
-                "channels": [512, 512, 512, 512]},
+    "conv": {
+        "input_shape": [3, 64, 64],
+        "arch": "conv",
+        "latent_dim": 512,
+        "hidden": [4096],
+        "channels": [512, 512, 512, 512],
+    },
+    "resconv": {
+        "input_shape": [3, 64, 64],
+        "arch": "resconv",
+        "latent_dim": 512,
+        "hidden": [4096],
+        "channels": [512, 512, 512, 512],
+    },
 }
 
 _MEASURE = """
@@ -253,8 +280,12 @@ def test_a_tiny_checkpoint_describing_a_huge_model_is_refused_without_allocating
     """The ~200-byte upload that once cost 4.6 GB: refused from the config alone, peak memory barely moves."""
     payload = _header_only(HUGE_CONFIGS[arch])
     assert len(payload) < 400
-    res = subprocess.run([sys.executable, "-c", _MEASURE, str(REPO), payload.hex()], capture_output=True, text=True,
-                         timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(REPO), payload.hex()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     result = json.loads(res.stdout)
     assert result["outcome"].startswith("CheckpointError") and "parameters" in result["outcome"], result
@@ -266,13 +297,33 @@ def test_the_parameter_cap_is_checked_before_tensors_are_compared():
         checkpoint_from_bytes(_header_only(HUGE_CONFIGS["mlp"]))
 
 
-@pytest.mark.parametrize(("field", "value"), [
-    ("latent_dim", "16"), ("latent_dim", True), ("latent_dim", 16.5), ("latent_dim", [16]), ("latent_dim", None),
-    ("input_shape", [1, "8", 8]), ("input_shape", [1, 8]), ("input_shape", "1,8,8"), ("input_shape", [1, 8, 8.0]),
-    ("hidden", "512"), ("hidden", [True]), ("hidden", [16] * 7), ("channels", [4, 8, 8, 8, 8]),
-    ("beta", "1.0"), ("beta", False), ("beta", None), ("gaussian_sigma", [0.1]), ("dropout", "0"),
-    ("arch", 1), ("arch", ["mlp"]), ("likelihood", None), ("latent_dim", 10**40),
-])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("latent_dim", "16"),
+        ("latent_dim", True),
+        ("latent_dim", 16.5),
+        ("latent_dim", [16]),
+        ("latent_dim", None),
+        ("input_shape", [1, "8", 8]),
+        ("input_shape", [1, 8]),
+        ("input_shape", "1,8,8"),
+        ("input_shape", [1, 8, 8.0]),
+        ("hidden", "512"),
+        ("hidden", [True]),
+        ("hidden", [16] * 7),
+        ("channels", [4, 8, 8, 8, 8]),
+        ("beta", "1.0"),
+        ("beta", False),
+        ("beta", None),
+        ("gaussian_sigma", [0.1]),
+        ("dropout", "0"),
+        ("arch", 1),
+        ("arch", ["mlp"]),
+        ("likelihood", None),
+        ("latent_dim", 10**40),
+    ],
+)
 def test_config_values_of_the_wrong_type_are_refused_not_coerced(field, value):
     config = {"input_shape": [1, 8, 8], "arch": "mlp", "latent_dim": 3, "hidden": [16], "channels": [4, 8]}
     config[field] = value
@@ -280,16 +331,34 @@ def test_config_values_of_the_wrong_type_are_refused_not_coerced(field, value):
         checkpoint_from_bytes(_with_metadata(_model(), config=json.dumps(config)))
 
 
-@pytest.mark.parametrize("text", ['{"beta": NaN}', '{"beta": Infinity}', '{"latent_dim": 1' + "0" * 5000 + "}",
-                                  "[" * 100_000 + "]" * 100_000, '"just a string"'])
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"beta": NaN}',
+        '{"beta": Infinity}',
+        '{"latent_dim": 1' + "0" * 5000 + "}",
+        "[" * 100_000 + "]" * 100_000,
+        '"just a string"',
+    ],
+)
 def test_config_json_that_python_cannot_hold_is_our_error(text):
     with pytest.raises(CheckpointError, match="config"):
         checkpoint_from_bytes(_with_metadata(_model(), config=text))
 
 
-@pytest.mark.parametrize("summary", ['{"epochs_run": "5"}', '{"train_time_s": "12"}', '{"val_neg_elbo": true}',
-                                     '{"class_names": [1, 2]}', '{"status": 3}', "[" * 100_000 + "]" * 100_000,
-                                     '{"n_images": -1}', '{"steps": 1' + "0" * 5000 + "}"])
+@pytest.mark.parametrize(
+    "summary",
+    [
+        '{"epochs_run": "5"}',
+        '{"train_time_s": "12"}',
+        '{"val_neg_elbo": true}',
+        '{"class_names": [1, 2]}',
+        '{"status": 3}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"n_images": -1}',
+        '{"steps": 1' + "0" * 5000 + "}",
+    ],
+)
 def test_summary_values_the_app_reads_are_type_checked(summary):
     with pytest.raises(CheckpointError, match="summary"):
         checkpoint_from_bytes(_with_metadata(_model(), summary=summary))
@@ -326,5 +395,7 @@ def test_loading_a_folder_or_a_fifo_is_our_error(tmp_path):
 
 def test_a_loaded_model_owns_real_weights_not_meta_tensors():
     loaded = checkpoint_from_bytes(checkpoint_bytes(_model(arch="resconv")))
-    assert all(not p.is_meta and p.device.type == "cpu" and not p.requires_grad for p in loaded.model.parameters())
+    assert all(
+        not p.is_meta and p.device.type == "cpu" and not p.requires_grad for p in loaded.model.parameters()
+    )
     assert all(not b.is_meta for b in loaded.model.buffers())

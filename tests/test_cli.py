@@ -20,14 +20,34 @@ SUBCOMMANDS = ["train", "evaluate", "sample", "encode", "project", "interpolate"
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "vae_core", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("cli")
-    res = run_cli("train", "--dataset", "digits", "--arch", "mlp", "--latent-dim", "4", "--epochs", "4", "--quiet",
-                  "--out", "digits.safetensors", cwd=work)
+    res = run_cli(
+        "train",
+        "--dataset",
+        "digits",
+        "--arch",
+        "mlp",
+        "--latent-dim",
+        "4",
+        "--epochs",
+        "4",
+        "--quiet",
+        "--out",
+        "digits.safetensors",
+        cwd=work,
+    )
     assert res.returncode == 0, res.stderr
     summary = json.loads(res.stdout.strip().splitlines()[-1])
     assert summary["epochs_run"] == 4
@@ -41,7 +61,18 @@ def test_help_for_every_subcommand(tmp_path):
 
 
 def test_evaluate_prints_one_json_object(trained):
-    res = run_cli("evaluate", "digits.safetensors", "--dataset", "digits", "--split", "val", "--json", "--iw-samples", "5", cwd=trained)
+    res = run_cli(
+        "evaluate",
+        "digits.safetensors",
+        "--dataset",
+        "digits",
+        "--split",
+        "val",
+        "--json",
+        "--iw-samples",
+        "5",
+        cwd=trained,
+    )
     assert res.returncode == 0, res.stderr
     result = json.loads(res.stdout)
     assert result["n"] == 359  # the last 20 % of 1,797 images
@@ -58,13 +89,45 @@ def test_sample_writes_a_png_grid(trained):
 
 
 def test_encode_project_interpolate_info(trained):
-    assert run_cli("encode", "digits.safetensors", "--dataset", "digits", "--out", "z.npz", cwd=trained).returncode == 0
+    assert (
+        run_cli(
+            "encode", "digits.safetensors", "--dataset", "digits", "--out", "z.npz", cwd=trained
+        ).returncode
+        == 0
+    )
     with np.load(trained / "z.npz", allow_pickle=False) as z:
         assert z["latent_means"].shape == (1797, 4) and z["labels"].shape == (1797,)
-    assert run_cli("project", "digits.safetensors", "--dataset", "digits", "--method", "pca", "--out", "map.csv", cwd=trained).returncode == 0
+    assert (
+        run_cli(
+            "project",
+            "digits.safetensors",
+            "--dataset",
+            "digits",
+            "--method",
+            "pca",
+            "--out",
+            "map.csv",
+            cwd=trained,
+        ).returncode
+        == 0
+    )
     rows = (trained / "map.csv").read_text().strip().splitlines()
     assert rows[0] == "index,x,y,label" and len(rows) == 1798
-    res = run_cli("interpolate", "digits.safetensors", "--dataset", "digits", "--start", "0", "--end", "1", "--steps", "6", "--out", "path.gif", cwd=trained)
+    res = run_cli(
+        "interpolate",
+        "digits.safetensors",
+        "--dataset",
+        "digits",
+        "--start",
+        "0",
+        "--end",
+        "1",
+        "--steps",
+        "6",
+        "--out",
+        "path.gif",
+        cwd=trained,
+    )
     assert res.returncode == 0, res.stderr
     gif = Image.open(trained / "path.gif")
     assert gif.format == "GIF" and gif.n_frames >= 6
@@ -83,8 +146,11 @@ class _Evil:
 def test_cli_refuses_a_pickle_and_never_runs_it(tmp_path):
     marker = tmp_path / "pwned.txt"
     (tmp_path / "evil.safetensors").write_bytes(pickle.dumps(_Evil(str(marker))))
-    for args in (["info", "evil.safetensors"], ["sample", "evil.safetensors", "--out", "g.png"],
-                 ["evaluate", "evil.safetensors", "--dataset", "digits"]):
+    for args in (
+        ["info", "evil.safetensors"],
+        ["sample", "evil.safetensors", "--out", "g.png"],
+        ["evaluate", "evil.safetensors", "--dataset", "digits"],
+    ):
         res = run_cli(*args, cwd=tmp_path)
         assert res.returncode == 2
         assert "never unpickles" in res.stderr and "Traceback" not in res.stderr
@@ -94,25 +160,80 @@ def test_cli_refuses_a_pickle_and_never_runs_it(tmp_path):
 def test_cli_reports_bad_input_in_one_line(trained):
     res = run_cli("evaluate", "digits.safetensors", "--dataset", "nosuch:thing", cwd=trained)
     assert res.returncode == 2 and res.stderr.startswith("error:") and "Traceback" not in res.stderr
-    res = run_cli("interpolate", "digits.safetensors", "--dataset", "digits", "--start", "0", "--end", "99999", "--out", "x.gif", cwd=trained)
+    res = run_cli(
+        "interpolate",
+        "digits.safetensors",
+        "--dataset",
+        "digits",
+        "--start",
+        "0",
+        "--end",
+        "99999",
+        "--out",
+        "x.gif",
+        cwd=trained,
+    )
     assert res.returncode == 2 and "outside the dataset" in res.stderr
 
 
-@pytest.mark.parametrize(("args", "argument", "why"), [
-    (["train", "--dataset", "digits", "--out", "."], "--out", "is a folder"),
-    (["train", "--dataset", "digits", "--out", "model.pt"], "--out", ".safetensors"),
-    (["train", "--dataset", "digits", "--out", "m.safetensors", "--device", "gpu0"], "--device", "cpu, cuda"),
-    (["train", "--dataset", "digits", "--out", "m.safetensors", "--seed", "-1"], "--seed", "0..4,294,967,295"),
-    (["train", "--dataset", "digits", "--out", "m.safetensors", "--seed", "1e3"], "--seed", "whole number"),
-    (["train", "--dataset", "digits", "--out", "m.safetensors", "--latent-dim", "0"], "--latent-dim", "1..512"),
-    (["train", "--dataset", "digits", "--out", "m.safetensors", "--lr", "nan"], "--lr", "finite"),
-    (["evaluate", "m.safetensors", "--dataset", "digits", "--iw-samples", "-5"], "--iw-samples", "0..1,000"),
-    (["evaluate", "m.safetensors", "--dataset", "digits", "--iw-samples", "10**9"], "--iw-samples", "whole number"),
-    (["sample", "--out", ".", "-n", "4"], "--out", "is a folder"),
-    (["sample", "--out", "g.png", "--temperature", "inf"], "--temperature", "finite"),
-    (["interpolate", "m.safetensors", "--dataset", "digits", "--start", "0", "--end", "1", "--steps", "1",
-      "--out", "p.gif"], "--steps", "2..256"),
-])
+@pytest.mark.parametrize(
+    ("args", "argument", "why"),
+    [
+        (["train", "--dataset", "digits", "--out", "."], "--out", "is a folder"),
+        (["train", "--dataset", "digits", "--out", "model.pt"], "--out", ".safetensors"),
+        (
+            ["train", "--dataset", "digits", "--out", "m.safetensors", "--device", "gpu0"],
+            "--device",
+            "cpu, cuda",
+        ),
+        (
+            ["train", "--dataset", "digits", "--out", "m.safetensors", "--seed", "-1"],
+            "--seed",
+            "0..4,294,967,295",
+        ),
+        (
+            ["train", "--dataset", "digits", "--out", "m.safetensors", "--seed", "1e3"],
+            "--seed",
+            "whole number",
+        ),
+        (
+            ["train", "--dataset", "digits", "--out", "m.safetensors", "--latent-dim", "0"],
+            "--latent-dim",
+            "1..512",
+        ),
+        (["train", "--dataset", "digits", "--out", "m.safetensors", "--lr", "nan"], "--lr", "finite"),
+        (
+            ["evaluate", "m.safetensors", "--dataset", "digits", "--iw-samples", "-5"],
+            "--iw-samples",
+            "0..1,000",
+        ),
+        (
+            ["evaluate", "m.safetensors", "--dataset", "digits", "--iw-samples", "10**9"],
+            "--iw-samples",
+            "whole number",
+        ),
+        (["sample", "--out", ".", "-n", "4"], "--out", "is a folder"),
+        (["sample", "--out", "g.png", "--temperature", "inf"], "--temperature", "finite"),
+        (
+            [
+                "interpolate",
+                "m.safetensors",
+                "--dataset",
+                "digits",
+                "--start",
+                "0",
+                "--end",
+                "1",
+                "--steps",
+                "1",
+                "--out",
+                "p.gif",
+            ],
+            "--steps",
+            "2..256",
+        ),
+    ],
+)
 def test_bad_arguments_are_refused_before_any_work_naming_the_argument(tmp_path, args, argument, why):
     res = run_cli(*args, cwd=tmp_path)
     assert res.returncode == 2
@@ -135,11 +256,14 @@ def test_out_in_an_unwritable_folder_is_refused_before_training(tmp_path):
     assert res.returncode == 2 and "cannot write" in res.stderr
 
 
-@pytest.mark.parametrize("payload", [
-    b"\x10\x00\x00\x00\x00\x00\x00\x00" + b"[" * 16,
-    struct.pack("<Q", 400_000) + b'{"a":' + b"[" * 199_997 + b"]" * 199_997 + b"}",
-    b"",
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"\x10\x00\x00\x00\x00\x00\x00\x00" + b"[" * 16,
+        struct.pack("<Q", 400_000) + b'{"a":' + b"[" * 199_997 + b"]" * 199_997 + b"}",
+        b"",
+    ],
+)
 def test_malformed_checkpoints_are_one_line_errors(tmp_path, payload):
     (tmp_path / "bad.safetensors").write_bytes(payload)
     res = run_cli("info", "bad.safetensors", cwd=tmp_path)

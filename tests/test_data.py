@@ -244,7 +244,9 @@ class TestImageFolders:
         _, val = split_indices(len(dataset), 0.25)
         in_val = np.bincount(dataset.labels[val], minlength=3)
         assert (in_val > 0).all()
-        assert np.abs(in_val - 0.25 * np.bincount(dataset.labels)).max() <= 1  # proportional, not the last class
+        assert (
+            np.abs(in_val - 0.25 * np.bincount(dataset.labels)).max() <= 1
+        )  # proportional, not the last class
 
     def test_files_at_top_level_have_no_labels(self, tmp_path):
         write_files(tmp_path, {f"{i}.png": png_bytes(random_images(1, 9, 9, seed=i)[0]) for i in range(3)})
@@ -297,7 +299,9 @@ class TestImageFolders:
 
 class TestUploads:
     def test_npz_upload(self, tmp_path):
-        payload = write_npz(tmp_path / "u.npz", images=random_images(3), labels=np.array([0, 1, 0])).read_bytes()
+        payload = write_npz(
+            tmp_path / "u.npz", images=random_images(3), labels=np.array([0, 1, 0])
+        ).read_bytes()
         dataset = load_uploaded("mine.npz", payload)
         assert_valid(dataset)
         assert dataset.spec == "upload:mine.npz" and dataset.name.startswith("mine")

@@ -62,7 +62,9 @@ def png_header_only(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"")) + chunk(b"IEND", b"")
+    )
 
 
 class TestSpecRoot:
@@ -79,7 +81,9 @@ class TestSpecRoot:
         assert len(load_dataset(f"idx:{root / 'mnist'}", spec_root=root).images) == 12
         assert len(load_dataset("idx:mnist", spec_root=root).images) == 12
 
-    @pytest.mark.parametrize("location", ["{tmp}/secret.npz", "../secret.npz", "mnist/../../secret.npz", "/etc"])
+    @pytest.mark.parametrize(
+        "location", ["{tmp}/secret.npz", "../secret.npz", "mnist/../../secret.npz", "/etc"]
+    )
     def test_paths_outside_the_root_are_refused_before_reading(self, root, location, monkeypatch):
         location = location.format(tmp=root.parent)
         monkeypatch.setitem(PATH_LOADERS, "npz", lambda *a: pytest.fail("read a file outside the root"))
@@ -132,7 +136,9 @@ class TestNpzContent:
         refused(f"npz:{write_npz(tmp_path / 'x.npz', images=np.zeros(shape, np.uint8))}", "at least 8")
 
     def test_absurd_side(self, tmp_path):
-        refused(f"npz:{write_npz(tmp_path / 'x.npz', images=np.zeros((1, 8, 5000), np.uint8))}", "limit per side")
+        refused(
+            f"npz:{write_npz(tmp_path / 'x.npz', images=np.zeros((1, 8, 5000), np.uint8))}", "limit per side"
+        )
 
     def test_two_channels(self, tmp_path):
         refused(f"npz:{write_npz(tmp_path / 'x.npz', images=np.zeros((2, 12, 12, 2), np.uint8))}", "channel")
@@ -167,7 +173,10 @@ class TestNpzContent:
 
     def test_class_names_that_do_not_cover_the_labels(self, tmp_path):
         path = write_npz(
-            tmp_path / "x.npz", images=random_images(3), labels=np.array([0, 1, 2]), class_names=np.array(["a"])
+            tmp_path / "x.npz",
+            images=random_images(3),
+            labels=np.array([0, 1, 2]),
+            class_names=np.array(["a"]),
         )
         refused(f"npz:{path}", "class_names")
 
@@ -208,7 +217,9 @@ class TestNpzPickles:
 
     def test_npy_header_claiming_a_huge_shape_is_refused_before_allocating(self, tmp_path):
         header = io.BytesIO()
-        np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+        np.lib.format.write_array_header_1_0(
+            header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+        )
         path = tmp_path / "x.npz"
         path.write_bytes(zip_bytes({"images.npy": header.getvalue() + bytes(64)}))
         refused(f"npz:{path}", "declares shape", "corrupt")
@@ -259,7 +270,10 @@ class TestIdxFiles:
         ("damage", "pattern"),
         [
             (lambda gz: gz[: len(gz) // 2], "corrupt"),
-            (lambda gz: gz[:-8] + bytes(8), "corrupt"),  # CRC and length trailer zeroed: caught at end of data
+            (
+                lambda gz: gz[:-8] + bytes(8),
+                "corrupt",
+            ),  # CRC and length trailer zeroed: caught at end of data
             (lambda gz: b"\x1f\x8b" + bytes(50), "corrupt"),
             (lambda gz: gz[:20] + bytes(len(gz) - 20), "0 items"),  # inflates to a nonsense header
         ],
@@ -294,7 +308,9 @@ class TestIdxFiles:
 
 
 class TestZipArchives:
-    def load_zip(self, tmp_path: Path, payload: bytes, *patterns: str, limits: DataLimits = DEFAULT_LIMITS) -> str:
+    def load_zip(
+        self, tmp_path: Path, payload: bytes, *patterns: str, limits: DataLimits = DEFAULT_LIMITS
+    ) -> str:
         path = tmp_path / "set.zip"
         path.write_bytes(payload)
         return refused(f"images:{path}", *patterns, limits=limits)
@@ -404,7 +420,9 @@ class TestImageFiles:
 class TestLimits:
     def test_too_many_images(self, tmp_path):
         refused(
-            f"npz:{write_npz(tmp_path / 'x.npz', images=random_images(5))}", "5 images", limits=DataLimits(max_images=3)
+            f"npz:{write_npz(tmp_path / 'x.npz', images=random_images(5))}",
+            "5 images",
+            limits=DataLimits(max_images=3),
         )
 
     def test_array_memory_cap(self, tmp_path):

@@ -28,11 +28,23 @@ from vae_core.training import TrainSettings
 
 
 def test_model_card_names_every_field_the_sidebar_promises(small_model):
-    summary = {"dataset_name": "Digits (1,797 images)", "val_neg_elbo": 24.5, "epochs_run": 8, "train_time_s": 3.2,
-               "status": "completed"}
+    summary = {
+        "dataset_name": "Digits (1,797 images)",
+        "val_neg_elbo": 24.5,
+        "epochs_run": 8,
+        "train_time_s": 3.2,
+        "status": "completed",
+    }
     rows = dict(model_card(small_model.config, summary, n_parameters(small_model)))
-    for field in ("Architecture", "Latent size", "β (KL weight)", "Likelihood", "Training data", "Validation −ELBO",
-                  "Parameters"):
+    for field in (
+        "Architecture",
+        "Latent size",
+        "β (KL weight)",
+        "Likelihood",
+        "Training data",
+        "Validation −ELBO",
+        "Parameters",
+    ):
         assert field in rows
     assert rows["Latent size"] == "4"
     assert rows["Training data"] == "Digits (1,797 images)"
@@ -61,8 +73,15 @@ def test_selection_reads_customdata_scalars_and_lists_in_order_without_duplicate
 
 
 def test_selection_drops_out_of_range_and_junk_ids():
-    event = _event([{"customdata": -1}, {"customdata": 100}, {"customdata": None}, {"customdata": "x"},
-                    {"customdata": 99}])
+    event = _event(
+        [
+            {"customdata": -1},
+            {"customdata": 100},
+            {"customdata": None},
+            {"customdata": "x"},
+            {"customdata": 99},
+        ]
+    )
     assert selected_indices(event, 100) == [99]
 
 
@@ -101,7 +120,9 @@ def test_manifold_grid_over_the_pca_plane_maps_back_onto_its_own_grid(small_mode
 
 
 def test_manifold_grid_of_a_2d_latent_space_is_the_latent_plane_itself():
-    latents = np.random.default_rng(0).normal(size=(200, 2)).astype(np.float32) @ np.array([[2, 1], [0, 1]], np.float32)
+    latents = np.random.default_rng(0).normal(size=(200, 2)).astype(np.float32) @ np.array(
+        [[2, 1], [0, 1]], np.float32
+    )
     pca = pca_2d(latents)
     grid = manifold_grid(pca, pca.coords, 5, 2)
     assert grid.axes == ("z₁", "z₂")

@@ -294,8 +294,9 @@ def test_geometry_page_renders_every_view_and_decodes_a_click_on_an_empty_spot()
 
 @pytest.mark.usefixtures("app_router")
 def test_interpolate_page_draws_the_geodesic_beside_the_straight_paths_and_compares_them(media):
-    from app_helpers import assert_clean, download_url, goto, image_urls, start_app
     from PIL import Image
+
+    from app_helpers import assert_clean, download_url, goto, image_urls, start_app
 
     at = goto(start_app(), "interpolate")
     at.slider(key="interp_steps").set_value(8).run()

@@ -94,18 +94,30 @@ def hostile_checkpoints(marker: Path) -> dict[str, tuple[str, bytes, str]]:
         "truncated": ("cut.safetensors", good[: len(good) // 2], "truncated"),
         "empty": ("empty.safetensors", b"", "too short"),
         "nan-weights": ("nan.safetensors", with_metadata(model, nan_state), "NaN"),
-        "float64-weights": ("f64.safetensors", with_metadata(model, {k: v.double() for k, v in state.items()}),
-                            "dtype"),
+        "float64-weights": (
+            "f64.safetensors",
+            with_metadata(model, {k: v.double() for k, v in state.items()}),
+            "dtype",
+        ),
         "shape-mismatch": ("shape.safetensors", with_metadata(model, config=json.dumps(mismatch)), "shape"),
-        "missing-tensor": ("missing.safetensors",
-                           with_metadata(model, {k: v for k, v in state.items() if k != first}), "missing"),
+        "missing-tensor": (
+            "missing.safetensors",
+            with_metadata(model, {k: v for k, v in state.items() if k != first}),
+            "missing",
+        ),
         "absurd-config": ("absurd.safetensors", with_metadata(model, config=json.dumps(absurd)), "config"),
-        "not-our-metadata": ("plain.safetensors", st_save(state, metadata={"framework": "pt"}),
-                             "not a Latent Explorer checkpoint"),
+        "not-our-metadata": (
+            "plain.safetensors",
+            st_save(state, metadata={"framework": "pt"}),
+            "not a Latent Explorer checkpoint",
+        ),
         "oversized-header": ("header.safetensors", struct.pack("<Q", 2**40) + b"{" + bytes(64), "header"),
         "header-not-json": ("json.safetensors", struct.pack("<Q", 7) + b"{nope!}" + bytes(8), "JSON"),
-        "header-points-outside": ("outside.safetensors", struct.pack("<Q", len(header)) + header + bytes(4),
-                                  "outside the file"),
+        "header-points-outside": (
+            "outside.safetensors",
+            struct.pack("<Q", len(header)) + header + bytes(4),
+            "outside the file",
+        ),
     }
 
 
@@ -171,26 +183,47 @@ def hostile_datasets(marker: Path) -> dict[str, tuple[str, bytes, str]]:
     pickled = np.empty(1, dtype=object)
     pickled[0] = Tripwire(marker)
     huge_header = io.BytesIO()
-    np.lib.format.write_array_header_1_0(huge_header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)})
+    np.lib.format.write_array_header_1_0(
+        huge_header, {"descr": "<f8", "fortran_order": False, "shape": (10**12,)}
+    )
     nan_images = images.astype(np.float32) / 255
     nan_images[2, 3, 4] = np.nan
     inf_images = images.astype(np.float32) / 255
     inf_images[0, 0, 0] = np.inf
     return {
-        "zip-bomb-declared": ("bomb.zip", understate_sizes(zip_bytes(pngs), declared=3_000_000_000), "zip bomb"),
-        "zip-bomb-lying-sizes": ("liar.zip", understate_sizes(zip_bytes(pngs | {"a/big.png": bytes(4_000_000)}),
-                                                              declared=1_000), "cannot be read"),
-        "path-traversal": ("escape.zip", zip_bytes(pngs | {"../../evil.png": png_bytes(images[0])}),
-                           "outside the archive"),
-        "absolute-path": ("abs.zip", zip_bytes(pngs | {"/tmp/evil.png": png_bytes(images[0])}),
-                          "outside the archive"),
+        "zip-bomb-declared": (
+            "bomb.zip",
+            understate_sizes(zip_bytes(pngs), declared=3_000_000_000),
+            "zip bomb",
+        ),
+        "zip-bomb-lying-sizes": (
+            "liar.zip",
+            understate_sizes(zip_bytes(pngs | {"a/big.png": bytes(4_000_000)}), declared=1_000),
+            "cannot be read",
+        ),
+        "path-traversal": (
+            "escape.zip",
+            zip_bytes(pngs | {"../../evil.png": png_bytes(images[0])}),
+            "outside the archive",
+        ),
+        "absolute-path": (
+            "abs.zip",
+            zip_bytes(pngs | {"/tmp/evil.png": png_bytes(images[0])}),
+            "outside the archive",
+        ),
         "encrypted-member": ("locked.zip", encrypted_flag(zip_bytes(pngs)), "encrypted"),
-        "only-non-images": ("docs.zip", zip_bytes({"a/readme.txt": b"hi", "b/data.csv": b"1,2"}),
-                            "no readable PNG or JPEG"),
+        "only-non-images": (
+            "docs.zip",
+            zip_bytes({"a/readme.txt": b"hi", "b/data.csv": b"1,2"}),
+            "no readable PNG or JPEG",
+        ),
         "corrupt-zip": ("garbage.zip", b"PK\x03\x04" + bytes(200), "zip"),
         "truncated-zip": ("cut.zip", zip_bytes(pngs)[:300], "zip"),
-        "corrupt-npz-header": ("lies.npz", zip_bytes({"images.npy": huge_header.getvalue() + bytes(64)}),
-                               "declares shape"),
+        "corrupt-npz-header": (
+            "lies.npz",
+            zip_bytes({"images.npy": huge_header.getvalue() + bytes(64)}),
+            "declares shape",
+        ),
         "npz-not-a-zip": ("plain.npz", b"\x93NUMPY not really", "not a usable .npz"),
         "npz-pickled-objects": ("objects.npz", npz_bytes(images=pickled), "pickle"),
         "pickle-named-npz": ("sneaky.npz", pickle.dumps({"images": Tripwire(marker)}), "not a usable .npz"),
@@ -242,7 +275,9 @@ def test_a_file_type_the_uploader_does_not_take_is_refused_before_the_app_sees_i
     at = start_app(timeout=120)
     upload(at, DATASET_UPLOAD, "mine.npz", npz_bytes(images=random_images(30, 8, 8)))
     chosen = at.session_state[DATASET_CHOICE]
-    at.file_uploader(key=DATASET_UPLOAD).set_value(("data.pkl", pickle.dumps(Tripwire(marker)), "application/x-pickle"))
+    at.file_uploader(key=DATASET_UPLOAD).set_value(
+        ("data.pkl", pickle.dumps(Tripwire(marker)), "application/x-pickle")
+    )
     at.run()
     assert at.exception and "redacted" in at.exception[0].value  # client.showErrorDetails hides the details
     assert not marker.exists()
@@ -251,24 +286,34 @@ def test_a_file_type_the_uploader_does_not_take_is_refused_before_the_app_sees_i
     assert at.session_state[DATASET_CHOICE] == chosen
 
 
-@pytest.mark.parametrize(("name", "payload", "note"), [
-    ("big.npz", npz_bytes(images=random_images(3, 100, 100)), "downscaled 100×100 → 64×64"),
-    ("mixed.zip", zip_bytes(labelled_pngs({"a": 2, "b": 2}) | {"notes.txt": b"x", "a/.DS_Store": b"\0"}),
-     "skipped 2 non-image files"),
-], ids=["large-images-downscaled", "non-images-skipped"])
+@pytest.mark.parametrize(
+    ("name", "payload", "note"),
+    [
+        ("big.npz", npz_bytes(images=random_images(3, 100, 100)), "downscaled 100×100 → 64×64"),
+        (
+            "mixed.zip",
+            zip_bytes(labelled_pngs({"a": 2, "b": 2}) | {"notes.txt": b"x", "a/.DS_Store": b"\0"}),
+            "skipped 2 non-image files",
+        ),
+    ],
+    ids=["large-images-downscaled", "non-images-skipped"],
+)
 def test_uploads_that_need_a_change_load_with_a_message(name, payload, note):
     at = upload(start_app(timeout=120), DATASET_UPLOAD, name, payload)
     assert at.session_state[DATASETS][at.session_state[DATASET_CHOICE]].filename == name
     assert any(note in c.value for c in at.sidebar.caption), [c.value for c in at.sidebar.caption]
 
 
-@pytest.mark.parametrize(("spec", "phrase"), [
-    ("npz:/etc/passwd", "not a usable .npz"),
-    ("idx:/nonexistent/mnist", "not found"),
-    ("images:/definitely/not/here", "no folder"),
-    ("pickle:/tmp/x.pkl", "unknown dataset spec"),
-    pytest.param("npz:" + "A" * 5000, "cannot read", id="path-too-long"),
-])
+@pytest.mark.parametrize(
+    ("spec", "phrase"),
+    [
+        ("npz:/etc/passwd", "not a usable .npz"),
+        ("idx:/nonexistent/mnist", "not found"),
+        ("images:/definitely/not/here", "no folder"),
+        ("pickle:/tmp/x.pkl", "unknown dataset spec"),
+        pytest.param("npz:" + "A" * 5000, "cannot read", id="path-too-long"),
+    ],
+)
 def test_a_bad_dataset_spec_typed_in_the_sidebar_is_refused(spec, phrase):
     at = start_app(timeout=120)
     at.text_input(key=W_DATASET_SPEC).set_value(spec)
@@ -311,7 +356,10 @@ def test_corrupt_idx_files_named_in_the_sidebar_are_refused(tmp_path):
     cases = {
         "bad-gzip": (gzip.compress(idx_bytes(images, IMAGES_MAGIC))[:60], "corrupt"),
         "wrong-magic": (idx_bytes(images, LABELS_MAGIC), "magic"),
-        "lying-header": (IMAGES_MAGIC.to_bytes(4, "big") + struct.pack(">III", 10**9, 28, 28) + bytes(64), "items"),
+        "lying-header": (
+            IMAGES_MAGIC.to_bytes(4, "big") + struct.pack(">III", 10**9, 28, 28) + bytes(64),
+            "items",
+        ),
     }
     at = start_app(timeout=120)
     for name, (payload, phrase) in cases.items():
@@ -368,21 +416,34 @@ def slider(value) -> dict:
 
 
 HOSTILE_WIDGET_VALUES = [
-    ("sample", "sample_count", slider(1e9)), ("sample", "sample_count", slider(-5)),
-    ("sample", "sample_count", slider(NAN)), ("sample", "sample_count", slider([])),
-    ("sample", "sample_count", slider([1, 64])), ("sample", "sample_count", {"string_value": "all of them"}),
-    ("sample", "sample_temperature", slider(NAN)), ("sample", "sample_temperature", slider(INF)),
-    ("sample", "sample_temperature", slider(-1)), ("sample", "sample_temperature", slider(99)),
-    ("sample", "sample_seed", {"double_value": -1}), ("sample", "sample_seed", {"double_value": 2.0**80}),
-    ("sample", "sample_seed", {"double_value": 1e300}), ("sample", "sample_seed", {"double_value": 0.5}),
-    ("interpolate", "interp_steps", slider(1e6)), ("interpolate", "interp_steps", slider(NAN)),
-    ("interpolate", "interp_w_start", {"double_value": 1e9}), ("interpolate", "interp_w_end", {"double_value": -1}),
-    ("interpolate", "interp_w_start", {"double_value": 0.5}), ("interpolate", "interp_frame", slider(1e6)),
-    ("interpolate", "interp_method", {"string_value": "cubic"}), ("interpolate", "interp_method", {"string_value": ""}),
+    ("sample", "sample_count", slider(1e9)),
+    ("sample", "sample_count", slider(-5)),
+    ("sample", "sample_count", slider(NAN)),
+    ("sample", "sample_count", slider([])),
+    ("sample", "sample_count", slider([1, 64])),
+    ("sample", "sample_count", {"string_value": "all of them"}),
+    ("sample", "sample_temperature", slider(NAN)),
+    ("sample", "sample_temperature", slider(INF)),
+    ("sample", "sample_temperature", slider(-1)),
+    ("sample", "sample_temperature", slider(99)),
+    ("sample", "sample_seed", {"double_value": -1}),
+    ("sample", "sample_seed", {"double_value": 2.0**80}),
+    ("sample", "sample_seed", {"double_value": 1e300}),
+    ("sample", "sample_seed", {"double_value": 0.5}),
+    ("interpolate", "interp_steps", slider(1e6)),
+    ("interpolate", "interp_steps", slider(NAN)),
+    ("interpolate", "interp_w_start", {"double_value": 1e9}),
+    ("interpolate", "interp_w_end", {"double_value": -1}),
+    ("interpolate", "interp_w_start", {"double_value": 0.5}),
+    ("interpolate", "interp_frame", slider(1e6)),
+    ("interpolate", "interp_method", {"string_value": "cubic"}),
+    ("interpolate", "interp_method", {"string_value": ""}),
     ("interpolate", "interp_source", {"string_array_value": ["../../etc"]}),
     ("interpolate", "interp_source", {"string_array_value": []}),
-    ("latent_map", "map_grid_side", slider(NAN)), ("latent_map", "map_grid_side", slider(1e9)),
-    ("anomalies", "anomaly_count", slider(1e9)), ("anomalies", "anomaly_score", {"string_value": "rm -rf"}),
+    ("latent_map", "map_grid_side", slider(NAN)),
+    ("latent_map", "map_grid_side", slider(1e9)),
+    ("anomalies", "anomaly_count", slider(1e9)),
+    ("anomalies", "anomaly_score", {"string_value": "rm -rf"}),
     ("sample", "sb_model", {"string_value": "no-such-model"}),
     ("sample", "sb_dataset", {"string_value": "spec:images:/"}),
 ]
@@ -399,8 +460,11 @@ def widget_state(widget_id: str, fields: dict) -> WidgetState:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("page", "key", "fields"), HOSTILE_WIDGET_VALUES,
-                         ids=[f"{k}={json.dumps(f)[:40]}" for _, k, f in HOSTILE_WIDGET_VALUES])
+@pytest.mark.parametrize(
+    ("page", "key", "fields"),
+    HOSTILE_WIDGET_VALUES,
+    ids=[f"{k}={json.dumps(f)[:40]}" for _, k, f in HOSTILE_WIDGET_VALUES],
+)
 def test_widget_values_no_browser_would_send_are_clamped_or_ignored(session, page, key, fields):
     """Streamlit checks slider/number bounds and option lists on the server; the pages then clamp what they
     read. Either way the page draws normally: no exception, pictures shown, the dataset unchanged."""
@@ -418,19 +482,33 @@ def pad_state(generation: int, **z) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("raw", [
-    lambda g: json.dumps(pad_state(g, values=[NAN] * 8)),
-    lambda g: json.dumps(pad_state(g, values=[1e308] * 8)),
-    lambda g: json.dumps(pad_state(g, values="eight")),
-    lambda g: json.dumps(pad_state(g, values=list(range(100_000)))),
-    lambda g: json.dumps(pad_state(g, values={"0": 1})),
-    lambda g: json.dumps(pad_state(g, seq=-3, dragging="yes")),
-    lambda g: json.dumps(pad_state(g + 1000)),
-    lambda g: json.dumps({"z": "not a dict"}),
-    lambda g: json.dumps([1, 2, 3]),
-    lambda g: json.dumps(pad_state(g, seq=INF)),
-], ids=["nan", "huge", "string", "100k-values", "dict", "odd-seq", "stale-generation", "z-not-dict", "list",
-        "seq-infinity"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        lambda g: json.dumps(pad_state(g, values=[NAN] * 8)),
+        lambda g: json.dumps(pad_state(g, values=[1e308] * 8)),
+        lambda g: json.dumps(pad_state(g, values="eight")),
+        lambda g: json.dumps(pad_state(g, values=list(range(100_000)))),
+        lambda g: json.dumps(pad_state(g, values={"0": 1})),
+        lambda g: json.dumps(pad_state(g, seq=-3, dragging="yes")),
+        lambda g: json.dumps(pad_state(g + 1000)),
+        lambda g: json.dumps({"z": "not a dict"}),
+        lambda g: json.dumps([1, 2, 3]),
+        lambda g: json.dumps(pad_state(g, seq=INF)),
+    ],
+    ids=[
+        "nan",
+        "huge",
+        "string",
+        "100k-values",
+        "dict",
+        "odd-seq",
+        "stale-generation",
+        "z-not-dict",
+        "list",
+        "seq-infinity",
+    ],
+)
 def test_malformed_slider_pad_messages_are_ignored(session, raw):
     """What the latent pad's JS would never send: the fragment reruns, the image stays finite, no exception."""
     assert session.open_page("latent_sliders").ok
@@ -448,14 +526,27 @@ def map_selection(points: str) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("selection", [
-    map_selection('[{"customdata": -1}, {"customdata": 999999999}, {"customdata": "3"}, {"customdata": [4]}]'),
-    map_selection('[{"customdata": NaN}, {"customdata": null}, {"customdata": {"a": 1}}]'),
-    map_selection('"everything"'),
-    '{"selection": {"points": [], "point_indices": [1e300, -4, "x"], "box": [], "lasso": []}}',
-    '{"no_selection": true}',
-    map_selection('[{"customdata": Infinity}]'),
-], ids=["out-of-range", "nan-null-dict", "points-string", "junk-point-indices", "no-selection-key", "infinity"])
+@pytest.mark.parametrize(
+    "selection",
+    [
+        map_selection(
+            '[{"customdata": -1}, {"customdata": 999999999}, {"customdata": "3"}, {"customdata": [4]}]'
+        ),
+        map_selection('[{"customdata": NaN}, {"customdata": null}, {"customdata": {"a": 1}}]'),
+        map_selection('"everything"'),
+        '{"selection": {"points": [], "point_indices": [1e300, -4, "x"], "box": [], "lasso": []}}',
+        '{"no_selection": true}',
+        map_selection('[{"customdata": Infinity}]'),
+    ],
+    ids=[
+        "out-of-range",
+        "nan-null-dict",
+        "points-string",
+        "junk-point-indices",
+        "no-selection-key",
+        "infinity",
+    ],
+)
 def test_malformed_map_selections_are_ignored(session, selection):
     assert session.open_page("latent_map").ok
     chart = session.widget("latent_map")
@@ -470,8 +561,11 @@ def test_garbage_frames_close_only_that_connection(server):
     everyone else carries on."""
     import websocket as ws_client
 
-    for send in (lambda ws: ws.send_binary(b"\xff\x00garbage" * 10), lambda ws: ws.send("hello"),
-                 lambda ws: ws.send_binary(b"\x12" + bytes(300 * 2**20))):
+    for send in (
+        lambda ws: ws.send_binary(b"\xff\x00garbage" * 10),
+        lambda ws: ws.send("hello"),
+        lambda ws: ws.send_binary(b"\x12" + bytes(300 * 2**20)),
+    ):
         crafted = StreamlitSession(server.url, timeout_s=30).connect()
         try:
             with pytest.raises((ClientError, ws_client.WebSocketException, OSError)):
@@ -506,8 +600,13 @@ def test_odd_but_valid_messages_do_not_break_the_session(session, server):
 
 def app_frames(log: str) -> list[str]:
     """Traceback lines that point into the project's own code (not Streamlit's, not the standard library)."""
-    return [line for line in log.splitlines() if 'File "' in line and "site-packages" not in line
-            and any(part in line for part in ("/pages/", "/explorer_ui/", "/vae_core/", "explorer_app.py"))]
+    return [
+        line
+        for line in log.splitlines()
+        if 'File "' in line
+        and "site-packages" not in line
+        and any(part in line for part in ("/pages/", "/explorer_ui/", "/vae_core/", "explorer_app.py"))
+    ]
 
 
 STREAMLIT_REFUSES = [
@@ -522,8 +621,11 @@ STREAMLIT_REFUSES = [
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("page", "key", "fields"), STREAMLIT_REFUSES,
-                         ids=[f"{k}={json.dumps(f)[:30]}" for _, k, f in STREAMLIT_REFUSES])
+@pytest.mark.parametrize(
+    ("page", "key", "fields"),
+    STREAMLIT_REFUSES,
+    ids=[f"{k}={json.dumps(f)[:30]}" for _, k, f in STREAMLIT_REFUSES],
+)
 def test_values_streamlit_cannot_parse_break_only_the_senders_session(server, page, key, fields):
     """Streamlit itself raises while unpacking these (before any app code runs): the sender sees a redacted
     error (client.showErrorDetails), everyone else is unaffected, and a reconnect gives a working session.
@@ -584,7 +686,9 @@ def test_deploy_config_has_safe_defaults():
     assert config["browser"]["gatherUsageStats"] is False
     assert server.get("enableStaticServing", False) is False and server.get("enableAgentApi", False) is False
     upload_cap = server["maxUploadSize"] * 2**20
-    assert upload_cap <= min(MAX_CHECKPOINT_BYTES, DEFAULT_LIMITS.max_upload_bytes)  # Streamlit stops it first
+    assert upload_cap <= min(
+        MAX_CHECKPOINT_BYTES, DEFAULT_LIMITS.max_upload_bytes
+    )  # Streamlit stops it first
 
 
 @pytest.mark.slow
@@ -614,11 +718,21 @@ def test_the_server_enforces_xsrf_and_the_upload_cap(server, session):
 
     assert put({"Content-Type": "multipart/form-data; boundary=x", "Content-Length": "1"}) == 403
     too_big = (deploy_config()["server"]["maxUploadSize"] + 1) * 2**20
-    assert put({"Content-Type": "multipart/form-data; boundary=x", "Content-Length": str(too_big),
-                "X-Xsrftoken": token, "Cookie": f"_streamlit_xsrf={token}"}, body=b"") == 413
+    assert (
+        put(
+            {
+                "Content-Type": "multipart/form-data; boundary=x",
+                "Content-Length": str(too_big),
+                "X-Xsrftoken": token,
+                "Cookie": f"_streamlit_xsrf={token}",
+            },
+            body=b"",
+        )
+        == 413
+    )
 
 
-GC_PROBE = '''\
+GC_PROBE = """\
 import gc
 import os
 import sys
@@ -634,7 +748,7 @@ def _logged_collect(*args, **kwargs):
 
 
 gc.collect = _logged_collect
-'''
+"""
 
 
 def post_run_collections(tmp_path: Path, extra_args: tuple[str, ...] = ()) -> int:
@@ -644,7 +758,9 @@ def post_run_collections(tmp_path: Path, extra_args: tuple[str, ...] = ()) -> in
     (probe_dir / "sitecustomize.py").write_text(GC_PROBE)
     log.write_text("")
     path = os.pathsep.join(p for p in (str(probe_dir), os.environ.get("PYTHONPATH", "")) if p)
-    with StreamlitServer(extra_args=extra_args, env={"PYTHONPATH": path, "GC_PROBE_LOG": str(log)}) as running:
+    with StreamlitServer(
+        extra_args=extra_args, env={"PYTHONPATH": path, "GC_PROBE_LOG": str(log)}
+    ) as running:
         client = StreamlitSession(running.url, timeout_s=120).connect()
         try:
             for page in ("", "sample", "latent_sliders"):

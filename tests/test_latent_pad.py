@@ -1,7 +1,7 @@
 """The Latent sliders page through AppTest: the live pad's data, values sent by the browser, starts, the stock sliders.
 
-The browser half (the component's JavaScript, the drag, the paint) is exercised by benchmarks/bench_browser.py and tests/browser/test_sliders.py
-in Chromium; here the component's value is injected the way the frontend sets it (session_state[key]["z"]).
+The browser half (the component's JavaScript, the drag, the paint) is exercised by benchmarks/bench_browser.py
+and tests/browser/test_sliders.py in Chromium; here the component's value is injected the way the frontend sets it (session_state[key]["z"]).
 """
 
 from __future__ import annotations
@@ -44,11 +44,14 @@ def image_of(url: str) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
 
 
-def send_from_browser(app: AppTest, values: list[float], seq: int, generation: int | None = None,
-                      dragging: bool = False) -> dict:
+def send_from_browser(
+    app: AppTest, values: list[float], seq: int, generation: int | None = None, dragging: bool = False
+) -> dict:
     """Set the pad's value as its JavaScript does, rerun, and return the new data."""
     gen = pad_data(app)["generation"] if generation is None else generation
-    app.session_state[pad.PAD_KEY] = {"z": {"generation": gen, "seq": seq, "values": values, "dragging": dragging}}
+    app.session_state[pad.PAD_KEY] = {
+        "z": {"generation": gen, "seq": seq, "values": values, "dragging": dragging}
+    }
     app.run()
     assert not app.exception, app.exception
     return pad_data(app)
@@ -60,7 +63,9 @@ def test_page_renders_the_pad_ordered_by_kl(at):
     kl = np.array(data["kl"])
     assert sorted(data["order"]) == list(range(LATENT_DIM))
     assert np.all(np.diff(kl[data["order"]]) <= 0)  # most used dimension first
-    assert kl[data["order"][0]] > 0.5 > kl[data["order"][-1]]  # the shipped model leaves some dimensions unused
+    assert (
+        kl[data["order"][0]] > 0.5 > kl[data["order"][-1]]
+    )  # the shipped model leaves some dimensions unused
     assert image_of(data["image"]).shape == (8, 8)
     assert all(image_of(s).shape == (10, 64) for s in data["strips"])  # one −3…+3 strip per dimension
     assert data["labels"][3] == "z₃" and data["limit"] == SLIDER_LIMIT
@@ -75,8 +80,12 @@ def test_a_value_from_the_browser_is_decoded_and_its_seq_echoed(at):
     values = [0.0] * LATENT_DIM
     values[top] = 2.5
     first = send_from_browser(at, values, seq=40)
-    assert first["seq"] == 40 and first["strips_stale"] and first["strips"] == before["strips"]  # the image first…
-    after = send_from_browser(at, values, seq=41)  # …the pad asks again with the same values: the strips follow
+    assert (
+        first["seq"] == 40 and first["strips_stale"] and first["strips"] == before["strips"]
+    )  # the image first…
+    after = send_from_browser(
+        at, values, seq=41
+    )  # …the pad asks again with the same values: the strips follow
     assert after["seq"] == 41 and not after["strips_stale"]
     assert after["image"] == first["image"]
     assert after["values"][top] == 2.5
@@ -189,14 +198,20 @@ def test_the_page_runs_inside_the_app_and_keeps_its_vector_across_page_switches(
 
 def test_the_shipped_mlp_decoder_goes_to_the_browser_once_and_can_be_turned_off(at):
     first = pad_data(at)
-    assert first["decoder_key"] and first["decoder"]["shape"] == [1, 8, 8]  # the shipped MLP decodes in the browser
+    assert first["decoder_key"] and first["decoder"]["shape"] == [
+        1,
+        8,
+        8,
+    ]  # the shipped MLP decodes in the browser
     at.session_state[pad.PAD_KEY] = {"z": None, "decoder": first["decoder_key"]}  # the pad says it holds it
     at.run()
     again = pad_data(at)
     assert again["decoder_key"] == first["decoder_key"] and "decoder" not in again  # not sent twice
     at.toggle(key=pad.LOCAL_DECODE).set_value(False).run()
     off = pad_data(at)
-    assert off["decoder_key"] is None and "decoder" not in off  # the pad goes back to asking Python each frame
+    assert (
+        off["decoder_key"] is None and "decoder" not in off
+    )  # the pad goes back to asking Python each frame
 
 
 def _app_with_model(repo_root, config):
@@ -218,7 +233,9 @@ def test_a_convolutional_decoder_goes_to_the_browser_as_a_layer_list(repo_root):
 
     app = _app_with_model(repo_root, VAEConfig(input_shape=(1, 8, 8), arch="resconv", latent_dim=LATENT_DIM))
     data = pad_data(app)
-    assert data["decoder_key"] and {"conv_transpose2d", "residual"} <= {l["kind"] for l in data["decoder"]["layers"]}
+    assert data["decoder_key"] and {"conv_transpose2d", "residual"} <= {
+        layer["kind"] for layer in data["decoder"]["layers"]
+    }
     assert data["axes"] == {"origin": None, "basis": None}  # one slider per coordinate
     assert app.toggle(key=pad.LOCAL_DECODE).value is True
 
@@ -267,8 +284,9 @@ def test_a_pad_with_its_own_axes_decodes_origin_plus_weighted_basis():
     assert data["values"] == [0.0, 0.0] and data["labels"] == ["PC₁", "PC₂"] and data["order"] == [1, 0]
     assert data["axes"]["origin"] == [0.5] * 8 and len(data["axes"]["basis"]) == 2
     assert np.array_equal(image_of(data["image"]), decode_vector(model, np.full(8, 0.5)))
-    app.session_state["directions_pad"] = {"z": {"generation": data["generation"], "seq": 3, "values": [1.0, -0.5],
-                                                 "dragging": True}}
+    app.session_state["directions_pad"] = {
+        "z": {"generation": data["generation"], "seq": 3, "values": [1.0, -0.5], "dragging": True}
+    }
     app.run()
     moved = pad_data(app)
     expected = np.full(8, 0.5)

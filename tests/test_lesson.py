@@ -200,17 +200,20 @@ def test_the_readme_lists_every_step_and_its_screenshots_exist(repo_root):
 
 def test_step_8_shows_a_conv_model_of_the_session_beside_the_shipped_mlp():
     """An untrained conv decoder is enough to check the wiring: its samples appear, labelled, beside the MLP's."""
+    from explorer_ui.state import MODELS, ModelEntry
     from vae_core.checkpoint import checkpoint_bytes
     from vae_core.config import VAEConfig
     from vae_core.models import build_vae
 
-    from explorer_ui.state import MODELS, ModelEntry
-
-    conv = build_vae(VAEConfig(input_shape=(1, 8, 8), arch="conv", latent_dim=8, hidden=(32,), channels=(8, 16)))
+    conv = build_vae(
+        VAEConfig(input_shape=(1, 8, 8), arch="conv", latent_dim=8, hidden=(32,), channels=(8, 16))
+    )
     at = open_lesson({"step": "8"})
     before = len(image_urls(at))
     models = dict(at.session_state[MODELS])
-    models["conv-test"] = ModelEntry("Trained #1: digits · conv z=8", checkpoint_bytes(conv.eval()), kind="trained")
+    models["conv-test"] = ModelEntry(
+        "Trained #1: digits · conv z=8", checkpoint_bytes(conv.eval()), kind="trained"
+    )
     at.session_state[MODELS] = models
     at.run()
     assert_clean(at)

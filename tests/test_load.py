@@ -31,8 +31,9 @@ def _jobs(latent_dim: int, images: np.ndarray) -> list[tuple[str, object]]:
     jobs: list[tuple[str, object]] = []
     for seed in range(6):
         jobs.append(("decode", sample_latents(1 + 7 * seed, latent_dim, 1.0, seed)))
-    path = interpolate(sample_latents(1, latent_dim, seed=1)[0], sample_latents(1, latent_dim, seed=2)[0], 24,
-                       "spherical")
+    path = interpolate(
+        sample_latents(1, latent_dim, seed=1)[0], sample_latents(1, latent_dim, seed=2)[0], 24, "spherical"
+    )
     jobs.append(("decode", path))
     jobs.append(("strips", sample_latents(1, latent_dim, seed=3)[0].numpy()))
     jobs.append(("encode", images[:300]))
@@ -111,7 +112,9 @@ def test_short_load_run_has_no_errors_and_answers_every_session(tmp_path, browse
     sending every move (server decoding) or only released values (browser decoding)."""
     from app_drivers.load_client import run_load
 
-    figures = run_load(sessions=4, duration_s=10, log_path=tmp_path / "server.log", browser_decoding=browser_decoding)
+    figures = run_load(
+        sessions=4, duration_s=10, log_path=tmp_path / "server.log", browser_decoding=browser_decoding
+    )
     log = (tmp_path / "server.log").read_text(errors="replace")
     assert figures["load_errors"] == 0, (figures["load_error_examples"], log[-3000:])
     assert figures["load_sessions_answered"] == 4

@@ -28,7 +28,9 @@ def test_encode_decode_shapes(arch, shape):
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
 def test_loss_is_recon_plus_beta_kl(likelihood):
     torch.manual_seed(0)
-    model = build_vae(VAEConfig(input_shape=(1, 8, 8), arch="mlp", latent_dim=3, beta=4.0, likelihood=likelihood))
+    model = build_vae(
+        VAEConfig(input_shape=(1, 8, 8), arch="mlp", latent_dim=3, beta=4.0, likelihood=likelihood)
+    )
     out = model(torch.rand(6, 1, 8, 8))
     assert torch.allclose(out.loss, out.recon + 4.0 * out.kl)
     assert out.kl >= 0
@@ -48,11 +50,20 @@ def test_reparameterisation_passes_gradients_to_mu_and_sigma():
     assert logvar.grad.abs().sum() > 0
 
 
-@pytest.mark.parametrize("bad", [
-    {"input_shape": (2, 28, 28)}, {"input_shape": (1, 4, 4)}, {"input_shape": (1, 512, 512)},
-    {"arch": "transformer"}, {"latent_dim": 0}, {"latent_dim": 10_000}, {"hidden": (10**7,)},
-    {"beta": -1.0}, {"likelihood": "poisson"},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"input_shape": (2, 28, 28)},
+        {"input_shape": (1, 4, 4)},
+        {"input_shape": (1, 512, 512)},
+        {"arch": "transformer"},
+        {"latent_dim": 0},
+        {"latent_dim": 10_000},
+        {"hidden": (10**7,)},
+        {"beta": -1.0},
+        {"likelihood": "poisson"},
+    ],
+)
 def test_config_refuses_what_cannot_be_built(bad):
     with pytest.raises(ConfigError):
         VAEConfig(**bad)

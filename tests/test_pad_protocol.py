@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,7 +124,7 @@ def test_every_architecture_emits_only_kinds_pad_js_reads(config):
 
 
 def test_pad_js_has_a_reader_for_every_kind_and_no_other():
-    source = open(PAD_JS, encoding="utf-8").read()
+    source = Path(PAD_JS).read_text(encoding="utf-8")
     table = source[source.index("export const LAYERS = {") :]
     table = table[: table.index("\n};\n")]
     readers = set(re.findall(r"^  (\w+): ", table, flags=re.MULTILINE))

@@ -46,7 +46,9 @@ def shipped():
 # ---------------------------------------------------------------- vae_core.generate
 
 
-@pytest.mark.parametrize(("count", "expected"), [(0, 1), (-5, 1), (10**9, MAX_SAMPLES), (2.7, 2), ("5", 5), (True, 1)])
+@pytest.mark.parametrize(
+    ("count", "expected"), [(0, 1), (-5, 1), (10**9, MAX_SAMPLES), (2.7, 2), ("5", 5), (True, 1)]
+)
 def test_sample_count_is_clamped(count, expected):
     assert sample_latents(count, 3).shape == (expected, 3)
 
@@ -95,14 +97,18 @@ def test_interpolation_steps_that_are_not_numbers_are_refused(steps):
         interpolate(torch.zeros(3), torch.ones(3), steps)
 
 
-@pytest.mark.parametrize(("start", "end", "message"), [
-    ([NAN, 0, 0], [1, 1, 1], "NaN or infinite"),
-    ([0, 0, 0], [INF, 1, 1], "NaN or infinite"),
-    ([0, 0, 0], [1, 1], "same size"),
-    ([], [], "empty"),
-    (["a", 0, 0], [1, 1, 1], "list of numbers"),
-    ([0, 0, 0], [1e30, 1, 1], "beyond"),
-], ids=["nan-start", "inf-end", "sizes-differ", "empty", "strings", "astronomical"])
+@pytest.mark.parametrize(
+    ("start", "end", "message"),
+    [
+        ([NAN, 0, 0], [1, 1, 1], "NaN or infinite"),
+        ([0, 0, 0], [INF, 1, 1], "NaN or infinite"),
+        ([0, 0, 0], [1, 1], "same size"),
+        ([], [], "empty"),
+        (["a", 0, 0], [1, 1, 1], "list of numbers"),
+        ([0, 0, 0], [1e30, 1, 1], "beyond"),
+    ],
+    ids=["nan-start", "inf-end", "sizes-differ", "empty", "strings", "astronomical"],
+)
 @pytest.mark.parametrize("method", ["linear", "spherical"])
 def test_bad_interpolation_endpoints_are_refused(start, end, message, method):
     with pytest.raises(ValueError, match=message):
@@ -120,25 +126,46 @@ def test_traversal_values_are_clamped_to_the_latent_limit():
     assert out[:, 1].tolist() == [-LATENT_LIMIT, 0.5, LATENT_LIMIT]
 
 
-@pytest.mark.parametrize(("z", "dim", "values", "message"), [
-    ([0, 0, 0], 0, [NAN], "NaN or infinite"),
-    ([0, 0, 0], NAN, [0.0], "whole number"),
-    ([0, 0, 0], INF, [0.0], "whole number"),
-    ([0, 0, 0], -1, [0.0], r"0\.\.2"),
-    ([0, 0, 0], 3, [0.0], r"0\.\.2"),
-    ([0, 0, 0], 10**12, [0.0], r"0\.\.2"),
-    ([NAN, 0, 0], 1, [0.0], "NaN or infinite"),
-    ([0, 0, 0], 1, np.zeros(MAX_SAMPLES + 1), "at most"),
-], ids=["nan-value", "nan-dim", "inf-dim", "negative-dim", "dim-too-big", "huge-dim", "nan-z", "too-many-values"])
+@pytest.mark.parametrize(
+    ("z", "dim", "values", "message"),
+    [
+        ([0, 0, 0], 0, [NAN], "NaN or infinite"),
+        ([0, 0, 0], NAN, [0.0], "whole number"),
+        ([0, 0, 0], INF, [0.0], "whole number"),
+        ([0, 0, 0], -1, [0.0], r"0\.\.2"),
+        ([0, 0, 0], 3, [0.0], r"0\.\.2"),
+        ([0, 0, 0], 10**12, [0.0], r"0\.\.2"),
+        ([NAN, 0, 0], 1, [0.0], "NaN or infinite"),
+        ([0, 0, 0], 1, np.zeros(MAX_SAMPLES + 1), "at most"),
+    ],
+    ids=[
+        "nan-value",
+        "nan-dim",
+        "inf-dim",
+        "negative-dim",
+        "dim-too-big",
+        "huge-dim",
+        "nan-z",
+        "too-many-values",
+    ],
+)
 def test_bad_traversals_are_refused(z, dim, values, message):
     with pytest.raises(ValueError, match=message):
         traverse(torch.tensor(z, dtype=torch.float32), dim, values)
 
 
-@pytest.mark.parametrize(("z", "message"), [
-    ([NAN, 0, 0], "NaN"), ([INF, 0, 0], "NaN"), ([0, 0], "3 values"), (None, "list of numbers"),
-    (["x", 0, 0], "list of numbers"), ({"a": 1}, "list of numbers"), ([[1, 2], [3]], "list of numbers"),
-])
+@pytest.mark.parametrize(
+    ("z", "message"),
+    [
+        ([NAN, 0, 0], "NaN"),
+        ([INF, 0, 0], "NaN"),
+        ([0, 0], "3 values"),
+        (None, "list of numbers"),
+        (["x", 0, 0], "list of numbers"),
+        ({"a": 1}, "list of numbers"),
+        ([[1, 2], [3]], "list of numbers"),
+    ],
+)
 def test_latent_tensor_refuses_what_is_not_a_finite_vector(z, message):
     with pytest.raises(ValueError, match=message):
         latent_tensor(z, 3)
@@ -148,12 +175,16 @@ def test_latent_tensor_clamps_finite_values():
     assert latent_tensor([1e300, -1e300, 0.25], 3).tolist() == [LATENT_LIMIT, -LATENT_LIMIT, 0.25]
 
 
-@pytest.mark.parametrize(("z", "message"), [
-    (torch.full((1, 8), NAN), "NaN or infinite"),
-    (torch.full((2, 8), INF), "NaN or infinite"),
-    (torch.zeros(1, 3), r"shape \(N, 8\)"),
-    (torch.zeros(2, 2, 8), r"shape \(N, 8\)"),
-], ids=["nan", "inf", "wrong-size", "wrong-rank"])
+@pytest.mark.parametrize(
+    ("z", "message"),
+    [
+        (torch.full((1, 8), NAN), "NaN or infinite"),
+        (torch.full((2, 8), INF), "NaN or infinite"),
+        (torch.zeros(1, 3), r"shape \(N, 8\)"),
+        (torch.zeros(2, 2, 8), r"shape \(N, 8\)"),
+    ],
+    ids=["nan", "inf", "wrong-size", "wrong-rank"],
+)
 def test_decoding_refuses_latents_the_model_cannot_take(shipped, z, message):
     with pytest.raises(ValueError, match=message):
         decode_to_uint8(shipped, z)
@@ -162,28 +193,53 @@ def test_decoding_refuses_latents_the_model_cannot_take(shipped, z, message):
 # ---------------------------------------------------------------- what the browser sends: the slider pad
 
 
-@pytest.mark.parametrize("values", [
-    [NAN] * 4, [INF, 0, 0, 0], "abcd", {"0": 1}, [[1, 2], [3]], list(range(10**5)), None, [None] * 4,
-    ["1", "x", "2", "3"], True,
-], ids=["nan", "inf", "string", "dict", "nested", "huge-list", "none", "nones", "strings", "bool"])
+@pytest.mark.parametrize(
+    "values",
+    [
+        [NAN] * 4,
+        [INF, 0, 0, 0],
+        "abcd",
+        {"0": 1},
+        [[1, 2], [3]],
+        list(range(10**5)),
+        None,
+        [None] * 4,
+        ["1", "x", "2", "3"],
+        True,
+    ],
+    ids=["nan", "inf", "string", "dict", "nested", "huge-list", "none", "nones", "strings", "bool"],
+)
 def test_pad_values_that_are_not_a_vector_fall_back_to_the_current_one(values):
     fallback = np.array([0.5, -0.5, 1.0, 0.0])
-    z, seq, dragging = values_from_pad_state({"generation": 3, "seq": 9, "values": values, "dragging": True},
-                                             3, fallback)
+    z, seq, dragging = values_from_pad_state(
+        {"generation": 3, "seq": 9, "values": values, "dragging": True}, 3, fallback
+    )
     assert np.array_equal(z, fallback) and seq == 9 and dragging is False
 
 
 def test_pad_values_are_clamped_to_the_slider_range():
-    z, _, _ = values_from_pad_state({"generation": 0, "seq": 1, "values": [1e308, -1e308, 2.0]}, 0, np.zeros(3))
+    z, _, _ = values_from_pad_state(
+        {"generation": 0, "seq": 1, "values": [1e308, -1e308, 2.0]}, 0, np.zeros(3)
+    )
     assert z.tolist() == [SLIDER_LIMIT, -SLIDER_LIMIT, 2.0]
 
 
-@pytest.mark.parametrize("state", [
-    None, [], "z", 7, {"generation": "0", "seq": 1, "values": [9, 9]}, {"generation": [0], "values": [9, 9]},
-    {"seq": -5, "generation": 0, "values": [0, 0]}, {"seq": "x", "generation": 0, "values": [0, 0]},
-    {"seq": {}, "generation": 0, "values": [0, 0]}, {"seq": 1e300, "generation": 0, "values": [0, 0]},
-    {"seq": NAN, "generation": 0, "values": [0, 0]},
-])
+@pytest.mark.parametrize(
+    "state",
+    [
+        None,
+        [],
+        "z",
+        7,
+        {"generation": "0", "seq": 1, "values": [9, 9]},
+        {"generation": [0], "values": [9, 9]},
+        {"seq": -5, "generation": 0, "values": [0, 0]},
+        {"seq": "x", "generation": 0, "values": [0, 0]},
+        {"seq": {}, "generation": 0, "values": [0, 0]},
+        {"seq": 1e300, "generation": 0, "values": [0, 0]},
+        {"seq": NAN, "generation": 0, "values": [0, 0]},
+    ],
+)
 def test_malformed_pad_states_never_raise(state):
     z, seq, dragging = values_from_pad_state(state, 0, np.zeros(2))
     assert z.shape == (2,) and np.isfinite(z).all() and isinstance(seq, int) and seq >= 0
@@ -204,19 +260,32 @@ def test_as_latent_refuses_wrong_sizes_and_non_finite_values():
 # ---------------------------------------------------------------- what the browser sends: the map selection
 
 
-@pytest.mark.parametrize("points", [
-    [{"customdata": "abc"}, {"customdata": [5]}, {"customdata": -1}, {"customdata": 1e300}, {"customdata": None}],
-    [{"customdata": NAN}, {"customdata": 3}],
-    [{"customdata": [[1]]}, {"customdata": {"x": 1}}, {"customdata": 2.9}],
-    "not a list", [1, 2, None],
-], ids=["mixed-junk", "nan", "nested", "string", "bare-numbers"])
+@pytest.mark.parametrize(
+    "points",
+    [
+        [
+            {"customdata": "abc"},
+            {"customdata": [5]},
+            {"customdata": -1},
+            {"customdata": 1e300},
+            {"customdata": None},
+        ],
+        [{"customdata": NAN}, {"customdata": 3}],
+        [{"customdata": [[1]]}, {"customdata": {"x": 1}}, {"customdata": 2.9}],
+        "not a list",
+        [1, 2, None],
+    ],
+    ids=["mixed-junk", "nan", "nested", "string", "bare-numbers"],
+)
 def test_selection_events_with_junk_give_only_valid_row_indices(points):
     picked = selected_indices({"selection": {"points": points, "point_indices": []}}, 10)
     assert all(isinstance(i, int) and 0 <= i < 10 for i in picked)
 
 
 def test_selection_event_with_infinity_is_ignored():
-    event = json.loads('{"selection": {"points": [{"customdata": Infinity}, {"customdata": 4}], "point_indices": []}}')
+    event = json.loads(
+        '{"selection": {"points": [{"customdata": Infinity}, {"customdata": 4}], "point_indices": []}}'
+    )
     assert selected_indices(event, 10) == [4]
 
 
@@ -250,8 +319,14 @@ def test_ranking_clamps_k():
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "vae_core", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "vae_core", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.slow
@@ -268,26 +343,76 @@ def test_cli_clamps_counts_and_steps(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("args", "message"), [
-    (("sample", "--temperature", "nan", "--out", "x.png"), "temperature"),
-    (("sample", "--temperature", "inf", "--out", "x.png"), "temperature"),
-    (("sample", "--temperature", "-1", "--out", "x.png"), "temperature"),
-    (("sample", "--seed", str(2**80), "--out", "x.png"), "seed"),
-    (("interpolate", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--start", "-1", "--end", "3", "--out", "x.gif"),
-     "outside the dataset"),
-    (("interpolate", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--start", "0", "--end", "99999", "--out",
-      "x.gif"), "outside the dataset"),
-    (("evaluate", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--val-fraction", "2"), "val_fraction"),
-    (("train", "--dataset", "digits", "--epochs", "0", "--quiet", "--out", "t.safetensors"), "epochs"),
-    (("train", "--dataset", "digits", "--latent-dim", "0", "--quiet", "--out", "t.safetensors"), "latent_dim"),
-    (("train", "--dataset", "digits", "--latent-dim", "100000", "--quiet", "--out", "t.safetensors"), "latent_dim"),
-    (("train", "--dataset", "digits", "--batch-size", "0", "--quiet", "--out", "t.safetensors"), "batch size"),
-    (("train", "--dataset", "digits", "--lr", "nan", "--quiet", "--out", "t.safetensors"), "lr"),
-    (("train", "--dataset", "digits", "--time-budget", "inf", "--quiet", "--out", "t.safetensors"), "time budget"),
-    (("train", "--dataset", "digits", "--beta", "nan", "--quiet", "--out", "t.safetensors"), "beta"),
-    (("train", "--dataset", "digits", "--augment-shift", "99", "--quiet", "--out", "t.safetensors"), "augment_shift"),
-], ids=lambda v: v if isinstance(v, str) else "-".join(a for a in v if a.startswith("--") or a in
-                                                       ("sample", "train", "evaluate", "interpolate")))
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("sample", "--temperature", "nan", "--out", "x.png"), "temperature"),
+        (("sample", "--temperature", "inf", "--out", "x.png"), "temperature"),
+        (("sample", "--temperature", "-1", "--out", "x.png"), "temperature"),
+        (("sample", "--seed", str(2**80), "--out", "x.png"), "seed"),
+        (
+            (
+                "interpolate",
+                str(DEFAULT_MODEL_PATH),
+                "--dataset",
+                "digits",
+                "--start",
+                "-1",
+                "--end",
+                "3",
+                "--out",
+                "x.gif",
+            ),
+            "outside the dataset",
+        ),
+        (
+            (
+                "interpolate",
+                str(DEFAULT_MODEL_PATH),
+                "--dataset",
+                "digits",
+                "--start",
+                "0",
+                "--end",
+                "99999",
+                "--out",
+                "x.gif",
+            ),
+            "outside the dataset",
+        ),
+        (("evaluate", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--val-fraction", "2"), "val_fraction"),
+        (("train", "--dataset", "digits", "--epochs", "0", "--quiet", "--out", "t.safetensors"), "epochs"),
+        (
+            ("train", "--dataset", "digits", "--latent-dim", "0", "--quiet", "--out", "t.safetensors"),
+            "latent_dim",
+        ),
+        (
+            ("train", "--dataset", "digits", "--latent-dim", "100000", "--quiet", "--out", "t.safetensors"),
+            "latent_dim",
+        ),
+        (
+            ("train", "--dataset", "digits", "--batch-size", "0", "--quiet", "--out", "t.safetensors"),
+            "batch size",
+        ),
+        (("train", "--dataset", "digits", "--lr", "nan", "--quiet", "--out", "t.safetensors"), "lr"),
+        (
+            ("train", "--dataset", "digits", "--time-budget", "inf", "--quiet", "--out", "t.safetensors"),
+            "time budget",
+        ),
+        (("train", "--dataset", "digits", "--beta", "nan", "--quiet", "--out", "t.safetensors"), "beta"),
+        (
+            ("train", "--dataset", "digits", "--augment-shift", "99", "--quiet", "--out", "t.safetensors"),
+            "augment_shift",
+        ),
+    ],
+    ids=lambda v: (
+        v
+        if isinstance(v, str)
+        else "-".join(
+            a for a in v if a.startswith("--") or a in ("sample", "train", "evaluate", "interpolate")
+        )
+    ),
+)
 def test_cli_refuses_out_of_range_arguments_in_one_line(tmp_path, args, message):
     res = run_cli(*args, cwd=tmp_path)
     assert res.returncode == 2, res.stderr[-2000:]

@@ -80,7 +80,9 @@ def test_pca_round_trip_is_the_projection_onto_the_plane():
     # The residual is orthogonal to the plane, and to_latent is the same map.
     np.testing.assert_allclose((latents - reconstructed) @ result.components.T, 0.0, atol=1e-3)
     np.testing.assert_allclose(result.to_latent(result.coords), reconstructed, atol=1e-5)
-    np.testing.assert_allclose(result.explained_variance_ratio, sklearn_pca.explained_variance_ratio_, atol=1e-5)
+    np.testing.assert_allclose(
+        result.explained_variance_ratio, sklearn_pca.explained_variance_ratio_, atol=1e-5
+    )
 
 
 def test_pca_of_one_dimensional_latents_has_zero_second_coordinate():
@@ -217,7 +219,9 @@ def test_project_rejects_unknown_method_listing_valid_ones():
         assert method in str(error.value)
 
 
-@pytest.mark.parametrize(("kwargs", "match"), [({"backend": "cuml"}, "auto"), ({"perplexity": 0.0}, "perplexity")])
+@pytest.mark.parametrize(
+    ("kwargs", "match"), [({"backend": "cuml"}, "auto"), ({"perplexity": 0.0}, "perplexity")]
+)
 def test_tsne_rejects_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         tsne_2d(np.zeros((10, 2)), **kwargs)

@@ -20,7 +20,10 @@ def readme_blocks() -> list[tuple[str, list[str]]]:
     """(info string, command lines) of every fenced bash block in the README."""
     text = README.read_text()
     blocks = re.findall(r"^```(bash[^\n]*)\n(.*?)^```", text, flags=re.S | re.M)
-    return [(info.strip(), [ln for ln in body.splitlines() if ln.strip() and not ln.startswith("#")]) for info, body in blocks]
+    return [
+        (info.strip(), [ln for ln in body.splitlines() if ln.strip() and not ln.startswith("#")])
+        for info, body in blocks
+    ]
 
 
 def run_block(lines: list[str], tmp_path: Path) -> list[subprocess.CompletedProcess]:
@@ -33,8 +36,14 @@ def run_block(lines: list[str], tmp_path: Path) -> list[subprocess.CompletedProc
     for line in lines:
         argv = shlex.split(line)
         assert argv[:3] == ["python", "-m", "vae_core"], f"README command is not a vae_core call: {line}"
-        res = subprocess.run([sys.executable, *argv[1:]], cwd=work, capture_output=True, text=True, timeout=900,
-                             env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+        res = subprocess.run(
+            [sys.executable, *argv[1:]],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        )
         assert res.returncode == 0, f"{line}\n{res.stderr[-2000:]}"
         results.append(res)
     return results
@@ -72,6 +81,7 @@ def test_readme_slow_block_runs(block, tmp_path):
             name = line.split("--out ")[1].split()[0]
             shipped, rebuilt = load_checkpoint(REPO / name), load_checkpoint(tmp_path / "work" / name)
             assert rebuilt.config == shipped.config
+
             # Early stopping (patience 40) may end a few epochs apart when float rounding differs between
             # machines, so compare what the command optimises (recon + β·KL: the −ELBO for the VAE, the
             # reconstruction for the β = 0 twin, whose KL is unconstrained), not the epoch it stops at.

@@ -40,7 +40,7 @@ def test_same_seed_same_images_and_another_seed_differs(shapes):
 def test_spec_gives_images_labels_factors_and_names():
     dataset = load_dataset("shapes:300:48")
     assert dataset.images.shape == (300, 1, 48, 48) and dataset.images.dtype == np.float32
-    assert 0.0 <= dataset.images.min() and dataset.images.max() <= 1.0
+    assert dataset.images.min() >= 0.0 and dataset.images.max() <= 1.0
     assert dataset.factors.shape == (300, 5) and dataset.factor_names == FACTOR_NAMES
     assert dataset.class_names == list(SHAPE_NAMES)
     np.testing.assert_array_equal(dataset.labels, dataset.factors[:, 0].astype(int))

@@ -1,7 +1,6 @@
 """Latent sliders' pure functions: KL per dim and its ordering, starting vectors, clamping, strips.
 (The pad's protocol, its messages and the browser decoder: tests/test_pad_protocol.py.)"""
 
-
 import numpy as np
 import pytest
 import torch
@@ -50,7 +49,9 @@ def test_kl_is_zero_exactly_at_the_prior_and_positive_elsewhere():
 def test_kl_from_cached_latents_matches_metrics_evaluate(shipped, digits):
     images = digits.images[:300]
     means, logvars = encode(shipped, images)
-    assert np.allclose(kl_per_dim_from_latents(means, logvars), evaluate(shipped, images)["kl_per_dim"], atol=1e-4)
+    assert np.allclose(
+        kl_per_dim_from_latents(means, logvars), evaluate(shipped, images)["kl_per_dim"], atol=1e-4
+    )
 
 
 def test_order_is_by_kl_descending_with_ties_in_index_order_and_nan_last():
@@ -88,10 +89,17 @@ def test_unknown_start_is_refused():
         starting_vector("somewhere", 3)
 
 
-@pytest.mark.parametrize("point, fits", [
-    ([0.0, 1.0, 2.0], True), ([0.0, 1.0], False), (None, False), ([0.0, float("nan"), 1.0], False),
-    (["a", "b", "c"], False), (np.ones(3), True),
-])
+@pytest.mark.parametrize(
+    "point, fits",
+    [
+        ([0.0, 1.0, 2.0], True),
+        ([0.0, 1.0], False),
+        (None, False),
+        ([0.0, float("nan"), 1.0], False),
+        (["a", "b", "c"], False),
+        (np.ones(3), True),
+    ],
+)
 def test_latent_fits(point, fits):
     assert latent_fits(point, 3) is fits
 
@@ -103,10 +111,16 @@ def test_clamp_keeps_values_in_the_slider_range():
     assert as_latent([5.0], 1, limit=2.0).tolist() == [2.0]
 
 
-@pytest.mark.parametrize("bad, match", [
-    ([1.0, float("nan")], "NaN"), ([1.0, float("inf")], "NaN"), ([1.0], "2 values"), (["x", "y"], "numbers"),
-    (None, "numbers"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        ([1.0, float("nan")], "NaN"),
+        ([1.0, float("inf")], "NaN"),
+        ([1.0], "2 values"),
+        (["x", "y"], "numbers"),
+        (None, "numbers"),
+    ],
+)
 def test_clamp_refuses_malformed_vectors(bad, match):
     with pytest.raises(ValueError, match=match):
         as_latent(bad, 2, limit=SLIDER_LIMIT)

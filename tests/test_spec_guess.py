@@ -28,7 +28,9 @@ def test_an_idx_file_an_npz_a_zip_and_an_image_folder_are_recognised(tmp_path):
     assert suggest_spec(str(tmp_path / "pics")) == f"images:{tmp_path / 'pics'}"
 
 
-@pytest.mark.parametrize("text", ["", "digits", "mnist", "idx:/x", "npz:a.npz", "/no/such/folder", "https://x/y"])
+@pytest.mark.parametrize(
+    "text", ["", "digits", "mnist", "idx:/x", "npz:a.npz", "/no/such/folder", "https://x/y"]
+)
 def test_specs_and_unknown_paths_get_no_suggestion(text):
     assert suggest_spec(text) is None
 

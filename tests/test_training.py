@@ -43,7 +43,9 @@ def one_thread():
 
 def small_config(digits, arch: str = "mlp") -> VAEConfig:
     """A small model for 8×8 digits; conv variants use narrow channels."""
-    return VAEConfig(input_shape=digits.image_shape, arch=arch, latent_dim=4, hidden=(64, 32), channels=(8, 16))
+    return VAEConfig(
+        input_shape=digits.image_shape, arch=arch, latent_dim=4, hidden=(64, 32), channels=(8, 16)
+    )
 
 
 def subset(dataset, n: int) -> SimpleNamespace:
@@ -106,7 +108,9 @@ def test_early_stopping_keeps_the_best_validation_weights(digits):
     best = int(np.argmin(vals))
     assert result.summary["status"].startswith("early stop")
     assert len(vals) == best + 1 + 3  # stopped exactly `patience` epochs after the best one
-    assert result.summary["best_epoch"] == best + 1 and result.summary["val_neg_elbo"] == pytest.approx(vals[best])
+    assert result.summary["best_epoch"] == best + 1 and result.summary["val_neg_elbo"] == pytest.approx(
+        vals[best]
+    )
     assert vals[-1] > vals[best]  # the last epoch's weights are not the ones returned
     rescored = evaluate(result.model, val_images(small, settings), seed=settings.seed)["neg_elbo"]
     assert rescored == pytest.approx(vals[best], rel=1e-6)
@@ -136,7 +140,11 @@ def test_should_stop_ends_after_the_first_poll_with_a_usable_model(digits):
 def test_time_budget_stops_the_run(digits):
     budget = 1.0
     start = time.perf_counter()
-    result = fit(small_config(digits), digits, TrainSettings(epochs=None, time_budget_s=budget, batch_size=32, patience=None))
+    result = fit(
+        small_config(digits),
+        digits,
+        TrainSettings(epochs=None, time_budget_s=budget, batch_size=32, patience=None),
+    )
     took = time.perf_counter() - start
     assert result.summary["status"] == "time budget reached"
     assert budget <= result.summary["train_time_s"] and took < budget + 3.0
@@ -170,7 +178,9 @@ def test_checkpoint_is_written_during_training_with_the_best_weights(digits, tmp
     def on_progress(p) -> None:
         if p.kind == "epoch":
             ckpt = load_checkpoint(path)
-            seen_during.append((p.epoch, ckpt.summary["status"], ckpt.summary["val_neg_elbo"], p.best_val_neg_elbo))
+            seen_during.append(
+                (p.epoch, ckpt.summary["status"], ckpt.summary["val_neg_elbo"], p.best_val_neg_elbo)
+            )
 
     result = fit(small_config(digits), digits, FAST, progress=on_progress, checkpoint_path=path)
     assert [epoch for epoch, *_ in seen_during] == [1, 2, 3]
@@ -193,8 +203,8 @@ def test_thread_chooser_keeps_the_faster_thread_count_and_probes_again(slow_thre
         chosen.append(chooser.threads_for(step))
         probing = step % period < 2 * probe
         chooser.record(step, 1.0 if probing and chosen[-1] == slow_threads else 0.1)
-    assert chosen[:2 * probe] == [4] * probe + [1] * probe
-    assert chosen[2 * probe] == expected and set(chosen[2 * probe + 1:period]) == {None}
+    assert chosen[: 2 * probe] == [4] * probe + [1] * probe
+    assert chosen[2 * probe] == expected and set(chosen[2 * probe + 1 : period]) == {None}
     assert chosen[period:] == [4] * probe + [1] * probe + [expected]  # the next probe
 
 
@@ -217,8 +227,12 @@ def test_shift_augmentation_moves_pixels_without_changing_them():
     assert torch.allclose(shifted.sum(dim=(1, 2, 3)), images.sum(dim=(1, 2, 3)))
     offsets = set()
     for original, moved in zip(images, shifted):
-        matches = [(dy, dx) for dy in range(-3, 4) for dx in range(-3, 4)
-                   if torch.equal(torch.roll(original, (dy, dx), dims=(1, 2)), moved)]
+        matches = [
+            (dy, dx)
+            for dy in range(-3, 4)
+            for dx in range(-3, 4)
+            if torch.equal(torch.roll(original, (dy, dx), dims=(1, 2)), moved)
+        ]
         assert matches, "every shifted image is a translated copy of its original"
         offsets.add(matches[0])
     assert len(offsets) > 10  # offsets differ from image to image
@@ -234,12 +248,26 @@ def test_shift_augmentation_moves_pixels_without_changing_them():
     assert (cropped.sum(dim=(1, 2, 3)) <= 64).all() and (cropped.sum(dim=(1, 2, 3)) < 64).any()
 
 
-@pytest.mark.parametrize("bad", [
-    {"epochs": None, "time_budget_s": None}, {"epochs": 0}, {"time_budget_s": -1.0}, {"batch_size": 0},
-    {"lr": 0.0}, {"lr": 1e-3, "lr_min": 1e-2}, {"val_fraction": 1.0}, {"val_fraction": 0.0},
-    {"augment_shift": 9}, {"augment_shift": -1}, {"weight_decay": -0.1}, {"ema_decay": 1.0}, {"cpu_threads": 0},
-    {"augment_prob": 1.5}, {"augment_until": -0.1},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"epochs": None, "time_budget_s": None},
+        {"epochs": 0},
+        {"time_budget_s": -1.0},
+        {"batch_size": 0},
+        {"lr": 0.0},
+        {"lr": 1e-3, "lr_min": 1e-2},
+        {"val_fraction": 1.0},
+        {"val_fraction": 0.0},
+        {"augment_shift": 9},
+        {"augment_shift": -1},
+        {"weight_decay": -0.1},
+        {"ema_decay": 1.0},
+        {"cpu_threads": 0},
+        {"augment_prob": 1.5},
+        {"augment_until": -0.1},
+    ],
+)
 def test_validated_rejects_bad_settings(bad):
     with pytest.raises(ValueError):
         TrainSettings(**bad).validated()
@@ -272,7 +300,9 @@ def test_the_returned_model_is_the_one_whose_validation_score_is_reported(digits
 def test_a_weight_average_changes_the_result(digits):
     plain = fit(small_config(digits), digits, replace(FAST, ema_decay=0.0)).model
     averaged = fit(small_config(digits), digits, replace(FAST, ema_decay=0.99)).model
-    assert any(not torch.equal(a, b) for a, b in zip(plain.state_dict().values(), averaged.state_dict().values()))
+    assert any(
+        not torch.equal(a, b) for a, b in zip(plain.state_dict().values(), averaged.state_dict().values())
+    )
 
 
 # ---------------------------------------------------------------- the parts of the training loop

@@ -38,9 +38,32 @@ def test_sigkill_mid_training_leaves_the_best_weights_so_far(tmp_path, extra_s):
     the best epoch so far, marked "in progress"."""
     out = tmp_path / "run.safetensors"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "vae_core", "train", "--dataset", "digits", "--arch", "mlp", "--latent-dim", "4",
-         "--epochs", "200", "--patience", "1000", "--seed", "0", "--quiet", "--out", str(out)],
-        cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "vae_core",
+            "train",
+            "--dataset",
+            "digits",
+            "--arch",
+            "mlp",
+            "--latent-dim",
+            "4",
+            "--epochs",
+            "200",
+            "--patience",
+            "1000",
+            "--seed",
+            "0",
+            "--quiet",
+            "--out",
+            str(out),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         _wait_for(out, proc, limit_s=240)
         time.sleep(extra_s)  # saves keep coming while validation improves: the kill may land during one
@@ -97,8 +120,13 @@ def test_a_run_stopped_at_once_still_writes_a_loadable_file(digits, tmp_path):
     """Stop pressed during the very first step: one evaluated epoch, and its weights are on disk."""
     config = VAEConfig(input_shape=digits.image_shape, arch="mlp", latent_dim=4, hidden=(64, 32))
     path = tmp_path / "early.safetensors"
-    result = fit(config, digits, replace(TrainSettings(), epochs=50, patience=None), should_stop=lambda: True,
-                 checkpoint_path=path)
+    result = fit(
+        config,
+        digits,
+        replace(TrainSettings(), epochs=50, patience=None),
+        should_stop=lambda: True,
+        checkpoint_path=path,
+    )
     loaded = load_checkpoint(path)
     assert loaded.summary["status"] == result.summary["status"] == "stopped by user"
     assert loaded.summary["epochs_run"] == 1

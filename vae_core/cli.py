@@ -129,20 +129,41 @@ def _train(args: argparse.Namespace) -> int:
     if args.augment_shift is None:  # small shifts regularise MNIST-sized images; 8×8 digits are too coarse
         args.augment_shift = 1 if min(dataset.image_shape[1:]) >= 28 else 0
     hidden = {} if args.hidden is None else {"hidden": _widths(args.hidden)}
-    config = VAEConfig(input_shape=dataset.image_shape, arch=args.arch, latent_dim=args.latent_dim,
-                       beta=args.beta, likelihood=args.likelihood, **hidden)
-    settings = TrainSettings(epochs=args.epochs, time_budget_s=args.time_budget, batch_size=args.batch_size,
-                             lr=args.lr, kl_warmup_epochs=args.kl_warmup, patience=args.patience,
-                             seed=args.seed, augment_shift=args.augment_shift, device=args.device)
+    config = VAEConfig(
+        input_shape=dataset.image_shape,
+        arch=args.arch,
+        latent_dim=args.latent_dim,
+        beta=args.beta,
+        likelihood=args.likelihood,
+        **hidden,
+    )
+    settings = TrainSettings(
+        epochs=args.epochs,
+        time_budget_s=args.time_budget,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        kl_warmup_epochs=args.kl_warmup,
+        patience=args.patience,
+        seed=args.seed,
+        augment_shift=args.augment_shift,
+        device=args.device,
+    )
     if args.epochs is None and args.time_budget is None:
         settings.epochs = 50
-    bar = tqdm(total=1000, unit="‰", desc=f"train {config.arch} z={config.latent_dim}", disable=args.quiet,
-               bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}")
+    bar = tqdm(
+        total=1000,
+        unit="‰",
+        desc=f"train {config.arch} z={config.latent_dim}",
+        disable=args.quiet,
+        bar_format="{l_bar}{bar}| {elapsed}<{remaining} {postfix}",
+    )
 
     def on_progress(p) -> None:
         bar.n = int(p.fraction * 1000)
         if p.kind == "epoch":
-            bar.set_postfix_str(f"epoch {p.epoch} loss {p.loss:.1f} val −ELBO {p.val_neg_elbo:.2f} (best {p.best_val_neg_elbo:.2f})")
+            bar.set_postfix_str(
+                f"epoch {p.epoch} loss {p.loss:.1f} val −ELBO {p.val_neg_elbo:.2f} (best {p.best_val_neg_elbo:.2f})"
+            )
         elif p.step % 20 == 0:
             bar.refresh()
 
@@ -150,8 +171,18 @@ def _train(args: argparse.Namespace) -> int:
     bar.n = 1000
     bar.close()
     s = result.summary
-    print(json.dumps({"out": str(args.out), "val_neg_elbo": round(s["val_neg_elbo"], 3), "epochs_run": s["epochs_run"],
-                      "best_epoch": s["best_epoch"], "train_time_s": s["train_time_s"], "status": s["status"]}))
+    print(
+        json.dumps(
+            {
+                "out": str(args.out),
+                "val_neg_elbo": round(s["val_neg_elbo"], 3),
+                "epochs_run": s["epochs_run"],
+                "best_epoch": s["best_epoch"],
+                "train_time_s": s["train_time_s"],
+                "status": s["status"],
+            }
+        )
+    )
     return 0
 
 
@@ -160,7 +191,9 @@ def _widths(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(v) for v in text.split(","))
     except ValueError as exc:
-        raise ConfigError(f"--hidden takes comma-separated whole numbers such as 256,128, got {text!r}") from exc
+        raise ConfigError(
+            f"--hidden takes comma-separated whole numbers such as 256,128, got {text!r}"
+        ) from exc
 
 
 def _split_rows(dataset, split: str, val_fraction: float) -> np.ndarray:
@@ -197,16 +230,20 @@ def _evaluate(args: argparse.Namespace) -> int:
         if result.get("collapse_warning"):
             print(f"  warning: {result['collapse_warning']}")
         if "mig" in result:
-            print(f"  MIG {result['mig']:.3f} · DCI disentanglement {result['dci_disentanglement']:.3f}, "
-                  f"completeness {result['dci_completeness']:.3f} (factors: {', '.join(dataset.factor_names)})")
+            print(
+                f"  MIG {result['mig']:.3f} · DCI disentanglement {result['dci_disentanglement']:.3f}, "
+                f"completeness {result['dci_completeness']:.3f} (factors: {', '.join(dataset.factor_names)})"
+            )
     return 0
 
 
 def _check_shape(config: VAEConfig, dataset) -> None:
     """Refuse a dataset whose image shape differs from the model's."""
     if not image_shape_fits(dataset.image_shape, config.input_shape):
-        raise DatasetError(f"{dataset.name} has images of shape {dataset.image_shape}, the model expects "
-                           f"{config.input_shape}; train a model on this dataset first")
+        raise DatasetError(
+            f"{dataset.name} has images of shape {dataset.image_shape}, the model expects "
+            f"{config.input_shape}; train a model on this dataset first"
+        )
 
 
 def _write_image(path: Path, grid: np.ndarray) -> None:
@@ -235,6 +272,7 @@ def _encode(args: argparse.Namespace) -> int:
     _check_shape(ckpt.config, dataset)
     mu, logvar = encode(ckpt.model, dataset.images)
     import io
+
     buf = io.BytesIO()
     arrays = {"latent_means": mu, "latent_logvars": logvar}
     if dataset.labels is not None:
@@ -255,7 +293,9 @@ def _project(args: argparse.Namespace) -> int:
     mu, _ = encode(ckpt.model, dataset.images)
     coords = project(mu, args.method, seed=args.seed)
     labels = dataset.labels if dataset.labels is not None else np.full(len(mu), -1)
-    lines = ["index,x,y,label"] + [f"{i},{x:.5f},{y:.5f},{int(lab)}" for i, ((x, y), lab) in enumerate(zip(coords, labels))]
+    lines = ["index,x,y,label"] + [
+        f"{i},{x:.5f},{y:.5f},{int(lab)}" for i, ((x, y), lab) in enumerate(zip(coords, labels))
+    ]
     atomic_write_bytes(args.out, ("\n".join(lines) + "\n").encode())
     print(json.dumps({"out": args.out, "n": len(coords), "method": args.method}))
     return 0
@@ -301,15 +341,30 @@ def _geodesic(args: argparse.Namespace) -> int:
     mu, logvar = encode(ckpt.model, dataset.images)
     off_data = geometry.off_data_scale(mu, logvar, seed=args.seed)
     started = time.perf_counter()
-    result = geometry.geodesic(ckpt.model, mu[args.start], mu[args.end], args.steps, off_data=off_data,
-                               iterations=args.iterations, seed=args.seed)
+    result = geometry.geodesic(
+        ckpt.model,
+        mu[args.start],
+        mu[args.end],
+        args.steps,
+        off_data=off_data,
+        iterations=args.iterations,
+        seed=args.seed,
+    )
     seconds = time.perf_counter() - started
-    report = {"start": args.start, "end": args.end, "steps": len(result.path),
-              "iterations": result.iterations,
-              "seconds": round(seconds, 3), "metric": "decoder mean + off-data std (vae_core.geometry)"}
+    report = {
+        "start": args.start,
+        "end": args.end,
+        "steps": len(result.path),
+        "iterations": result.iterations,
+        "seconds": round(seconds, 3),
+        "metric": "decoder mean + off-data std (vae_core.geometry)",
+    }
     for method in geometry.PATH_METHODS:
-        path = result.path if method == "geodesic" else geometry.latent_path(
-            ckpt.model, mu[args.start], mu[args.end], len(result.path), method)
+        path = (
+            result.path
+            if method == "geodesic"
+            else geometry.latent_path(ckpt.model, mu[args.start], mu[args.end], len(result.path), method)
+        )
         stats = geometry.path_stats(ckpt.model, path, method, off_data)
         report[f"{method}_length"] = round(stats.length, 4)
         report[f"{method}_image_length"] = round(stats.image_length, 4)
@@ -323,9 +378,11 @@ def _geodesic(args: argparse.Namespace) -> int:
         print(json.dumps(report))
     else:
         for method in geometry.PATH_METHODS:
-            print(f"{method:>9}: length {report[f'{method}_length']:.3f} (decoder mean alone "
-                  f"{report[f'{method}_image_length']:.3f}), "
-                  f"largest step {report[f'{method}_largest_step']:.3f}")
+            print(
+                f"{method:>9}: length {report[f'{method}_length']:.3f} (decoder mean alone "
+                f"{report[f'{method}_image_length']:.3f}), "
+                f"largest step {report[f'{method}_largest_step']:.3f}"
+            )
         print(f"geodesic found in {seconds:.2f} s")
     return 0
 
@@ -353,8 +410,19 @@ def _magnification(args: argparse.Namespace) -> int:
     rows = np.clip(((grid.ys[-1] - pca.coords[:, 1]) / span_y * last).round().astype(int), 0, last)
     picture[rows, cols] = 255
     _write_image(Path(args.out), picture)
-    print(json.dumps({"out": args.out, "grid": side, "min": float(grid.values.min()),
-                      "median": float(np.median(grid.values)), "max": float(grid.values.max())}))
+    print(
+        json.dumps(
+            {
+                "out": args.out,
+                "grid": side,
+                "min": float(grid.values.min()),
+                "median": float(np.median(grid.values)),
+                "max": float(grid.values.max()),
+            }
+        )
+    )
+
+
 def _probe(args: argparse.Namespace) -> int:
     """Linear probes from μ (and the baselines) to the labels and known factors, on a fixed split."""
     from .probes import probe_report, probe_split, shipped_twin_path
@@ -367,16 +435,32 @@ def _probe(args: argparse.Namespace) -> int:
     if twin is not None:
         _check_shape(twin.config, dataset)
     split = probe_split(len(dataset.images), seed=args.seed)
-    scores = probe_report(ckpt.model, dataset.images, dataset.labels, twin=twin, split=split, seed=args.seed,
-                          factors=getattr(dataset, "factors", None),
-                          factor_names=getattr(dataset, "factor_names", None))
+    scores = probe_report(
+        ckpt.model,
+        dataset.images,
+        dataset.labels,
+        twin=twin,
+        split=split,
+        seed=args.seed,
+        factors=getattr(dataset, "factors", None),
+        factor_names=getattr(dataset, "factor_names", None),
+    )
     if args.json:
-        print(json.dumps({"dataset": dataset.name, "twin": str(twin_path) if twin_path else None,
-                          "split": {"n_train": len(split[0]), "n_test": len(split[1]), "seed": args.seed},
-                          "probes": [s.to_dict() for s in scores]}))
+        print(
+            json.dumps(
+                {
+                    "dataset": dataset.name,
+                    "twin": str(twin_path) if twin_path else None,
+                    "split": {"n_train": len(split[0]), "n_test": len(split[1]), "seed": args.seed},
+                    "probes": [s.to_dict() for s in scores],
+                }
+            )
+        )
     else:
-        print(f"{dataset.name}: {len(split[0])} images fit each probe, {len(split[1])} held out "
-              f"(seed {args.seed})")
+        print(
+            f"{dataset.name}: {len(split[0])} images fit each probe, {len(split[1])} held out "
+            f"(seed {args.seed})"
+        )
         for s in scores:
             chance = f" (chance {s.chance:.3f})" if s.metric == "accuracy" else ""
             print(f"  {s.target:>14} · {s.features:<40} {s.metric} {s.score:.3f}{chance}")
@@ -392,37 +476,89 @@ def _info(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree for every subcommand."""
-    p = argparse.ArgumentParser(prog="python -m vae_core", description="Latent Explorer's VAE library: train, evaluate, sample.",
-                                epilog=DATASET_SPECS_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m vae_core",
+        description="Latent Explorer's VAE library: train, evaluate, sample.",
+        epilog=DATASET_SPECS_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="command", required=True)
     raw = argparse.RawDescriptionHelpFormatter
 
-    t = sub.add_parser("train", help="train a VAE and save a .safetensors checkpoint", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    t = sub.add_parser(
+        "train",
+        help="train a VAE and save a .safetensors checkpoint",
+        epilog=DATASET_SPECS_HELP,
+        formatter_class=raw,
+    )
     t.add_argument("--dataset", required=True, help="dataset spec (see below)")
-    t.add_argument("--arch", choices=ARCHITECTURES, default=VAEConfig.arch, help="encoder/decoder family (default: %(default)s)")
+    t.add_argument(
+        "--arch",
+        choices=ARCHITECTURES,
+        default=VAEConfig.arch,
+        help="encoder/decoder family (default: %(default)s)",
+    )
     t.add_argument("--latent-dim", type=whole(1, MAX_LATENT_DIM), default=16)
-    t.add_argument("--epochs", type=whole(1, MAX_EPOCHS), default=None, help="max epochs (default 50 when no --time-budget)")
-    t.add_argument("--time-budget", type=number(0, MAX_TIME_BUDGET_S, above_low=True), default=None, help="wall-clock seconds; training stops when spent")
-    t.add_argument("--beta", type=number(0, 1000), default=1.0, help="weight on the KL term (1 = VAE, >1 = β-VAE)")
-    t.add_argument("--hidden", default=None, help="MLP widths, encoder order, e.g. 256,128 (default: 512,256)")
+    t.add_argument(
+        "--epochs",
+        type=whole(1, MAX_EPOCHS),
+        default=None,
+        help="max epochs (default 50 when no --time-budget)",
+    )
+    t.add_argument(
+        "--time-budget",
+        type=number(0, MAX_TIME_BUDGET_S, above_low=True),
+        default=None,
+        help="wall-clock seconds; training stops when spent",
+    )
+    t.add_argument(
+        "--beta", type=number(0, 1000), default=1.0, help="weight on the KL term (1 = VAE, >1 = β-VAE)"
+    )
+    t.add_argument(
+        "--hidden", default=None, help="MLP widths, encoder order, e.g. 256,128 (default: 512,256)"
+    )
     t.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default="bernoulli")
     t.add_argument("--batch-size", type=whole(1, 4096), default=TrainSettings.batch_size)
     t.add_argument("--lr", type=number(0, 1, above_low=True), default=TrainSettings.lr)
-    t.add_argument("--kl-warmup", type=number(0, MAX_EPOCHS), default=0.0, help="epochs over which β ramps up from 0")
-    t.add_argument("--patience", type=whole(1, MAX_EPOCHS), default=TrainSettings.patience, help="early-stopping patience in epochs")
-    t.add_argument("--augment-shift", type=whole(0, 8), default=None, help="random shifts of up to N pixels (default: 1 for sides ≥ 28, else 0)")
+    t.add_argument(
+        "--kl-warmup", type=number(0, MAX_EPOCHS), default=0.0, help="epochs over which β ramps up from 0"
+    )
+    t.add_argument(
+        "--patience",
+        type=whole(1, MAX_EPOCHS),
+        default=TrainSettings.patience,
+        help="early-stopping patience in epochs",
+    )
+    t.add_argument(
+        "--augment-shift",
+        type=whole(0, 8),
+        default=None,
+        help="random shifts of up to N pixels (default: 1 for sides ≥ 28, else 0)",
+    )
     t.add_argument("--seed", type=SEED, default=0)
-    t.add_argument("--device", type=device_name, default=None, help="cpu or cuda (default: CUDA when present)")
+    t.add_argument(
+        "--device", type=device_name, default=None, help="cpu or cuda (default: CUDA when present)"
+    )
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--out", type=out_file(".safetensors"), required=True, help="output FILE.safetensors")
     t.set_defaults(func=_train)
 
-    e = sub.add_parser("evaluate", help="−ELBO, KL, active units on a dataset split (+ MIG, DCI with factors)", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    e = sub.add_parser(
+        "evaluate",
+        help="−ELBO, KL, active units on a dataset split (+ MIG, DCI with factors)",
+        epilog=DATASET_SPECS_HELP,
+        formatter_class=raw,
+    )
     e.add_argument("checkpoint")
     e.add_argument("--dataset", required=True)
     e.add_argument("--split", choices=("val", "train", "all"), default="val")
     e.add_argument("--val-fraction", type=number(0, 0.99), default=0.2)
-    e.add_argument("--iw-samples", type=whole(0, MAX_IW_SAMPLES), default=0, help="also estimate −log p(x) with K importance samples")
+    e.add_argument(
+        "--iw-samples",
+        type=whole(0, MAX_IW_SAMPLES),
+        default=0,
+        help="also estimate −log p(x) with K importance samples",
+    )
     e.add_argument("--seed", type=SEED, default=0)
     e.add_argument("--json", action="store_true", help="print one JSON object")
     e.set_defaults(func=_evaluate)
@@ -437,13 +573,23 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", type=out_file(), required=True, help="output PNG")
     s.set_defaults(func=_sample)
 
-    en = sub.add_parser("encode", help="write latent means/log-variances of a dataset to .npz", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    en = sub.add_parser(
+        "encode",
+        help="write latent means/log-variances of a dataset to .npz",
+        epilog=DATASET_SPECS_HELP,
+        formatter_class=raw,
+    )
     en.add_argument("checkpoint")
     en.add_argument("--dataset", required=True)
     en.add_argument("--out", type=out_file(), required=True)
     en.set_defaults(func=_encode)
 
-    pr = sub.add_parser("project", help="2-D projection (PCA or t-SNE) of the latent means to CSV", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    pr = sub.add_parser(
+        "project",
+        help="2-D projection (PCA or t-SNE) of the latent means to CSV",
+        epilog=DATASET_SPECS_HELP,
+        formatter_class=raw,
+    )
     pr.add_argument("checkpoint")
     pr.add_argument("--dataset", required=True)
     pr.add_argument("--method", choices=("pca", "tsne"), default="pca")
@@ -451,7 +597,12 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", type=out_file(), required=True)
     pr.set_defaults(func=_project)
 
-    it = sub.add_parser("interpolate", help="decode the latent path between two images to GIF/PNG", epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    it = sub.add_parser(
+        "interpolate",
+        help="decode the latent path between two images to GIF/PNG",
+        epilog=DATASET_SPECS_HELP,
+        formatter_class=raw,
+    )
     it.add_argument("checkpoint")
     it.add_argument("--dataset", required=True)
     it.add_argument("--start", type=whole(0, 10**9), required=True, help="index of the first image")
@@ -461,8 +612,12 @@ def build_parser() -> argparse.ArgumentParser:
     it.add_argument("--out", type=out_file(), required=True, help="output .gif (animated) or .png (strip)")
     it.set_defaults(func=_interpolate)
 
-    gd = sub.add_parser("geodesic", help="linear vs spherical vs geodesic path lengths between two images",
-                        epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    gd = sub.add_parser(
+        "geodesic",
+        help="linear vs spherical vs geodesic path lengths between two images",
+        epilog=DATASET_SPECS_HELP,
+        formatter_class=raw,
+    )
     gd.add_argument("checkpoint")
     gd.add_argument("--dataset", required=True)
     gd.add_argument("--start", type=int, required=True, help="index of the first image")
@@ -471,25 +626,44 @@ def build_parser() -> argparse.ArgumentParser:
     gd.add_argument("--iterations", type=int, default=60, help="energy evaluations of the geodesic optimiser")
     gd.add_argument("--seed", type=int, default=0)
     gd.add_argument("--out", default=None, help="optional .gif of the geodesic's decoded frames")
-    gd.add_argument("--threads", type=int, choices=range(1, 257), default=1, metavar="N",
-                    help="torch threads (default 1: on a shared 2-core machine 2 threads ran up to 10× slower)")
+    gd.add_argument(
+        "--threads",
+        type=int,
+        choices=range(1, 257),
+        default=1,
+        metavar="N",
+        help="torch threads (default 1: on a shared 2-core machine 2 threads ran up to 10× slower)",
+    )
     gd.add_argument("--json", action="store_true", help="print one JSON object")
     gd.set_defaults(func=_geodesic)
 
-    mg = sub.add_parser("magnification", help="heat map of the decoder's magnification over the PCA plane",
-                        epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    mg = sub.add_parser(
+        "magnification",
+        help="heat map of the decoder's magnification over the PCA plane",
+        epilog=DATASET_SPECS_HELP,
+        formatter_class=raw,
+    )
     mg.add_argument("checkpoint", nargs="?", default=str(DEFAULT_MODEL_PATH))
     mg.add_argument("--dataset", default="digits")
     mg.add_argument("--grid", type=int, default=64, help="grid side (points per axis)")
-    mg.add_argument("--threads", type=int, choices=range(1, 257), default=1, metavar="N", help="torch threads")
+    mg.add_argument(
+        "--threads", type=int, choices=range(1, 257), default=1, metavar="N", help="torch threads"
+    )
     mg.add_argument("--out", required=True, help="output PNG")
     mg.set_defaults(func=_magnification)
-    pb = sub.add_parser("probe", help="linear probes from μ to labels/factors, and the same on baselines",
-                        epilog=DATASET_SPECS_HELP, formatter_class=raw)
+    pb = sub.add_parser(
+        "probe",
+        help="linear probes from μ to labels/factors, and the same on baselines",
+        epilog=DATASET_SPECS_HELP,
+        formatter_class=raw,
+    )
     pb.add_argument("checkpoint")
     pb.add_argument("--dataset", required=True)
-    pb.add_argument("--twin", default=None,
-                    help="plain-autoencoder twin checkpoint (default: the shipped one for the shipped VAE)")
+    pb.add_argument(
+        "--twin",
+        default=None,
+        help="plain-autoencoder twin checkpoint (default: the shipped one for the shipped VAE)",
+    )
     pb.add_argument("--seed", type=SEED, default=0, help="seed of the split and of the untrained encoder")
     pb.add_argument("--json", action="store_true", help="print one JSON object")
     pb.set_defaults(func=_probe)

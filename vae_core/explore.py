@@ -94,8 +94,9 @@ class SampleSet:
     nearest_distance: np.ndarray | None  # (n,) float Euclidean distance in latent space
 
 
-def samples_with_nearest(model: VAE, n: int, temperature: float, seed: int,
-                         training_latents: np.ndarray | None = None) -> SampleSet:
+def samples_with_nearest(
+    model: VAE, n: int, temperature: float, seed: int, training_latents: np.ndarray | None = None
+) -> SampleSet:
     """Draw z ~ N(0, T²I), decode it, and find each draw's nearest training latent μ (does the model copy its data?)."""
     z = sample_latents(n, model.config.latent_dim, temperature, seed)
     images = decode_to_uint8(model, z)
@@ -114,11 +115,16 @@ class Interpolation:
     frames: np.ndarray  # (steps, H, W[, 3]) uint8
 
 
-def interpolation(model: VAE, z_start: np.ndarray, z_end: np.ndarray, steps: int, method: str = "linear") -> Interpolation:
+def interpolation(
+    model: VAE, z_start: np.ndarray, z_end: np.ndarray, steps: int, method: str = "linear"
+) -> Interpolation:
     """Decode `steps` points from z_start to z_end (both included), walked linearly or spherically."""
-    path = interpolate(torch.as_tensor(np.asarray(z_start, dtype=np.float32)),
-                       torch.as_tensor(np.asarray(z_end, dtype=np.float32)),
-                       steps, method)  # interpolate clamps steps, or refuses junk with a message
+    path = interpolate(
+        torch.as_tensor(np.asarray(z_start, dtype=np.float32)),
+        torch.as_tensor(np.asarray(z_end, dtype=np.float32)),
+        steps,
+        method,
+    )  # interpolate clamps steps, or refuses junk with a message
     return Interpolation(path.numpy().astype(np.float32), decode_to_uint8(model, path))
 
 
@@ -154,7 +160,9 @@ class TrainingSnapshot:
     epoch: int = 0
     elapsed_s: float = 0.0
     eta_s: float = math.inf
-    steps: list[dict] = field(default_factory=list)  # throttled step events: epoch (fractional), loss, recon, kl
+    steps: list[dict] = field(
+        default_factory=list
+    )  # throttled step events: epoch (fractional), loss, recon, kl
     epochs: list[dict] = field(default_factory=list)  # one per finished epoch: train and validation terms
     stop_requested: bool = False
     error: str | None = None
@@ -168,7 +176,9 @@ class TrainingRun:
     The best weights are written with `checkpoint_path` into a private temporary folder and read back
     as bytes when the run ends (completed, early-stopped, out of time or stopped by the user)."""
 
-    def __init__(self, config: VAEConfig, dataset, settings: TrainSettings, step_interval_s: float = 0.2) -> None:
+    def __init__(
+        self, config: VAEConfig, dataset, settings: TrainSettings, step_interval_s: float = 0.2
+    ) -> None:
         self.config = config
         self.dataset = dataset
         self.settings = settings.validated()
@@ -219,19 +229,40 @@ class TrainingRun:
                 if now - self._last_step_t >= self.step_interval_s:
                     self._last_step_t = now
                     position = (p.step - 1) % self._steps_per_epoch + 1
-                    s.steps.append({"epoch": p.epoch - 1 + position / self._steps_per_epoch,
-                                    "loss": p.loss, "recon": p.recon, "kl": p.kl})
+                    s.steps.append(
+                        {
+                            "epoch": p.epoch - 1 + position / self._steps_per_epoch,
+                            "loss": p.loss,
+                            "recon": p.recon,
+                            "kl": p.kl,
+                        }
+                    )
             else:
-                s.epochs.append({"epoch": p.epoch, "train_loss": p.loss, "train_recon": p.recon, "train_kl": p.kl,
-                                 "val_neg_elbo": p.val_neg_elbo, "val_recon": p.val_recon, "val_kl": p.val_kl,
-                                 "best_val_neg_elbo": p.best_val_neg_elbo})
+                s.epochs.append(
+                    {
+                        "epoch": p.epoch,
+                        "train_loss": p.loss,
+                        "train_recon": p.recon,
+                        "train_kl": p.kl,
+                        "val_neg_elbo": p.val_neg_elbo,
+                        "val_recon": p.val_recon,
+                        "val_kl": p.val_kl,
+                        "best_val_neg_elbo": p.best_val_neg_elbo,
+                    }
+                )
 
     def _run(self) -> None:
         folder = Path(tempfile.mkdtemp(prefix="latent-explorer-train-"))
         path = folder / "model.safetensors"
         try:
-            result = fit(self.config, self.dataset, self.settings, progress=self._on_progress,
-                         should_stop=self._stop.is_set, checkpoint_path=path)
+            result = fit(
+                self.config,
+                self.dataset,
+                self.settings,
+                progress=self._on_progress,
+                should_stop=self._stop.is_set,
+                checkpoint_path=path,
+            )
             payload = path.read_bytes()
         except Exception as exc:  # a thread has no caller: report every failure (with its cause) to the UI
             detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
@@ -247,7 +278,16 @@ class TrainingRun:
 
 
 __all__ = [
-    "Interpolation", "ManifoldGrid", "SampleSet", "TrainingRun", "TrainingSnapshot",
-    "interpolation", "manifold_grid", "n_parameters", "rank_worst",
-    "samples_with_nearest", "side_by_side", "to_plane",
+    "Interpolation",
+    "ManifoldGrid",
+    "SampleSet",
+    "TrainingRun",
+    "TrainingSnapshot",
+    "interpolation",
+    "manifold_grid",
+    "n_parameters",
+    "rank_worst",
+    "samples_with_nearest",
+    "side_by_side",
+    "to_plane",
 ]

@@ -67,7 +67,9 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "l
     if omega < 1e-4:  # nearly parallel: directions agree, only the norm changes
         direction = (1 - t) * u0 + t * u1
         direction = direction / direction.norm(dim=1, keepdim=True)
-    elif torch.pi - omega < 1e-4:  # opposite directions: any great circle works; take one through a fixed axis
+    elif (
+        torch.pi - omega < 1e-4
+    ):  # opposite directions: any great circle works; take one through a fixed axis
         axis = torch.zeros_like(u0)
         axis[int(torch.argmin(u0.abs()))] = 1.0
         perp = axis - (axis * u0).sum() * u0
@@ -109,5 +111,5 @@ def decode_to_uint8(model: VAE, z: torch.Tensor, batch_size: int = 1024) -> np.n
         raise ValueError("latents contain NaN or infinite values")
     batch_size = clamp_int(batch_size, 1, 65_536, "batch size")
     device = model.device
-    parts = [model.decode(z[i:i + batch_size].to(device)) for i in range(0, len(z), batch_size)]
+    parts = [model.decode(z[i : i + batch_size].to(device)) for i in range(0, len(z), batch_size)]
     return to_uint8(torch.cat(parts))

@@ -44,7 +44,7 @@ def image_grid(images: np.ndarray, ncols: int, pad: int = 1, pad_value: int = 25
     for i, img in enumerate(images):
         r, c = divmod(i, ncols)
         y, x = pad + r * (h + pad), pad + c * (w + pad)
-        grid[y:y + h, x:x + w] = img
+        grid[y : y + h, x : x + w] = img
     return grid
 
 
@@ -63,5 +63,7 @@ def gif_bytes(frames: np.ndarray, frame_ms: int = 120, scale: int = 4, boomerang
     seq = list(frames) + (list(frames[-2:0:-1]) if boomerang and len(frames) > 2 else [])
     pil = [Image.fromarray(upscale(f, scale)) for f in seq]
     buf = io.BytesIO()
-    pil[0].save(buf, format="GIF", save_all=True, append_images=pil[1:], duration=max(20, int(frame_ms)), loop=0)
+    pil[0].save(
+        buf, format="GIF", save_all=True, append_images=pil[1:], duration=max(20, int(frame_ms)), loop=0
+    )
     return buf.getvalue()

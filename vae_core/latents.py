@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -40,12 +40,13 @@ def _eta_text(done: int, total: int, started: float, noun: str) -> str:
 def _batches(images: np.ndarray, batch_size: int, device: torch.device):
     """Yield float32 tensors of consecutive batches on `device`."""
     for i in range(0, len(images), batch_size):
-        yield torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size], dtype=np.float32)).to(device)
+        yield torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size], dtype=np.float32)).to(device)
 
 
 @torch.inference_mode()
-def encode(model: VAE, images: np.ndarray, batch_size: int = DATASET_BATCH,
-           progress: ProgressFn | None = None) -> tuple[np.ndarray, np.ndarray]:
+def encode(
+    model: VAE, images: np.ndarray, batch_size: int = DATASET_BATCH, progress: ProgressFn | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Posterior means and log-variances for (N, C, H, W) images: two float32 arrays (N, D).
 
     ``progress(fraction, message)`` is called after each batch with a time-left estimate from the speed so far."""
@@ -55,8 +56,8 @@ def encode(model: VAE, images: np.ndarray, batch_size: int = DATASET_BATCH,
     started = time.perf_counter()
     for start, x in zip(range(0, n, batch_size), _batches(images, batch_size, model.device)):
         mu, logvar = model.encode(x)
-        latent_means[start:start + len(x)] = mu.cpu().numpy()
-        latent_logvars[start:start + len(x)] = logvar.cpu().numpy()
+        latent_means[start : start + len(x)] = mu.cpu().numpy()
+        latent_logvars[start : start + len(x)] = logvar.cpu().numpy()
         if progress is not None:
             done = start + len(x)
             progress(done / n, _eta_text(done, n, started, "Encoding"))
@@ -71,9 +72,13 @@ def reconstruct(model: VAE, images: np.ndarray, batch_size: int = 1024) -> np.nd
 
 
 @torch.inference_mode()
-def image_scores(model: VAE, images: np.ndarray, batch_size: int = DATASET_BATCH,
-                 encoded: tuple[np.ndarray, np.ndarray] | None = None,
-                 progress: ProgressFn | None = None) -> dict[str, np.ndarray]:
+def image_scores(
+    model: VAE,
+    images: np.ndarray,
+    batch_size: int = DATASET_BATCH,
+    encoded: tuple[np.ndarray, np.ndarray] | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, np.ndarray]:
     """Per-image reconstruction error −log p(x|μ) and KL, and their sum (a deterministic −ELBO proxy), nats.
 
     Pass ``encoded`` = encode(model, images) when already computed: only the decoder then runs (it costs
@@ -87,8 +92,8 @@ def image_scores(model: VAE, images: np.ndarray, batch_size: int = DATASET_BATCH
     recon = np.empty(n, np.float32)
     started = time.perf_counter()
     for start, x in zip(range(0, n, batch_size), _batches(images, batch_size, model.device)):
-        mu = torch.from_numpy(latent_means[start:start + len(x)]).to(model.device)
-        recon[start:start + len(x)] = model.recon_nll(model.decode_logits(mu), x).cpu().numpy()
+        mu = torch.from_numpy(latent_means[start : start + len(x)]).to(model.device)
+        recon[start : start + len(x)] = model.recon_nll(model.decode_logits(mu), x).cpu().numpy()
         if progress is not None:
             done = start + len(x)
             progress(done / n, _eta_text(done, n, started, "Scoring"))
@@ -115,7 +120,7 @@ def place_on_map(latents: np.ndarray, coords: np.ndarray, queries: np.ndarray, k
     coords = np.asarray(coords, dtype=np.float32)
     queries = np.asarray(queries, dtype=np.float32).reshape(-1, latents.shape[1])
     k = max(1, min(int(k), len(latents)))
-    sq = np.sum(latents ** 2, axis=1)
+    sq = np.sum(latents**2, axis=1)
     placed = np.empty((len(queries), 2), np.float32)
     for row, q in enumerate(queries):
         d2 = np.maximum(sq - 2 * latents @ q + q @ q, 0.0)
@@ -125,7 +130,9 @@ def place_on_map(latents: np.ndarray, coords: np.ndarray, queries: np.ndarray, k
     return placed
 
 
-def nearest_neighbours(latents: np.ndarray, query: np.ndarray, k: int = 8, exclude: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def nearest_neighbours(
+    latents: np.ndarray, query: np.ndarray, k: int = 8, exclude: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices and Euclidean distances of the k latents closest to `query` (optionally skipping one index)."""
     latents = np.asarray(latents, dtype=np.float32)
     query = np.asarray(query, dtype=np.float32).reshape(-1)
@@ -140,15 +147,17 @@ def nearest_neighbours(latents: np.ndarray, query: np.ndarray, k: int = 8, exclu
     return idx.astype(np.int64), np.sqrt(d2[idx])
 
 
-def nearest_for_each(latents: np.ndarray, queries: np.ndarray, chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def nearest_for_each(
+    latents: np.ndarray, queries: np.ndarray, chunk: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """For each query row, the index of and distance to its nearest latent."""
     latents = np.asarray(latents, dtype=np.float32)
     queries = np.asarray(queries, dtype=np.float32)
-    sq = np.sum(latents ** 2, axis=1)
+    sq = np.sum(latents**2, axis=1)
     best_i, best_d = [], []
     for i in range(0, len(queries), chunk):
-        q = queries[i:i + chunk]
-        d2 = np.maximum(sq[None, :] - 2 * q @ latents.T + np.sum(q ** 2, axis=1, keepdims=True), 0.0)
+        q = queries[i : i + chunk]
+        d2 = np.maximum(sq[None, :] - 2 * q @ latents.T + np.sum(q**2, axis=1, keepdims=True), 0.0)
         j = np.argmin(d2, axis=1)
         best_i.append(j)
         best_d.append(np.sqrt(d2[np.arange(len(q)), j]))

@@ -13,7 +13,9 @@ ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_
 
 
 @torch.inference_mode()
-def evaluate(model: VAE, images: np.ndarray, batch_size: int = 500, iw_samples: int = 0, seed: int = 0) -> dict:
+def evaluate(
+    model: VAE, images: np.ndarray, batch_size: int = 500, iw_samples: int = 0, seed: int = 0
+) -> dict:
     """Mean −ELBO, reconstruction and KL (nats per image), KL per dim, active units, and optionally IW-NLL."""
     n = len(images)
     if n == 0:
@@ -25,7 +27,9 @@ def evaluate(model: VAE, images: np.ndarray, batch_size: int = 500, iw_samples: 
     kl_dims = torch.zeros(model.config.latent_dim, dtype=torch.float64)
     mus = []
     for i in range(0, n, batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size], dtype=np.float32)).to(model.device)
+        x = torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size], dtype=np.float32)).to(
+            model.device
+        )
         mu, logvar = model.encode(x)
         z = reparameterise(mu, logvar, gen)
         totals["recon"] += model.recon_nll(model.decode_logits(z), x).double().sum().item()
@@ -53,7 +57,14 @@ def evaluate(model: VAE, images: np.ndarray, batch_size: int = 500, iw_samples: 
     return result
 
 
-def iw_nll(model: VAE, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor, k: int, gen: torch.Generator | None = None) -> torch.Tensor:
+def iw_nll(
+    model: VAE,
+    x: torch.Tensor,
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    k: int,
+    gen: torch.Generator | None = None,
+) -> torch.Tensor:
     """Importance-weighted estimate of −log p(x) with k posterior samples (Burda et al. 2016), shape (B,)."""
     b, d = mu.shape
     std = torch.exp(0.5 * logvar)

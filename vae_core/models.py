@@ -27,7 +27,9 @@ class VAEOutput:
     x_logits: torch.Tensor  # (B, C, H, W) decoder output before the sigmoid
 
 
-def reparameterise(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def reparameterise(
+    mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """z = μ + σ ⊙ ε with ε ~ N(0, I): a sample that gradients can flow through."""
     eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * logvar) * eps
@@ -158,8 +160,10 @@ class ConvDecoder(nn.Module):
         self.start = (widths[0], h_sizes[-1], w_sizes[-1])
         hidden = cfg.hidden[-1]
         self.fc = nn.Sequential(
-            nn.Linear(cfg.latent_dim, hidden), nn.SiLU(),
-            nn.Linear(hidden, widths[0] * h_sizes[-1] * w_sizes[-1]), nn.SiLU(),
+            nn.Linear(cfg.latent_dim, hidden),
+            nn.SiLU(),
+            nn.Linear(hidden, widths[0] * h_sizes[-1] * w_sizes[-1]),
+            nn.SiLU(),
         )
         layers: list[nn.Module] = []
         for i in range(stages):
@@ -169,10 +173,15 @@ class ConvDecoder(nn.Module):
             target_h, target_w = h_sizes[stages - i - 1], w_sizes[stages - i - 1]
             src_h, src_w = h_sizes[stages - i], w_sizes[stages - i]
             pad = (target_h - 2 * src_h, target_w - 2 * src_w)
-            layers += [nn.ConvTranspose2d(widths[i], widths[i + 1], 4, stride=2, padding=1, output_padding=pad), nn.SiLU()]
+            layers += [
+                nn.ConvTranspose2d(widths[i], widths[i + 1], 4, stride=2, padding=1, output_padding=pad),
+                nn.SiLU(),
+            ]
         layers.append(nn.Conv2d(widths[-1], c, 3, padding=1))
         self.body = nn.Sequential(*layers)
-        self.pixel_bias = nn.Parameter(torch.zeros(c, h, w))  # per-pixel output offset (a conv bias is per channel)
+        self.pixel_bias = nn.Parameter(
+            torch.zeros(c, h, w)
+        )  # per-pixel output offset (a conv bias is per channel)
 
     def init_output_bias(self, logits: torch.Tensor) -> None:
         """Start the per-pixel output offset at logits (C, H, W)."""

@@ -147,15 +147,19 @@ def _tsne_opentsne(data: np.ndarray, seed: int, perplexity: float, report: Progr
     n_jobs = _n_jobs(n_points)
     k_neighbours = min(n_points - 1, int(3 * perplexity))
     if n_points <= _EXACT_KNN_MAX_POINTS:
-        neighbours, distances = exact_neighbours(
-            data, k_neighbours, lambda f, m: report(0.09 * f, m))
+        neighbours, distances = exact_neighbours(data, k_neighbours, lambda f, m: report(0.09 * f, m))
         affinities = affinity.PerplexityBasedNN(
-            perplexity=perplexity, symmetrize=True, n_jobs=n_jobs, random_state=seed,
-            knn_index=PrecomputedNeighbors(neighbours, distances))
+            perplexity=perplexity,
+            symmetrize=True,
+            n_jobs=n_jobs,
+            random_state=seed,
+            knn_index=PrecomputedNeighbors(neighbours, distances),
+        )
     else:
         report(0.0, f"Finding nearest neighbours of {n_points:,} points (approximate index)")
         affinities = affinity.PerplexityBasedNN(
-            data, perplexity=perplexity, method="annoy", n_jobs=n_jobs, random_state=seed)
+            data, perplexity=perplexity, method="annoy", n_jobs=n_jobs, random_state=seed
+        )
     start_fraction = 0.1
     report(start_fraction, "Optimising layout")
 
@@ -167,8 +171,10 @@ def _tsne_opentsne(data: np.ndarray, seed: int, perplexity: float, report: Progr
         done = phase_offset + iteration
         per_iter = (time.perf_counter() - started) / max(done, 1)
         # Stay below 1.0 here: 1.0 is reported once the result is ready.
-        report(start_fraction + 0.85 * done / total_iters,
-               f"t-SNE iteration {done}/{total_iters} · ~{per_iter * (total_iters - done):.0f} s left")
+        report(
+            start_fraction + 0.85 * done / total_iters,
+            f"t-SNE iteration {done}/{total_iters} · ~{per_iter * (total_iters - done):.0f} s left",
+        )
         return False  # never stop early
 
     embedding = TSNEEmbedding(
@@ -195,14 +201,15 @@ def _tsne_opentsne(data: np.ndarray, seed: int, perplexity: float, report: Progr
     return np.asarray(embedding)
 
 
-def exact_neighbours(data: np.ndarray, k: int, progress: ProgressFn | None = None,
-                     chunk: int = 256) -> tuple[np.ndarray, np.ndarray]:
+def exact_neighbours(
+    data: np.ndarray, k: int, progress: ProgressFn | None = None, chunk: int = 256
+) -> tuple[np.ndarray, np.ndarray]:
     """Each row's k nearest other rows by brute force (BLAS distances in chunks of queries, so memory stays at
     chunk × N), with progress(fraction, message) and a time-left estimate from the speed so far."""
     points = np.asarray(data, dtype=np.float32)
     n = len(points)
     k = max(1, min(int(k), n - 1))
-    squared = np.sum(points ** 2, axis=1)
+    squared = np.sum(points**2, axis=1)
     indices, distances = np.empty((n, k), np.int64), np.empty((n, k), np.float32)
     started = time.perf_counter()
     for start in range(0, n, chunk):
@@ -230,7 +237,7 @@ def estimate_tsne_seconds(latents: np.ndarray, probe_points: int = 3_000) -> flo
     rng = np.random.default_rng(0)
     chunk = min(n_points, 256)
     started = time.perf_counter()
-    squared = np.sum(data ** 2, axis=1)
+    squared = np.sum(data**2, axis=1)
     d2 = squared[:chunk, None] - 2 * data[:chunk] @ data.T + squared[None, :]
     np.argpartition(d2, min(n_points - 1, 90) - 1, axis=1)
     knn_seconds = (time.perf_counter() - started) * n_points / chunk
@@ -239,15 +246,22 @@ def estimate_tsne_seconds(latents: np.ndarray, probe_points: int = 3_000) -> flo
         from openTSNE import TSNEEmbedding, affinity
         from openTSNE.nearest_neighbors import PrecomputedNeighbors
     except ImportError:
-        return knn_seconds + 2.5e-3 * n_points  # scikit-learn fallback: no probe hook; its own speed is slower
+        return (
+            knn_seconds + 2.5e-3 * n_points
+        )  # scikit-learn fallback: no probe hook; its own speed is slower
     perplexity = min(30.0, (len(subset) - 1) / 3)
     neighbours, distances = exact_neighbours(subset, int(3 * perplexity))
     probe_iters = 10
     n_jobs = _n_jobs(n_points)
-    affinities = affinity.PerplexityBasedNN(perplexity=perplexity, n_jobs=n_jobs,
-                                            knn_index=PrecomputedNeighbors(neighbours, distances))
-    embedding = TSNEEmbedding(_initial_embedding(subset, 0), affinities, n_jobs=n_jobs,
-                              negative_gradient_method="fft" if n_points >= _FFT_MIN_POINTS else "bh")
+    affinities = affinity.PerplexityBasedNN(
+        perplexity=perplexity, n_jobs=n_jobs, knn_index=PrecomputedNeighbors(neighbours, distances)
+    )
+    embedding = TSNEEmbedding(
+        _initial_embedding(subset, 0),
+        affinities,
+        n_jobs=n_jobs,
+        negative_gradient_method="fft" if n_points >= _FFT_MIN_POINTS else "bh",
+    )
     started = time.perf_counter()
     embedding.optimize(probe_iters, exaggeration=_EARLY_EXAGGERATION, momentum=_MOMENTUM)
     per_point_iter = (time.perf_counter() - started) / (probe_iters * len(subset))

@@ -25,7 +25,9 @@ def _folder_kind(folder: Path) -> str | None:
     if any(e.suffix.lower() in _IMAGE_SUFFIXES for e in entries if e.is_file()):
         return "images"
     for sub in (e for e in entries if e.is_dir()):
-        if any(f.suffix.lower() in _IMAGE_SUFFIXES for f in itertools.islice(sub.iterdir(), 50) if f.is_file()):
+        if any(
+            f.suffix.lower() in _IMAGE_SUFFIXES for f in itertools.islice(sub.iterdir(), 50) if f.is_file()
+        ):
             return "images"
     return None
 

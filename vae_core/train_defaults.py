@@ -24,7 +24,18 @@ def default_train_settings_for(image_shape: tuple[int, int, int]) -> TrainDefaul
     2-core CPU; a 60 s conv run stopped at 105.8 nats after 7 epochs)."""
     _, height, width = (int(v) for v in image_shape)
     if max(height, width) <= SMALL_SIDE:
-        return TrainDefaults("mlp", 8, 30, 100, f"{height}×{width} images are small: the MLP trains a good model "
-                                                 "in about 10 s.")
-    return TrainDefaults("conv", 16, 180, 200, f"{height}×{width} images: the convolutional model with a 16-D "
-                                               "code; about 3 minutes on a 2-core CPU reaches its best score.")
+        return TrainDefaults(
+            "mlp",
+            8,
+            30,
+            100,
+            f"{height}×{width} images are small: the MLP trains a good model in about 10 s.",
+        )
+    return TrainDefaults(
+        "conv",
+        16,
+        180,
+        200,
+        f"{height}×{width} images: the convolutional model with a 16-D "
+        "code; about 3 minutes on a 2-core CPU reaches its best score.",
+    )

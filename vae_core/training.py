@@ -42,9 +42,13 @@ class TrainSettings:
     augment_until: float = 0.8  # fraction of the run after which images are no longer shifted, so the
     # model ends on the data as it is (MNIST's digits are centred, the shifted ones are not)
     weight_decay: float = 0.1  # AdamW's decoupled weight decay on conv/linear weights (0: plain Adam)
-    cpu_threads: int | None = None  # CPU intra-op threads while training; None: torch's setting, except that a
+    cpu_threads: int | None = (
+        None  # CPU intra-op threads while training; None: torch's setting, except that a
+    )
     # time-budgeted run checks every 100 steps whether 1 thread is faster (10× when other processes hold the cores)
-    ema_decay: float = 0.999  # validate, keep and return an exponential moving average of the weights (0: off)
+    ema_decay: float = (
+        0.999  # validate, keep and return an exponential moving average of the weights (0: off)
+    )
     device: str | None = None  # None: CUDA when present, else CPU
 
     def validated(self) -> TrainSettings:
@@ -65,7 +69,9 @@ class TrainSettings:
         if not 0 <= int(s.augment_shift) <= 8:
             raise ValueError(f"augment_shift must be 0..8 pixels, got {s.augment_shift}")
         if not (0.0 <= float(s.augment_prob) <= 1.0 and 0.0 <= float(s.augment_until) <= 1.0):
-            raise ValueError(f"augment_prob and augment_until must be in [0, 1], got {s.augment_prob}, {s.augment_until}")
+            raise ValueError(
+                f"augment_prob and augment_until must be in [0, 1], got {s.augment_prob}, {s.augment_until}"
+            )
         if not 0.0 <= float(s.weight_decay) <= 1.0:
             raise ValueError(f"weight_decay must be in [0, 1], got {s.weight_decay}")
         if s.cpu_threads is not None and not 1 <= int(s.cpu_threads) <= 256:
@@ -230,7 +236,12 @@ class EarlyStopping:
     def improved(self, epoch: int, objective: float, val_neg_elbo: float) -> bool:
         """Record one epoch's validation; True when it is the best so far."""
         if objective < self.best_objective:
-            self.best_objective, self.best_val, self.best_epoch, self.stale = objective, val_neg_elbo, epoch, 0
+            self.best_objective, self.best_val, self.best_epoch, self.stale = (
+                objective,
+                val_neg_elbo,
+                epoch,
+                0,
+            )
             return True
         self.stale += 1
         return False
@@ -267,8 +278,12 @@ def _optimizer(model: VAE, s: TrainSettings, device: torch.device) -> torch.opti
     decayed = [p for name, p in model.named_parameters() if name.endswith("weight")]
     kept = [p for name, p in model.named_parameters() if not name.endswith("weight")]
     fused = device.type in ("cpu", "cuda")  # one kernel for the whole update: ~10% of a CPU step at batch 32
-    return torch.optim.AdamW([{"params": decayed}, {"params": kept, "weight_decay": 0.0}],
-                             lr=s.lr, weight_decay=s.weight_decay, fused=fused)
+    return torch.optim.AdamW(
+        [{"params": decayed}, {"params": kept, "weight_decay": 0.0}],
+        lr=s.lr,
+        weight_decay=s.weight_decay,
+        fused=fused,
+    )
 
 
 @dataclass
@@ -306,7 +321,7 @@ def train_epoch(run: _Run, epoch: int) -> tuple[EpochSums, str | None]:
         frac = run.clock.fraction(epoch - 1 + b / steps)
         for group in run.opt.param_groups:
             group["lr"] = _cosine_lr(s, frac)
-        x = run.x_train[order[b * s.batch_size:(b + 1) * s.batch_size].to(run.x_train.device)]
+        x = run.x_train[order[b * s.batch_size : (b + 1) * s.batch_size].to(run.x_train.device)]
         if s.augment_shift > 0 and frac < s.augment_until:
             x = _shift_batch(x, s.augment_shift, run.aug_gen, s.augment_prob)
         if run.config.arch != "mlp":
@@ -325,8 +340,19 @@ def train_epoch(run: _Run, epoch: int) -> tuple[EpochSums, str | None]:
             run.chooser.record(run.step - 1, time.perf_counter() - step_start)
         if run.progress is not None:
             f = run.clock.fraction(epoch - 1 + (b + 1) / steps)
-            run.progress(TrainProgress("step", epoch, run.step, f, run.clock.elapsed(), run.clock.eta(f),
-                                       out.loss.item(), out.recon.item(), out.kl.item()))
+            run.progress(
+                TrainProgress(
+                    "step",
+                    epoch,
+                    run.step,
+                    f,
+                    run.clock.elapsed(),
+                    run.clock.eta(f),
+                    out.loss.item(),
+                    out.recon.item(),
+                    out.kl.item(),
+                )
+            )
         if run.should_stop is not None and run.should_stop():
             return sums, "stopped by user"
         if run.clock.out_of_time():
@@ -341,8 +367,12 @@ def validate(scored: VAE, x_val: np.ndarray, beta: float, seed: int) -> dict[str
     its own objective, not on a KL it ignores.
     """
     metrics = evaluate(scored, x_val, seed=seed)
-    return {"val_neg_elbo": metrics["neg_elbo"], "val_recon": metrics["recon"], "val_kl": metrics["kl"],
-            "val_objective": metrics["recon"] + beta * metrics["kl"]}
+    return {
+        "val_neg_elbo": metrics["neg_elbo"],
+        "val_recon": metrics["recon"],
+        "val_kl": metrics["kl"],
+        "val_objective": metrics["recon"] + beta * metrics["kl"],
+    }
 
 
 def fit(
@@ -360,13 +390,16 @@ def fit(
     """
     threads = torch.get_num_threads()
     try:
-        return _fit(config, dataset, (settings or TrainSettings()).validated(), progress, should_stop, checkpoint_path)
+        return _fit(
+            config, dataset, (settings or TrainSettings()).validated(), progress, should_stop, checkpoint_path
+        )
     finally:
         torch.set_num_threads(threads)  # cpu_threads and the thread chooser only last for the run
 
 
-def _fit(config: VAEConfig, dataset: ImageDataset, s: TrainSettings, progress, should_stop,
-         checkpoint_path) -> TrainResult:
+def _fit(
+    config: VAEConfig, dataset: ImageDataset, s: TrainSettings, progress, should_stop, checkpoint_path
+) -> TrainResult:
     """fit() with validated settings: set up, then one epoch step and one validation per epoch."""
     images = np.asarray(dataset.images, dtype=np.float32)
     check_image_shape(images.shape[1:], config.input_shape, "dataset images")
@@ -384,12 +417,22 @@ def _fit(config: VAEConfig, dataset: ImageDataset, s: TrainSettings, progress, s
         scored = run.ema.model if run.ema.model is not None else run.model  # validated, kept and returned
         val = validate(scored, x_val, config.beta, s.seed)
         threads = torch.get_num_threads() if device.type == "cpu" else None
-        history.append({"epoch": epoch, "step": run.step, "elapsed_s": run.clock.elapsed(), **sums.means(),
-                        **val, "threads": threads})
+        history.append(
+            {
+                "epoch": epoch,
+                "step": run.step,
+                "elapsed_s": run.clock.elapsed(),
+                **sums.means(),
+                **val,
+                "threads": threads,
+            }
+        )
         if best.improved(epoch, val["val_objective"], val["val_neg_elbo"]):
             best_state = {k: v.detach().to("cpu", copy=True) for k, v in scored.state_dict().items()}
             if checkpoint_path is not None:
-                save_checkpoint(scored, checkpoint_path, _summary(dataset, s, history, best, run, "in progress"))
+                save_checkpoint(
+                    scored, checkpoint_path, _summary(dataset, s, history, best, run, "in progress")
+                )
         _report_epoch(run, epoch, history[-1], best)
         if ended_early is not None:
             stopped = ended_early
@@ -398,7 +441,9 @@ def _fit(config: VAEConfig, dataset: ImageDataset, s: TrainSettings, progress, s
             stopped = f"early stop: no improvement for {s.patience} epochs"
             break
     if best_state is None:
-        raise ValueError("training diverged: the validation −ELBO was never finite; try a lower learning rate")
+        raise ValueError(
+            "training diverged: the validation −ELBO was never finite; try a lower learning rate"
+        )
     run.model.load_state_dict(best_state)
     run.model.to("cpu").eval()
     summary = _summary(dataset, s, history, best, run, stopped)
@@ -407,8 +452,16 @@ def _fit(config: VAEConfig, dataset: ImageDataset, s: TrainSettings, progress, s
     return TrainResult(model=run.model, summary=summary, history=history)
 
 
-def _setup(config: VAEConfig, s: TrainSettings, images: np.ndarray, train_idx: np.ndarray, device: torch.device,
-           chooser: _ThreadChooser | None, progress, should_stop) -> _Run:
+def _setup(
+    config: VAEConfig,
+    s: TrainSettings,
+    images: np.ndarray,
+    train_idx: np.ndarray,
+    device: torch.device,
+    chooser: _ThreadChooser | None,
+    progress,
+    should_stop,
+) -> _Run:
     """Seed, build the model (output bias at the mean training image), optimiser, weight average and clock."""
     torch.manual_seed(s.seed)
     np_gen = np.random.default_rng(s.seed)
@@ -430,13 +483,28 @@ def _report_epoch(run: _Run, epoch: int, record: dict, best: EarlyStopping) -> N
     if run.progress is None:
         return
     f = run.clock.fraction(epoch)
-    run.progress(TrainProgress("epoch", epoch, run.step, f, run.clock.elapsed(), run.clock.eta(f),
-                               record["train_loss"], record["train_recon"], record["train_kl"],
-                               record["val_neg_elbo"], record["val_recon"], record["val_kl"], best.best_val))
+    run.progress(
+        TrainProgress(
+            "epoch",
+            epoch,
+            run.step,
+            f,
+            run.clock.elapsed(),
+            run.clock.eta(f),
+            record["train_loss"],
+            record["train_recon"],
+            record["train_kl"],
+            record["val_neg_elbo"],
+            record["val_recon"],
+            record["val_kl"],
+            best.best_val,
+        )
+    )
 
 
-def _summary(dataset: ImageDataset, s: TrainSettings, history: list[dict], best: EarlyStopping, run: _Run,
-             status: str) -> dict:
+def _summary(
+    dataset: ImageDataset, s: TrainSettings, history: list[dict], best: EarlyStopping, run: _Run, status: str
+) -> dict:
     """The training summary stored in the checkpoint beside the config (scores of the best epoch)."""
     best_record = next(h for h in history if h["epoch"] == best.best_epoch)
     return {

@@ -40,8 +40,8 @@ import torch
 from torch import nn
 
 from vae_core.images import png_bytes
-from vae_core.models import VAE, ConvDecoder, MLPDecoder, ResBlock
 from vae_core.latent_input import as_latent
+from vae_core.models import VAE, ConvDecoder, MLPDecoder, ResBlock
 from vae_core.sliders import SLIDER_LIMIT, SLIDER_STEP
 
 SPEC_FORMAT = 1

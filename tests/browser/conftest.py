@@ -14,7 +14,9 @@ import pytest
 
 from app_drivers import browser as harness
 
-FAILURE_DIR = harness.REPO / "runs" / "browser-failures"  # screenshots + server log of failed tests (git-ignored)
+FAILURE_DIR = (
+    harness.REPO / "runs" / "browser-failures"
+)  # screenshots + server log of failed tests (git-ignored)
 
 
 def running_under_ci() -> bool:
@@ -28,7 +30,9 @@ def browser_missing_reason() -> str | None:
     if not harness.playwright_available():
         missing.append("the `playwright` pip package (pip install -r requirements.txt)")
     if not harness.chromium_available():
-        missing.append(f"Debian's Chromium at {harness.CHROMIUM} (apt-get install -y chromium; never `playwright install`)")
+        missing.append(
+            f"Debian's Chromium at {harness.CHROMIUM} (apt-get install -y chromium; never `playwright install`)"
+        )
     if not missing:
         return None
     return "BROWSER TESTS NOT RUN: missing " + " and ".join(missing)

@@ -55,7 +55,9 @@ def test_presenter_view_fits_a_projector_without_sideways_scrolling(page, app_se
     root_font = page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
     assert root_font == "20px", f"presenter type not enlarged (root font {root_font})"
     assert page.locator('[data-testid="stFileUploader"]:visible').count() == 0, "uploads shown to the class"
-    assert page.locator(".st-key-sb_dataset_spec:visible").count() == 0, "the dataset spec box shown to the class"
+    assert page.locator(".st-key-sb_dataset_spec:visible").count() == 0, (
+        "the dataset spec box shown to the class"
+    )
     assert page.evaluate(SIDEWAYS_SCROLLERS) == []
 
 

@@ -24,7 +24,9 @@ def _assert_selection_pictures(page) -> int:
         picture = harness.image_by_caption(page, caption).locator("img")
         assert picture.count() == 1, f"no '{caption}' grid under the map"
         picture.wait_for(state="visible")
-        assert picture.evaluate("img => img.complete && img.naturalWidth > 0"), f"the '{caption}' grid is empty"
+        assert picture.evaluate("img => img.complete && img.naturalWidth > 0"), (
+            f"the '{caption}' grid is empty"
+        )
     return count
 
 

@@ -19,7 +19,9 @@ def test_page_opens_without_errors(page, app_server, screenshot_dir, name):
 
     page.locator(harness.page_marker(name)).first.wait_for(state="visible", timeout=30_000)
     assert page.locator('[data-testid="stMain"] h1').count() >= 1, "the page has no title"
-    assert harness.page_problems(page) == [], f"{name}: {harness.page_problems(page)}\n{app_server.log_tail()}"
+    assert harness.page_problems(page) == [], (
+        f"{name}: {harness.page_problems(page)}\n{app_server.log_tail()}"
+    )
     assert harness.blurry_images(page) == [], f"{name}: pictures not sent as PNG/GIF"
     harness.wait_images_loaded(page, harness.PAGE_MIN_IMAGES.get(name, 0))
     overlaps = harness.overlapping_images(page)
@@ -33,7 +35,9 @@ def test_page_opens_without_errors(page, app_server, screenshot_dir, name):
 def test_sidebar_navigation_keeps_the_session(page, app_server):
     """Switching pages through the sidebar works without reloading, and every page stays clean on the way."""
     harness.open_page(page, app_server, "home")
-    titles = [t.split("\n")[-1].strip() for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+    titles = [
+        t.split("\n")[-1].strip() for t in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()
+    ]
     assert len(titles) == len(harness.PAGES), titles
     for title, name in zip(titles[1:], list(harness.PAGES)[1:]):
         if name == "train":

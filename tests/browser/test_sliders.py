@@ -43,14 +43,18 @@ def drag_top_slider(page, image) -> tuple[list[str], float, float, int]:
     assert not any(sent), "a release was sent before the mouse button came up: the drag was not a drag"
     held_value = float(slider.input_value())
     page.mouse.up()
-    assert held_value > value_before + 1.0, f"the thumb did not follow the pointer ({value_before} → {held_value})"
+    assert held_value > value_before + 1.0, (
+        f"the thumb did not follow the pointer ({value_before} → {held_value})"
+    )
     assert len(seen_while_held) >= 2, (
         f"only {len(seen_while_held)} new image(s) were painted while the mouse button was held; "
-        "the pad should redraw during the drag, not only on release")
+        "the pad should redraw during the drag, not only on release"
+    )
     # After the release the pad settles on the image of the final value, and nothing went wrong.
     page.wait_for_function(
         "() => { const l = window.__latentPad; return l.lastSentSeq > 0 && l.lastPaintedSeq >= l.lastSentSeq; }",
-        timeout=15_000)
+        timeout=15_000,
+    )
     harness.wait_settled(page)
     assert image.get_attribute("src") != first_src
     assert harness.page_problems(page) == [], harness.page_problems(page)
@@ -77,8 +81,10 @@ def test_the_browser_decodes_the_shipped_mlp_while_dragging(page, app_server):
     assert harness.widget(page, LOCAL_TOGGLE).locator("input").is_checked()
     _, _, _, sent_while_held = drag_top_slider(page, image)
     assert sent_while_held == 0, "local decoding should not send values while dragging"
-    local = page.evaluate("() => ({n: window.__latentPad.painted.filter(p => p.local).length,"
-                          " last: window.__latentPad.lastLocal})")
+    local = page.evaluate(
+        "() => ({n: window.__latentPad.painted.filter(p => p.local).length,"
+        " last: window.__latentPad.lastLocal})"
+    )
     assert local["n"] >= 2
     assert "decoded in your browser" in page.locator(".lp-caption").first.inner_text()
     model = load_checkpoint(DEFAULT_MODEL_PATH).model
@@ -107,12 +113,19 @@ def test_an_uploaded_convolutional_model_is_decoded_in_the_browser_while_draggin
     from vae_core.config import VAEConfig
     from vae_core.sliders import decode_vector
 
-    model = contrasty_model(VAEConfig(input_shape=(1, 8, 8), arch="resconv", latent_dim=4, channels=(8, 16),
-                                      hidden=(32,)))
+    model = contrasty_model(
+        VAEConfig(input_shape=(1, 8, 8), arch="resconv", latent_dim=4, channels=(8, 16), hidden=(32,))
+    )
     open_pad(page, app_server)
     harness.widget(page, "sb_model_upload").locator('input[type="file"]').set_input_files(
-        files=[{"name": "resconv.safetensors", "mimeType": "application/octet-stream",
-                "buffer": checkpoint_bytes(model, {})}])
+        files=[
+            {
+                "name": "resconv.safetensors",
+                "mimeType": "application/octet-stream",
+                "buffer": checkpoint_bytes(model, {}),
+            }
+        ]
+    )
     page.wait_for_timeout(300)
     harness.wait_settled(page)
     page.locator("input.lp-range").nth(3).wait_for(state="attached")
@@ -120,7 +133,9 @@ def test_an_uploaded_convolutional_model_is_decoded_in_the_browser_while_draggin
     assert harness.widget(page, LOCAL_TOGGLE).locator("input").is_checked()
     image = page.locator(PAD_IMAGE)
     _, _, _, sent_while_held = drag_top_slider(page, image)
-    assert sent_while_held == 0, "a convolutional decoder in the browser should not send values while dragging"
+    assert sent_while_held == 0, (
+        "a convolutional decoder in the browser should not send values while dragging"
+    )
     last = page.evaluate("() => window.__latentPad.lastLocal")
     expected = decode_vector(model, np.array(last["values"])).astype(int)
     assert np.abs(np.array(last["pixels"]).reshape(expected.shape) - expected).max() <= 1

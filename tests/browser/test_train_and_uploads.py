@@ -37,13 +37,17 @@ def test_training_in_the_app_gives_a_selectable_model(page, app_server):
     page.locator('[data-testid="stFormSubmitButton"] button').click()
 
     # The fragment polls twice a second while it trains; the success box appears once the model is registered.
-    done = page.locator('[data-testid="stMain"] [data-testid="stAlertContentSuccess"]').filter(has_text="Done:")
+    done = page.locator('[data-testid="stMain"] [data-testid="stAlertContentSuccess"]').filter(
+        has_text="Done:"
+    )
     try:
         done.wait_for(state="visible", timeout=120_000)
     except Exception as exc:  # noqa: BLE001 - playwright's TimeoutError: say what the page showed instead
         main_text = page.locator('[data-testid="stMain"]').inner_text()
-        pytest.fail(f"training did not report 'Done:' in 120 s ({exc.__class__.__name__}); the page showed:\n"
-                    f"{main_text[-1500:]}\nserver log:\n{app_server.log_tail(3000)}")
+        pytest.fail(
+            f"training did not report 'Done:' in 120 s ({exc.__class__.__name__}); the page showed:\n"
+            f"{main_text[-1500:]}\nserver log:\n{app_server.log_tail(3000)}"
+        )
     harness.wait_settled(page)
     trained_label = harness.selectbox_value(page, "sb_model")
     assert trained_label.startswith("Trained #1"), trained_label
@@ -71,8 +75,12 @@ def test_training_in_the_app_gives_a_selectable_model(page, app_server):
 
 
 def _sidebar_errors(page) -> list[str]:
-    return [t.strip() for t in
-            page.locator('[data-testid="stSidebar"] [data-testid="stAlertContentError"]').all_inner_texts()]
+    return [
+        t.strip()
+        for t in page.locator(
+            '[data-testid="stSidebar"] [data-testid="stAlertContentError"]'
+        ).all_inner_texts()
+    ]
 
 
 def test_bad_uploads_show_an_error_and_change_nothing(page, app_server):
@@ -85,7 +93,8 @@ def test_bad_uploads_show_an_error_and_change_nothing(page, app_server):
     # A pickle (the format that can run code on load) under a .safetensors name.
     pickled = pickle.dumps({"state_dict": {"w": [0.0] * 16}, "note": "not a safetensors file"})
     harness.widget(page, "sb_model_upload").locator('input[type="file"]').set_input_files(
-        files=[{"name": "evil.safetensors", "mimeType": "application/octet-stream", "buffer": pickled}])
+        files=[{"name": "evil.safetensors", "mimeType": "application/octet-stream", "buffer": pickled}]
+    )
     page.wait_for_timeout(300)
     harness.wait_settled(page)
     errors = _sidebar_errors(page)
@@ -95,9 +104,11 @@ def test_bad_uploads_show_an_error_and_change_nothing(page, app_server):
     # A .zip that is not a zip archive (the local-file header, then junk).
     corrupt = b"PK\x03\x04" + bytes(range(256)) * 8
     page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').filter(
-        has_text="Load another dataset").click()
+        has_text="Load another dataset"
+    ).click()
     harness.widget(page, "sb_dataset_upload").locator('input[type="file"]').set_input_files(
-        files=[{"name": "broken.zip", "mimeType": "application/zip", "buffer": corrupt}])
+        files=[{"name": "broken.zip", "mimeType": "application/zip", "buffer": corrupt}]
+    )
     page.wait_for_timeout(300)
     harness.wait_settled(page)
     errors = _sidebar_errors(page)

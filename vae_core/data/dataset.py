@@ -22,7 +22,9 @@ class ImageDataset:
     name: str  # display name, e.g. "MNIST (10,000 images)"
     spec: str  # the spec it was loaded from
     notes: list[str] = field(default_factory=list)  # user-facing messages about what loading changed
-    factors: np.ndarray | None = None  # (N, F) float32 known generative factors per image (shapes, npz), or None
+    factors: np.ndarray | None = (
+        None  # (N, F) float32 known generative factors per image (shapes, npz), or None
+    )
     factor_names: tuple[str, ...] = ()  # one name per factor column (() when factors is None)
 
     def __post_init__(self) -> None:
@@ -34,8 +36,14 @@ class ImageDataset:
         if self.labels is not None and self.labels.shape != (shape[0],):
             raise DatasetError(f"labels must have shape ({shape[0]},), got {self.labels.shape}")
         if self.factors is not None:
-            if self.factors.ndim != 2 or self.factors.shape[0] != shape[0] or not np.isfinite(self.factors).all():
-                raise DatasetError(f"factors must be finite (N, F) with N = {shape[0]}, got {self.factors.shape}")
+            if (
+                self.factors.ndim != 2
+                or self.factors.shape[0] != shape[0]
+                or not np.isfinite(self.factors).all()
+            ):
+                raise DatasetError(
+                    f"factors must be finite (N, F) with N = {shape[0]}, got {self.factors.shape}"
+                )
             if len(self.factor_names) != self.factors.shape[1]:
                 raise DatasetError(
                     f"{self.factors.shape[1]} factors need as many names, got {len(self.factor_names)}"

@@ -189,7 +189,9 @@ def _npz_factors(arrays: dict[str, np.ndarray], count: int, label: str, limits: 
             "save one row of factor values per image, shape (N, F)."
         )
     if raw.dtype.kind not in "biuf":
-        raise DatasetError(f"{label}: 'factors' has dtype {raw.dtype}; store numbers (encode categories as 0, 1, …).")
+        raise DatasetError(
+            f"{label}: 'factors' has dtype {raw.dtype}; store numbers (encode categories as 0, 1, …)."
+        )
     if not 1 <= raw.shape[1] <= limits.max_factors:
         raise DatasetError(
             f"{label}: {raw.shape[1]:,} factor columns; between 1 and {limits.max_factors} are allowed."

@@ -65,10 +65,14 @@ def load_dataset(
     (links followed) inside that folder.
     """
     if not isinstance(spec, str) or "\x00" in spec:
-        raise DatasetError(f"a dataset spec must be text without NUL characters. Valid specs:\n{DATASET_SPECS_HELP}")
+        raise DatasetError(
+            f"a dataset spec must be text without NUL characters. Valid specs:\n{DATASET_SPECS_HELP}"
+        )
     if len(spec) > _MAX_SPEC_CHARS:
-        raise DatasetError(f"cannot read a spec of {len(spec):,} characters (the limit is {_MAX_SPEC_CHARS:,}). "
-                           "Give a shorter path, or upload the file instead.")
+        raise DatasetError(
+            f"cannot read a spec of {len(spec):,} characters (the limit is {_MAX_SPEC_CHARS:,}). "
+            "Give a shorter path, or upload the file instead."
+        )
     key = spec.strip().lower()
     if key == "shapes" or key.startswith("shapes:"):
         from ..shapes import load_shapes_spec  # shapes imports this package
