@@ -1,7 +1,8 @@
 """Model quality on real MNIST: train with the README command, then score the held-out images.
 
 Runs, in a temporary folder, exactly
-    python -m vae_core train --dataset idx:../shared/data/mnist --latent-dim 16 --time-budget 180 --out mnist.safetensors  # noqa: E501
+    python -m vae_core train --dataset idx:../shared/data/mnist --latent-dim 16 --time-budget 180 \\
+        --out mnist.safetensors
     python -m vae_core evaluate mnist.safetensors --dataset idx:../shared/data/mnist --split val --json
 (the first 8,000 of the 10,000 MNIST test images train, the last 2,000 are scored) and prints one JSON
 object per line: {"name": ..., "value": ..., "unit": ...}. The goal is mnist_val_neg_elbo ≤ 100 nats.

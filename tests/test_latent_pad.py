@@ -1,7 +1,8 @@
 """The Latent sliders page through AppTest: the live pad's data, values sent by the browser, starts, the stock sliders.
 
 The browser half (the component's JavaScript, the drag, the paint) is exercised by benchmarks/bench_browser.py
-and tests/browser/test_sliders.py in Chromium; here the component's value is injected the way the frontend sets it (session_state[key]["z"]).
+and tests/browser/test_sliders.py in Chromium; here the component's value is injected the way the frontend
+sets it (session_state[key]["z"]).
 """
 
 from __future__ import annotations
