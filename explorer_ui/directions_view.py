@@ -8,15 +8,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-import streamlit as st
 
-from vae_core.directions import move_along
 from vae_core.generate import decode_to_uint8
 from vae_core.models import VAE
 from vae_core.probes import ProbeScore
-from vae_core.sliders import STRIP_VALUES, decode_vector, png_data_url, strip_image, vector_from_pad_state
 
-from . import latent_pad as pad
 from .figures import FONT
 
 WHY_DIRECTIONS = (
@@ -132,77 +128,6 @@ def probe_summary(scores: Sequence[ProbeScore], latent_name: str, pixels_name: s
 
 
 # ---------------------------------------------------------------- sliders along a basis (the latent pad)
-
-
-def _ignore() -> None:
-    """Component callback: the fragment reruns by itself."""
-
-
-def basis_pad(
-    model: VAE, model_key: str, origin: np.ndarray, basis: np.ndarray, labels: Sequence[str], key: str
-) -> np.ndarray:
-    """Sliders v (±4) over a basis, z = origin + Σ vᵢ·basisᵢ, drawn live while dragging; returns z.
-
-    Uses the latent pad component with server decoding (each frame a round trip) and one strip per slider
-    (vᵢ = −3 … +3). When the pad learns to take a basis itself (browser decoding), this is the one function to
-    switch."""
-    ss = st.session_state
-    origin = np.asarray(origin, dtype=np.float64).reshape(-1)
-    basis = np.asarray(basis, dtype=np.float64)
-    token = (model_key, origin.round(6).tobytes(), basis.round(6).tobytes())
-    values_key, generation_key, token_key, strips_key = (
-        f"{key}_values",
-        f"{key}_generation",
-        f"{key}_token",
-        f"{key}_strips",
-    )
-    if ss.get(token_key) != token or len(ss.get(values_key) or []) != len(basis):
-        ss[token_key] = token
-        ss[values_key] = [0.0] * len(basis)
-        ss[generation_key] = int(ss.get(generation_key, 0)) + 1
-    coef, seq, dragging = vector_from_pad_state(
-        pad.pad_state(key), ss[generation_key], np.asarray(ss[values_key], dtype=np.float64)
-    )
-    ss[values_key] = coef.tolist()
-    z = move_along(origin, basis, coef)
-    image = decode_vector(model, z)
-    cached = ss.get(strips_key)
-    if cached is not None and cached[0] == token and (dragging or cached[1] == coef.tobytes()):
-        strips = cached[2]
-    else:
-        strips = basis_strip_urls(model, origin, basis, coef)
-        ss[strips_key] = (token, coef.tobytes(), strips)
-    data = pad.pad_data(
-        image=image,
-        z=coef,
-        order=list(range(len(basis))),
-        kl=None,
-        strips=strips,
-        seq=seq,
-        generation=ss[generation_key],
-        caption=f"‖z‖ = {np.linalg.norm(z):.2f} · decoded on the server",
-    )
-    data["labels"] = list(labels)
-    pad._pad_component(
-        key=key,
-        data=data,
-        default={"z": None, "decoder": None},
-        on_z_change=_ignore,
-        on_decoder_change=_ignore,
-    )
-    return z
-
-
-def basis_strip_urls(model: VAE, origin: np.ndarray, basis: np.ndarray, coef: np.ndarray) -> list[str]:
-    """One strip per basis row: the current point with that row's coefficient set to −3 … +3, as data URLs."""
-    k, s = len(basis), len(STRIP_VALUES)
-    coefs = np.repeat(np.asarray(coef, dtype=np.float64)[None, None, :], k, axis=0).repeat(
-        s, axis=1
-    )  # (K, S, K)
-    coefs[np.arange(k), :, np.arange(k)] = STRIP_VALUES
-    frames = decode_to_uint8(model, move_along(origin, basis, coefs.reshape(k * s, k)).astype(np.float32))
-    frames = frames.reshape(k, s, *frames.shape[1:])
-    return [png_data_url(strip_image(row)) for row in frames]
 
 
 def decode_points(model: VAE, points: np.ndarray) -> np.ndarray:

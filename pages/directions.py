@@ -5,6 +5,8 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import directions_view as view
+from explorer_ui.latent_pad import render_pad
+from explorer_ui.latent_pad_frontend.protocol import PadAxes
 from explorer_ui.state import (
     DEFAULT_MODEL_KEY,
     SELECTION,
@@ -50,8 +52,12 @@ latent_means = latents(model, dataset)[0]
 
 
 def direction_pad(origin: np.ndarray, basis: np.ndarray, labels: list[str], key: str) -> np.ndarray:
-    """The one adapter between this page and the live slider pad (z = origin + Σ vᵢ·basisᵢ); returns z."""
-    return view.basis_pad(model.model, model.key, origin, basis, labels, key)
+    """The live slider pad over a basis (z = origin + Σ vᵢ·basisᵢ, decoded in the browser when it fits); returns z."""
+    axes = PadAxes(latent_dim, origin=np.asarray(origin, np.float64), basis=np.asarray(basis, np.float64))
+    values = render_pad(
+        model.model, model.key, list(range(axes.count)), None, key=key, axes=axes, labels=labels
+    )
+    return axes.latent(values)
 
 
 def chosen_start(kind: str, index: int, seed: int) -> np.ndarray:

@@ -28,7 +28,8 @@ import numpy as np
 import torch
 from torch.func import jvp, vmap
 
-from .generate import INTERPOLATIONS, _latent_vector, clamp_int, decode_to_uint8, interpolate, sample_latents
+from .generate import INTERPOLATIONS, decode_to_uint8, interpolate, sample_latents
+from .latent_input import ENDPOINT_LIMIT, clamp_int, latent_tensor
 from .latents import image_scores
 from .models import VAE
 from .projection import PCAProjection
@@ -425,8 +426,8 @@ def geodesic(
     t0 = time.perf_counter()
     steps = clamp_int(steps, 2, MAX_GEODESIC_STEPS, "steps")
     iterations = clamp_int(iterations, 0, MAX_ITERATIONS, "iterations") if steps > 2 else 0
-    z0 = _latent_vector(z_start, "start point")
-    z1 = _latent_vector(z_end, "end point")
+    z0 = latent_tensor(z_start, limit=ENDPOINT_LIMIT, beyond="refuse", name="start point")
+    z1 = latent_tensor(z_end, limit=ENDPOINT_LIMIT, beyond="refuse", name="end point")
     if z0.numel() != model.config.latent_dim or z1.numel() != model.config.latent_dim:
         raise ValueError(
             f"endpoints must have {model.config.latent_dim} values for this model, "
@@ -565,8 +566,13 @@ def posterior_draws(
 ) -> tuple[np.ndarray, np.ndarray]:
     """n draws z = μ + σ ⊙ ε from one image's q(z|x) and their decoded images (uint8)."""
     n = clamp_int(n, 1, 64, "number of draws")
-    mu = _latent_vector(mean, "posterior mean")
-    sd = torch.exp(0.5 * _latent_vector(logvar, "posterior log-variance").clamp(-30.0, 20.0))
+    mu = latent_tensor(mean, limit=ENDPOINT_LIMIT, beyond="refuse", name="posterior mean")
+    sd = torch.exp(
+        0.5
+        * latent_tensor(logvar, limit=ENDPOINT_LIMIT, beyond="refuse", name="posterior log-variance").clamp(
+            -30.0, 20.0
+        )
+    )
     eps = torch.randn(n, mu.numel(), generator=torch.Generator().manual_seed(int(seed)))
     z = mu + sd * eps
     return z.numpy(), decode_to_uint8(model, z)

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .generate import _seeded_generator, clamp_int, clamped_vector, decode_to_uint8
+from .generate import _seeded_generator, decode_to_uint8
 from .images import to_uint8
+from .latent_input import as_latent, clamp_int
 from .models import VAE
 
 MAX_DRAWS = 1024  # posterior or likelihood draws per call
@@ -19,7 +20,7 @@ def reparameterised(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray) -> np.n
     sigma = np.exp(0.5 * np.asarray(logvar, dtype=np.float64).reshape(-1))
     if sigma.shape != mu.shape:
         raise ValueError(f"μ and log σ² must have the same size, got {mu.size} and {sigma.size}")
-    return (mu + sigma * clamped_vector(eps, mu.size)).astype(np.float32)
+    return (mu + sigma * as_latent(eps, mu.size)).astype(np.float32)
 
 
 def posterior_draws(mu: np.ndarray, logvar: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
@@ -35,7 +36,7 @@ def posterior_draws(mu: np.ndarray, logvar: np.ndarray, n: int, seed: int = 0) -
 def likelihood_draws(model: VAE, z: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     """n images drawn from p(x|z) for one code z (Bernoulli pixels, or the mean plus Gaussian noise), uint8."""
     n = clamp_int(n, 1, MAX_DRAWS, "number of draws")
-    code = torch.as_tensor(clamped_vector(z, model.config.latent_dim), dtype=torch.float32).unsqueeze(0)
+    code = torch.as_tensor(as_latent(z, model.config.latent_dim), dtype=torch.float32).unsqueeze(0)
     mean = model.decode(code.to(model.device)).cpu().expand(n, -1, -1, -1)
     generator = _seeded_generator(seed)
     if model.config.likelihood == "bernoulli":
@@ -49,7 +50,7 @@ def likelihood_draws(model: VAE, z: np.ndarray, n: int, seed: int = 0) -> np.nda
 def decoded_mean(model: VAE, z: np.ndarray) -> np.ndarray:
     """The decoder's mean image E[p(x|z)] for one code z, uint8 (H, W[, 3])."""
     return decode_to_uint8(
-        model, torch.as_tensor(clamped_vector(z, model.config.latent_dim), dtype=torch.float32)
+        model, torch.as_tensor(as_latent(z, model.config.latent_dim), dtype=torch.float32)
     )[0]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from . import harness
+from app_drivers import browser as harness
+
 from .test_sliders import PAD_IMAGE, drag_top_slider
 
 pytestmark = [pytest.mark.browser]

@@ -6,9 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app_drivers import browser as harness
 from explorer_ui.state import SHIPPED_SHAPES_MODELS
-
-from . import harness
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

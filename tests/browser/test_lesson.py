@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from app_drivers import browser as harness
 from explorer_ui.lesson_steps import STEPS
-
-from . import harness
 
 pytestmark = [pytest.mark.browser]
 
