@@ -431,7 +431,7 @@ def default_conv_model(workdir: Path) -> Path:
     """The MNIST default architecture (conv, 28×28, z = 16) with random weights, spread out so that every slider
     move changes the image (a fresh init draws a near-flat grey, and only changed frames count): the decode
     costs what a trained one's does (same layers and sizes), without the minutes of training."""
-    from tests.pad_models import contrasty_model
+    from app_drivers.pad_models import contrasty_model
     from vae_core.checkpoint import save_checkpoint
     from vae_core.config import VAEConfig
 
@@ -509,8 +509,8 @@ def measure_sliders(
 def measure_decoder(browser, frames: int = 100) -> None:
     """pad.js's decoder alone, in a blank page: ms per decode of the MNIST default conv (random weights; z = 16)
     and of the shipped MLP, and the size of what goes to the browser once per model and tab."""
+    from app_drivers.pad_decoder import browser_decode, load_pad_module
     from explorer_ui.latent_pad_frontend.protocol import decoder_spec
-    from tests.browser.pad_decoder import browser_decode, load_pad_module
     from vae_core import DEFAULT_MODEL_PATH
     from vae_core.checkpoint import load_checkpoint
     from vae_core.config import VAEConfig

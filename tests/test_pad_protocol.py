@@ -18,6 +18,7 @@ import torch
 from PIL import Image
 from torch import nn
 
+from app_drivers.pad_models import AGREEMENT_CONFIGS, ALL_ARCH_CONFIGS, contrasty_model
 from explorer_ui.latent_pad_frontend import protocol
 from explorer_ui.latent_pad_frontend.protocol import (
     LAYER_KINDS,
@@ -30,7 +31,6 @@ from explorer_ui.latent_pad_frontend.protocol import (
     png_data_url,
     values_from_pad_state,
 )
-from tests.pad_models import AGREEMENT_CONFIGS, ALL_ARCH_CONFIGS, contrasty_model
 from vae_core import DEFAULT_MODEL_PATH
 from vae_core.checkpoint import load_checkpoint
 from vae_core.config import VAEConfig

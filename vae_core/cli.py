@@ -421,6 +421,7 @@ def _magnification(args: argparse.Namespace) -> int:
             }
         )
     )
+    return 0
 
 
 def _probe(args: argparse.Namespace) -> int:
@@ -682,7 +683,9 @@ def main(argv: list[str] | None = None) -> int:
     except LatentExplorerError as exc:  # every refusal of the library (files, specs, configs)
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except ValueError as exc:  # a library check that predates the error family (generate, training settings)
+    except (
+        ValueError
+    ) as exc:  # belt and braces: a check outside the family still prints one line, no traceback
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # writing the output failed (disk full, permissions changed meanwhile)

@@ -26,6 +26,10 @@ class ArchiveError(LatentExplorerError):
     """An archive or IDX file that is malformed or breaks a safety cap."""
 
 
+class InputError(LatentExplorerError):
+    """A value a user chose (a count, an index, a latent vector, a training setting) that is malformed."""
+
+
 class ArgumentError(LatentExplorerError):
     """A command-line argument outside what the command accepts; the message names the argument."""
 
@@ -37,4 +41,5 @@ __all__ = [
     "CheckpointError",
     "ArchiveError",
     "ArgumentError",
+    "InputError",
 ]

@@ -23,6 +23,7 @@ import torch
 
 from .config import VAEConfig
 from .data import split_indices
+from .errors import InputError
 from .generate import decode_to_uint8, interpolate, sample_latents
 from .latent_input import clamp_int
 from .latents import nearest_for_each
@@ -143,7 +144,7 @@ def side_by_side(left: np.ndarray, right: np.ndarray, gap: int = 1, gap_value: i
     """Pairs of uint8 images (N, H, W[, 3]) joined horizontally with a `gap`-pixel stripe: (N, H, 2W + gap[, 3])."""
     left, right = np.asarray(left, dtype=np.uint8), np.asarray(right, dtype=np.uint8)
     if left.shape != right.shape:
-        raise ValueError(f"image pairs must have the same shape, got {left.shape} and {right.shape}")
+        raise InputError(f"image pairs must have the same shape, got {left.shape} and {right.shape}")
     stripe = np.full((*left.shape[:2], max(0, int(gap)), *left.shape[3:]), gap_value, dtype=np.uint8)
     return np.concatenate([left, stripe, right], axis=2)
 

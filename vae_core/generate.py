@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .errors import InputError
 from .images import to_uint8
 from .latent_input import ENDPOINT_LIMIT, LATENT_LIMIT, clamp_int, latent_tensor  # noqa: F401 (limits re-exported)
 from .models import VAE
@@ -22,9 +23,9 @@ def _seeded_generator(seed: int | None) -> torch.Generator | None:
     try:
         s = int(seed)
     except (TypeError, ValueError, OverflowError) as exc:
-        raise ValueError(f"seed must be a whole number, got {seed!r}") from exc
+        raise InputError(f"seed must be a whole number, got {seed!r}") from exc
     if not -(2**63) <= s < 2**64:
-        raise ValueError(f"seed must be a whole number below 2**64, got {s}")
+        raise InputError(f"seed must be a whole number below 2**64, got {s}")
     return torch.Generator().manual_seed(s)
 
 
@@ -36,13 +37,13 @@ def sample_latents(n: int, latent_dim: int, temperature: float = 1.0, seed: int 
     n = clamp_int(n, 1, MAX_SAMPLES, "sample count")
     latent_dim = int(latent_dim)
     if latent_dim < 1:
-        raise ValueError(f"latent size must be at least 1, got {latent_dim}")
+        raise InputError(f"latent size must be at least 1, got {latent_dim}")
     try:
         t = float(temperature)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"temperature must be a finite number ≥ 0, got {temperature!r}") from exc
+        raise InputError(f"temperature must be a finite number ≥ 0, got {temperature!r}") from exc
     if not np.isfinite(t) or t < 0:
-        raise ValueError(f"temperature must be a finite number ≥ 0, got {temperature!r}")
+        raise InputError(f"temperature must be a finite number ≥ 0, got {temperature!r}")
     t = min(t, MAX_TEMPERATURE)
     return torch.randn(n, latent_dim, generator=_seeded_generator(seed)) * t
 
@@ -51,11 +52,11 @@ def interpolate(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "l
     """`steps` points from z0 to z1 (both included): straight line, or spherical (angle slerped, norm lerped)."""
     steps = clamp_int(steps, 2, MAX_STEPS, "steps")
     if method not in INTERPOLATIONS:
-        raise ValueError(f"interpolation must be one of {INTERPOLATIONS}, got {method!r}")
+        raise InputError(f"interpolation must be one of {INTERPOLATIONS}, got {method!r}")
     z0 = latent_tensor(z0, limit=ENDPOINT_LIMIT, beyond="refuse", name="start point")
     z1 = latent_tensor(z1, limit=ENDPOINT_LIMIT, beyond="refuse", name="end point")
     if z0.numel() != z1.numel():
-        raise ValueError(f"start and end points must have the same size, got {z0.numel()} and {z1.numel()}")
+        raise InputError(f"start and end points must have the same size, got {z0.numel()} and {z1.numel()}")
     t = torch.linspace(0.0, 1.0, steps).unsqueeze(1)  # (S, 1)
     if method == "linear":
         return (1 - t) * z0 + t * z1
@@ -87,12 +88,12 @@ def traverse(z: torch.Tensor, dim: int, values: np.ndarray | list[float]) -> tor
     z = latent_tensor(z, limit=ENDPOINT_LIMIT, beyond="refuse")
     dim = clamp_int(dim, -1, z.numel(), "latent dimension")
     if not 0 <= dim < z.numel():
-        raise ValueError(f"latent dimension must be 0..{z.numel() - 1}, got {dim}")
+        raise InputError(f"latent dimension must be 0..{z.numel() - 1}, got {dim}")
     if len(values) == 0:
         return z.new_zeros((0, z.numel()))
     vals = latent_tensor(values, name="traversal values")  # clamped to ±LATENT_LIMIT
     if vals.numel() > MAX_SAMPLES:
-        raise ValueError(f"at most {MAX_SAMPLES} traversal values, got {vals.numel()}")
+        raise InputError(f"at most {MAX_SAMPLES} traversal values, got {vals.numel()}")
     out = z.repeat(len(vals), 1)
     out[:, dim] = vals
     return out
@@ -106,9 +107,9 @@ def decode_to_uint8(model: VAE, z: torch.Tensor, batch_size: int = 1024) -> np.n
         z = z.unsqueeze(0)
     latent_dim = model.config.latent_dim
     if z.ndim != 2 or z.shape[1] != latent_dim:
-        raise ValueError(f"latents must have shape (N, {latent_dim}) for this model, got {tuple(z.shape)}")
+        raise InputError(f"latents must have shape (N, {latent_dim}) for this model, got {tuple(z.shape)}")
     if not torch.isfinite(z).all():
-        raise ValueError("latents contain NaN or infinite values")
+        raise InputError("latents contain NaN or infinite values")
     batch_size = clamp_int(batch_size, 1, 65_536, "batch size")
     device = model.device
     parts = [model.decode(z[i : i + batch_size].to(device)) for i in range(0, len(z), batch_size)]

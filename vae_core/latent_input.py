@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from .errors import InputError
+
 LATENT_LIMIT = 10.0  # |z_i| beyond this is far outside the N(0, I) prior; values are clamped to it
 ENDPOINT_LIMIT = (
     1e4  # interpolation endpoints beyond ±this are refused (norms of such points overflow float32)
@@ -23,7 +25,7 @@ def clamp_int(value: Any, low: int, high: int, name: str) -> int:
     try:
         v = int(value)
     except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: int(float("inf"))
-        raise ValueError(f"{name} must be a whole number, got {value!r}") from exc
+        raise InputError(f"{name} must be a whole number, got {value!r}") from exc
     return max(low, min(high, v))
 
 
@@ -47,19 +49,19 @@ def as_latent(
             values = values.detach().to("cpu", torch.float64).numpy()
         arr = np.asarray(values, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be a list of numbers, got {values!r:.80}") from exc
+        raise InputError(f"{name} must be a list of numbers, got {values!r:.80}") from exc
     if dim is not None and arr.size != dim:
-        raise ValueError(f"{name} must have {dim} values, got {arr.size}")
+        raise InputError(f"{name} must have {dim} values, got {arr.size}")
     if arr.size == 0:
-        raise ValueError(f"{name} is empty")
+        raise InputError(f"{name} is empty")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise InputError(f"{name} contains NaN or infinite values")
     if beyond == "refuse":
         if np.abs(arr).max() > limit:
-            raise ValueError(f"{name} has values beyond ±{limit:g}, far outside any latent space; refused")
+            raise InputError(f"{name} has values beyond ±{limit:g}, far outside any latent space; refused")
         return arr
     if beyond != "clamp":
-        raise ValueError(f"beyond must be 'clamp' or 'refuse', got {beyond!r}")
+        raise InputError(f"beyond must be 'clamp' or 'refuse', got {beyond!r}")
     return np.clip(arr, -limit, limit)
 
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from .errors import InputError
 from .generate import decode_to_uint8, sample_latents, traverse
 from .images import image_grid
 from .latent_input import as_latent
@@ -30,7 +31,7 @@ def kl_per_dim_from_latents(latent_means: np.ndarray, latent_logvars: np.ndarray
     mu = np.asarray(latent_means, dtype=np.float64)
     logvar = np.asarray(latent_logvars, dtype=np.float64)
     if mu.ndim != 2 or mu.shape != logvar.shape:
-        raise ValueError(
+        raise InputError(
             f"latent means and log-variances must both be (N, D), got {mu.shape} and {logvar.shape}"
         )
     if len(mu) == 0:
@@ -53,11 +54,11 @@ def starting_vector(
         return np.zeros(latent_dim)
     if start == "point":
         if point is None:
-            raise ValueError("no point chosen: pick one on the latent map first")
+            raise InputError("no point chosen: pick one on the latent map first")
         return as_latent(point, latent_dim, limit=SLIDER_LIMIT)
     if start == "random":
         return as_latent(sample_latents(1, latent_dim, seed=seed)[0], latent_dim, limit=SLIDER_LIMIT)
-    raise ValueError(f"start must be one of {STARTS}, got {start!r}")
+    raise InputError(f"start must be one of {STARTS}, got {start!r}")
 
 
 def decode_vector(model: VAE, z: np.ndarray) -> np.ndarray:

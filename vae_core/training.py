@@ -17,6 +17,7 @@ from .checkpoint import save_checkpoint
 from .config import VAEConfig
 from .data import ImageDataset, split_indices
 from .device import pick_device
+from .errors import InputError
 from .metrics import evaluate
 from .models import VAE, build_vae, check_image_shape
 
@@ -55,29 +56,29 @@ class TrainSettings:
         """A copy with every field checked; raises ValueError with a readable message."""
         s = copy.copy(self)
         if s.epochs is None and s.time_budget_s is None:
-            raise ValueError("give a number of epochs, a time budget, or both")
+            raise InputError("give a number of epochs, a time budget, or both")
         if s.epochs is not None and not 1 <= int(s.epochs) <= MAX_EPOCHS:
-            raise ValueError(f"epochs must be 1..{MAX_EPOCHS}, got {s.epochs}")
+            raise InputError(f"epochs must be 1..{MAX_EPOCHS}, got {s.epochs}")
         if s.time_budget_s is not None and not 0 < float(s.time_budget_s) <= MAX_TIME_BUDGET_S:
-            raise ValueError(f"time budget must be 0..{MAX_TIME_BUDGET_S} s, got {s.time_budget_s}")
+            raise InputError(f"time budget must be 0..{MAX_TIME_BUDGET_S} s, got {s.time_budget_s}")
         if not 1 <= int(s.batch_size) <= 4096:
-            raise ValueError(f"batch size must be 1..4096, got {s.batch_size}")
+            raise InputError(f"batch size must be 1..4096, got {s.batch_size}")
         if not (0 < float(s.lr) <= 1.0 and 0 <= float(s.lr_min) <= float(s.lr)):
-            raise ValueError(f"need 0 < lr ≤ 1 and 0 ≤ lr_min ≤ lr, got lr={s.lr}, lr_min={s.lr_min}")
+            raise InputError(f"need 0 < lr ≤ 1 and 0 ≤ lr_min ≤ lr, got lr={s.lr}, lr_min={s.lr_min}")
         if not 0.0 < float(s.val_fraction) < 1.0:
-            raise ValueError(f"val_fraction must be between 0 and 1, got {s.val_fraction}")
+            raise InputError(f"val_fraction must be between 0 and 1, got {s.val_fraction}")
         if not 0 <= int(s.augment_shift) <= 8:
-            raise ValueError(f"augment_shift must be 0..8 pixels, got {s.augment_shift}")
+            raise InputError(f"augment_shift must be 0..8 pixels, got {s.augment_shift}")
         if not (0.0 <= float(s.augment_prob) <= 1.0 and 0.0 <= float(s.augment_until) <= 1.0):
-            raise ValueError(
+            raise InputError(
                 f"augment_prob and augment_until must be in [0, 1], got {s.augment_prob}, {s.augment_until}"
             )
         if not 0.0 <= float(s.weight_decay) <= 1.0:
-            raise ValueError(f"weight_decay must be in [0, 1], got {s.weight_decay}")
+            raise InputError(f"weight_decay must be in [0, 1], got {s.weight_decay}")
         if s.cpu_threads is not None and not 1 <= int(s.cpu_threads) <= 256:
-            raise ValueError(f"cpu_threads must be 1..256 or None, got {s.cpu_threads}")
+            raise InputError(f"cpu_threads must be 1..256 or None, got {s.cpu_threads}")
         if not 0.0 <= float(s.ema_decay) < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1), got {s.ema_decay}")
+            raise InputError(f"ema_decay must be in [0, 1), got {s.ema_decay}")
         return s
 
 
@@ -405,7 +406,7 @@ def _fit(
     check_image_shape(images.shape[1:], config.input_shape, "dataset images")
     train_idx, val_idx = split_indices(len(images), s.val_fraction)
     if len(train_idx) < 1 or len(val_idx) < 1:
-        raise ValueError(f"need at least 2 images to train with a validation split, got {len(images)}")
+        raise InputError(f"need at least 2 images to train with a validation split, got {len(images)}")
     device = pick_device(s.device)
     chooser = choose_threads(device, s)
     run = _setup(config, s, images, train_idx, device, chooser, progress, should_stop)
@@ -441,7 +442,7 @@ def _fit(
             stopped = f"early stop: no improvement for {s.patience} epochs"
             break
     if best_state is None:
-        raise ValueError(
+        raise InputError(
             "training diverged: the validation −ELBO was never finite; try a lower learning rate"
         )
     run.model.load_state_dict(best_state)

@@ -26,7 +26,7 @@ it does not know raises UnsupportedLayer, so the pad decodes that model on the s
 something else. pad.js has one reader per kind (its LAYERS table). tests/test_pad_protocol.py fails when a
 kind lacks a reader or a model `vae_core.models` builds emits an unknown module;
 tests/browser/test_pad_decoder.py checks the browser's pixels against vae_core's. A new layer: its emitter
-here, its reader in pad.js's LAYERS, a row in LAYER_KINDS, a model in tests/pad_models.py.
+here, its reader in pad.js's LAYERS, a row in LAYER_KINDS, a model in app_drivers/pad_models.py.
 """
 
 from __future__ import annotations

@@ -7,11 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app_drivers.pad_decoder import browser_decode, load_pad_module
+from app_drivers.pad_models import AGREEMENT_CONFIGS, contrasty_model
 from explorer_ui.latent_pad_frontend.protocol import LAYER_KINDS, PadAxes, decoder_spec
-from tests.pad_models import AGREEMENT_CONFIGS, contrasty_model
 from vae_core.sliders import decode_vector
-
-from .pad_decoder import browser_decode, load_pad_module
 
 pytestmark = [pytest.mark.browser]
 

@@ -108,7 +108,7 @@ def test_with_browser_decoding_off_every_frame_comes_from_the_server(page, app_s
 def test_an_uploaded_convolutional_model_is_decoded_in_the_browser_while_dragging(page, app_server):
     """A residual-conv model for the 8×8 digits, uploaded in the sidebar: its frames are drawn in the browser, with
     the model's own pixels."""
-    from tests.pad_models import contrasty_model
+    from app_drivers.pad_models import contrasty_model
     from vae_core.checkpoint import checkpoint_bytes
     from vae_core.config import VAEConfig
     from vae_core.sliders import decode_vector
