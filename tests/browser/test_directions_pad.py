@@ -1,5 +1,5 @@
 """The Directions page in Chromium: dragging a principal-direction slider redraws the decoded image while
-the mouse button is still held (each frame decoded from z = start + Σ vᵢ·σᵢ·uᵢ)."""
+the mouse button is still held (each frame decoded in the browser from z = start + Σ vᵢ·σᵢ·uᵢ)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def test_a_principal_direction_slider_redraws_while_dragging(page, app_server):
     assert label.startswith("PC 1"), (
         f"the first slider should be the first principal direction, got {label!r}"
     )
-    seen_while_held, before, held, sent_while_held = drag_top_slider(page, image)
+    seen_while_held, before, held, _sent_while_held = drag_top_slider(page, image)
     assert len(seen_while_held) >= 2 and held > before
-    assert sent_while_held >= 2, "each frame along a direction is decoded on the server while the thumb moves"
+    # the shipped MLP fits the browser decoder: frames along a direction are drawn in the page, not fetched
+    assert image.get_attribute("data-path") == "browser"
