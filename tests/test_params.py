@@ -330,16 +330,18 @@ def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_cli_clamps_counts_and_steps(tmp_path):
-    res = run_cli("sample", "-n", "0", "--out", "one.png", cwd=tmp_path)
-    assert res.returncode == 0 and json.loads(res.stdout)["n"] == 1
-    res = run_cli("sample", "-n", "1000000", "--out", "many.png", cwd=tmp_path)
+def test_cli_refuses_counts_and_steps_outside_their_range_and_takes_the_limits(tmp_path):
+    """Counts and steps are checked before any work: outside the range, one line naming the argument."""
+    res = run_cli("sample", "-n", "0", "--out", "none.png", cwd=tmp_path)
+    assert res.returncode == 2 and "argument -n" in res.stderr and "Traceback" not in res.stderr
+    res = run_cli("sample", "-n", str(MAX_SAMPLES), "--out", "many.png", cwd=tmp_path)
     assert res.returncode == 0 and json.loads(res.stdout)["n"] == MAX_SAMPLES
     common = ("interpolate", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--start", "0", "--end", "5")
     res = run_cli(*common, "--steps", "-3", "--out", "few.gif", cwd=tmp_path)
-    assert res.returncode == 0 and json.loads(res.stdout)["steps"] == 2
-    res = run_cli(*common, "--steps", "1000000", "--out", "lots.gif", cwd=tmp_path)
+    assert res.returncode == 2 and "argument --steps" in res.stderr and "Traceback" not in res.stderr
+    res = run_cli(*common, "--steps", str(MAX_STEPS), "--out", "lots.gif", cwd=tmp_path)
     assert res.returncode == 0 and json.loads(res.stdout)["steps"] == MAX_STEPS
+    assert not (tmp_path / "none.png").exists() and not (tmp_path / "few.gif").exists()
 
 
 @pytest.mark.slow
