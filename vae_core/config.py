@@ -153,11 +153,6 @@ class VAEConfig:
         return cls.from_dict(data)
 
 
-def default_config_for(input_shape: tuple[int, int, int], **overrides: Any) -> VAEConfig:
-    """A sensible config for images of this shape (small sides get an MLP-friendly setup)."""
-    return VAEConfig(input_shape=tuple(input_shape), **overrides)
-
-
 __all__ = [
     "VAEConfig",
     "ConfigError",
@@ -165,5 +160,4 @@ __all__ = [
     "LIKELIHOODS",
     "MIN_SIDE",
     "MAX_SIDE",
-    "default_config_for",
 ]
