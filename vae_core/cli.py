@@ -211,9 +211,7 @@ def _images_for_split(dataset, split: str, val_fraction: float) -> np.ndarray:
 
 def _evaluate(args: argparse.Namespace) -> int:
     """Print −ELBO, reconstruction, KL (and IW-NLL) on a dataset split."""
-    ckpt = load_checkpoint(args.checkpoint)
-    dataset = load_dataset(args.dataset)
-    _check_shape(ckpt.config, dataset)
+    ckpt, dataset = _model_and_dataset(args)
     rows = _split_rows(dataset, args.split, args.val_fraction)
     result = evaluate(ckpt.model, dataset.images[rows], iw_samples=args.iw_samples, seed=args.seed)
     result.update(latent_report(ckpt.model, dataset, rows, args.seed))
@@ -246,6 +244,21 @@ def _check_shape(config: VAEConfig, dataset) -> None:
         )
 
 
+def _model_and_dataset(args: argparse.Namespace):
+    """The checkpoint and dataset a command names, refused together when their image shapes differ."""
+    ckpt = load_checkpoint(args.checkpoint)
+    dataset = load_dataset(args.dataset)
+    _check_shape(ckpt.config, dataset)
+    return ckpt, dataset
+
+
+def _check_indices(dataset, *indices: int) -> None:
+    """Refuse any dataset index outside 0..N-1."""
+    for idx in indices:
+        if not 0 <= idx < len(dataset):
+            raise DatasetError(f"index {idx} is outside the dataset (0..{len(dataset) - 1})")
+
+
 def _write_image(path: Path, grid: np.ndarray) -> None:
     """Write a PNG atomically."""
     atomic_write_bytes(path, png_bytes(grid))
@@ -267,9 +280,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _encode(args: argparse.Namespace) -> int:
     """Write μ, log σ² and labels of a dataset to an .npz."""
-    ckpt = load_checkpoint(args.checkpoint)
-    dataset = load_dataset(args.dataset)
-    _check_shape(ckpt.config, dataset)
+    ckpt, dataset = _model_and_dataset(args)
     mu, logvar = encode(ckpt.model, dataset.images)
     import io
 
@@ -287,9 +298,7 @@ def _project(args: argparse.Namespace) -> int:
     """Encode a dataset and write its 2-D projection (PCA or t-SNE) to a CSV."""
     from .projection import project
 
-    ckpt = load_checkpoint(args.checkpoint)
-    dataset = load_dataset(args.dataset)
-    _check_shape(ckpt.config, dataset)
+    ckpt, dataset = _model_and_dataset(args)
     mu, _ = encode(ckpt.model, dataset.images)
     coords = project(mu, args.method, seed=args.seed)
     labels = dataset.labels if dataset.labels is not None else np.full(len(mu), -1)
@@ -303,13 +312,8 @@ def _project(args: argparse.Namespace) -> int:
 
 def _interpolate(args: argparse.Namespace) -> int:
     """Decode the path between two dataset images to a GIF (or a PNG strip)."""
-    ckpt = load_checkpoint(args.checkpoint)
-    dataset = load_dataset(args.dataset)
-    _check_shape(ckpt.config, dataset)
-    n = len(dataset.images)
-    for idx in (args.start, args.end):
-        if not 0 <= idx < n:
-            raise DatasetError(f"index {idx} is outside the dataset (0..{n - 1})")
+    ckpt, dataset = _model_and_dataset(args)
+    _check_indices(dataset, args.start, args.end)
     mu, _ = encode(ckpt.model, dataset.images[[args.start, args.end]])
     path = interpolate(mu[0], mu[1], args.steps, args.method)
     frames = decode_to_uint8(ckpt.model, path)
@@ -331,13 +335,8 @@ def _geodesic(args: argparse.Namespace) -> int:
     from . import geometry
 
     torch.set_num_threads(args.threads)
-    ckpt = load_checkpoint(args.checkpoint)
-    dataset = load_dataset(args.dataset)
-    _check_shape(ckpt.config, dataset)
-    n = len(dataset.images)
-    for idx in (args.start, args.end):
-        if not 0 <= idx < n:
-            raise DatasetError(f"index {idx} is outside the dataset (0..{n - 1})")
+    ckpt, dataset = _model_and_dataset(args)
+    _check_indices(dataset, args.start, args.end)
     mu, logvar = encode(ckpt.model, dataset.images)
     off_data = geometry.off_data_scale(mu, logvar, seed=args.seed)
     started = time.perf_counter()
@@ -395,9 +394,7 @@ def _magnification(args: argparse.Namespace) -> int:
     from .projection import pca_2d
 
     torch.set_num_threads(args.threads)
-    ckpt = load_checkpoint(args.checkpoint)
-    dataset = load_dataset(args.dataset)
-    _check_shape(ckpt.config, dataset)
+    ckpt, dataset = _model_and_dataset(args)
     mu, _ = encode(ckpt.model, dataset.images)
     pca = pca_2d(mu)
     grid = geometry.magnification_grid(ckpt.model, pca, args.grid)
@@ -428,9 +425,7 @@ def _probe(args: argparse.Namespace) -> int:
     """Linear probes from μ (and the baselines) to the labels and known factors, on a fixed split."""
     from .probes import probe_report, probe_split, shipped_twin_path
 
-    ckpt = load_checkpoint(args.checkpoint)
-    dataset = load_dataset(args.dataset)
-    _check_shape(ckpt.config, dataset)
+    ckpt, dataset = _model_and_dataset(args)
     twin_path = args.twin or shipped_twin_path(args.checkpoint)
     twin = load_checkpoint(twin_path).model if twin_path else None
     if twin is not None:
