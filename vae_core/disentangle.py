@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import InputError
+
 LATENT_BINS = 20
 FACTOR_MAX_LEVELS = 32
 DCI_TREES = 10
@@ -40,11 +42,11 @@ def _check(latents: np.ndarray, factors: np.ndarray) -> tuple[np.ndarray, np.nda
     if v.ndim == 1:
         v = v[:, None]
     if z.ndim != 2 or v.ndim != 2 or len(z) != len(v) or len(z) < 2:
-        raise ValueError(
+        raise InputError(
             f"need latents (N, D) and factors (N, F) with the same N ≥ 2, got {z.shape} and {v.shape}"
         )
     if not (np.isfinite(z).all() and np.isfinite(v).all()):
-        raise ValueError("latents and factors must be finite")
+        raise InputError("latents and factors must be finite")
     return z, v
 
 
@@ -121,10 +123,10 @@ def mig(latents: np.ndarray, factors: np.ndarray, bins: int = LATENT_BINS) -> fl
     """Mutual Information Gap (Chen et al. 2018) in [0, 1]; needs at least 2 latent dims."""
     info = mutual_information(latents, factors, bins)
     if info.mi.shape[1] < 2:
-        raise ValueError("MIG needs at least 2 latent dimensions")
+        raise InputError("MIG needs at least 2 latent dimensions")
     keep = info.factor_entropy > 0
     if not keep.any():
-        raise ValueError("every factor is constant: nothing to score")
+        raise InputError("every factor is constant: nothing to score")
     top2 = np.sort(info.normalized[keep], axis=1)[:, -2:]
     return float(np.mean(top2[:, 1] - top2[:, 0]))
 

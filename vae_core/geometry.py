@@ -28,6 +28,7 @@ import numpy as np
 import torch
 from torch.func import jvp, vmap
 
+from .errors import InputError
 from .generate import INTERPOLATIONS, decode_to_uint8, interpolate, sample_latents
 from .latent_input import ENDPOINT_LIMIT, clamp_int, latent_tensor
 from .latents import image_scores
@@ -74,9 +75,9 @@ def _as_latents(z: np.ndarray | torch.Tensor, latent_dim: int) -> torch.Tensor:
     if z.ndim == 1:
         z = z.unsqueeze(0)
     if z.ndim != 2 or z.shape[1] != latent_dim:
-        raise ValueError(f"latents must have shape (N, {latent_dim}) for this model, got {tuple(z.shape)}")
+        raise InputError(f"latents must have shape (N, {latent_dim}) for this model, got {tuple(z.shape)}")
     if not torch.isfinite(z).all():
-        raise ValueError("latents contain NaN or infinite values")
+        raise InputError("latents contain NaN or infinite values")
     return z
 
 
@@ -114,7 +115,7 @@ def plane_magnification(
     basis_t = torch.as_tensor(np.asarray(basis, dtype=np.float32))
     latent_dim = model.config.latent_dim if isinstance(model, VAE) else basis_t.shape[-1]
     if basis_t.shape != (2, latent_dim):
-        raise ValueError(f"plane basis must have shape (2, {latent_dim}), got {tuple(basis_t.shape)}")
+        raise InputError(f"plane basis must have shape (2, {latent_dim}), got {tuple(basis_t.shape)}")
     z = _as_latents(z, latent_dim)
     f, device = decoder_mean(model), _device(model)
     batch_size = clamp_int(batch_size, 1, 65_536, "batch size")
@@ -214,12 +215,12 @@ def aggregate_posterior(
     means = np.asarray(latent_means, dtype=np.float32)
     logvars = np.asarray(latent_logvars, dtype=np.float32)
     if means.ndim != 2 or means.shape != logvars.shape or len(means) == 0:
-        raise ValueError(
+        raise InputError(
             f"posterior means and log-variances must be two (N, D) arrays, got {means.shape} "
             f"and {logvars.shape}"
         )
     if not (np.isfinite(means).all() and np.isfinite(logvars).all()):
-        raise ValueError("posterior means or log-variances contain NaN or infinite values")
+        raise InputError("posterior means or log-variances contain NaN or infinite values")
     if max_components is not None and len(means) > max_components:
         keep = np.sort(
             np.random.default_rng(seed).choice(len(means), size=int(max_components), replace=False)
@@ -429,7 +430,7 @@ def geodesic(
     z0 = latent_tensor(z_start, limit=ENDPOINT_LIMIT, beyond="refuse", name="start point")
     z1 = latent_tensor(z_end, limit=ENDPOINT_LIMIT, beyond="refuse", name="end point")
     if z0.numel() != model.config.latent_dim or z1.numel() != model.config.latent_dim:
-        raise ValueError(
+        raise InputError(
             f"endpoints must have {model.config.latent_dim} values for this model, "
             f"got {z0.numel()} and {z1.numel()}"
         )
@@ -497,7 +498,7 @@ def latent_path(
 ) -> np.ndarray:
     """`steps` codes from z_start to z_end (both included): linear, spherical or geodesic, (S, D) float32."""
     if method not in PATH_METHODS:
-        raise ValueError(f"path must be one of {PATH_METHODS}, got {method!r}")
+        raise InputError(f"path must be one of {PATH_METHODS}, got {method!r}")
     if method == "geodesic":
         return geodesic(model, z_start, z_end, steps, off_data=off_data, seed=seed).path
     start = torch.as_tensor(np.asarray(z_start, dtype=np.float32))

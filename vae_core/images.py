@@ -8,12 +8,14 @@ import numpy as np
 import torch
 from PIL import Image
 
+from .errors import InputError
+
 
 def to_uint8(images: torch.Tensor | np.ndarray) -> np.ndarray:
     """(N, C, H, W) floats in [0, 1] → (N, H, W) uint8 for C = 1, (N, H, W, 3) for C = 3."""
     arr = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)
     if arr.ndim != 4:
-        raise ValueError(f"expected (N, C, H, W) images, got shape {arr.shape}")
+        raise InputError(f"expected (N, C, H, W) images, got shape {arr.shape}")
     arr = np.clip(np.nan_to_num(arr, nan=0.0), 0.0, 1.0)
     out = np.rint(arr * 255.0).astype(np.uint8)
     return out[:, 0] if out.shape[1] == 1 else np.ascontiguousarray(out.transpose(0, 2, 3, 1))
@@ -35,7 +37,7 @@ def image_grid(images: np.ndarray, ncols: int, pad: int = 1, pad_value: int = 25
     images = np.asarray(images)
     n = len(images)
     if n == 0:
-        raise ValueError("no images to tile")
+        raise InputError("no images to tile")
     ncols = max(1, min(int(ncols), n))
     nrows = -(-n // ncols)
     h, w = images.shape[1:3]
@@ -59,7 +61,7 @@ def gif_bytes(frames: np.ndarray, frame_ms: int = 120, scale: int = 4, boomerang
     """An animated, looping GIF of (N, H, W[, 3]) uint8 frames; `boomerang` plays it forth and back."""
     frames = np.asarray(frames)
     if len(frames) == 0:
-        raise ValueError("no frames for the GIF")
+        raise InputError("no frames for the GIF")
     seq = list(frames) + (list(frames[-2:0:-1]) if boomerang and len(frames) > 2 else [])
     pil = [Image.fromarray(upscale(f, scale)) for f in seq]
     buf = io.BytesIO()

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from .errors import InputError
 from .models import VAE, kl_per_dim
 
 ProgressFn = Callable[[float, str], None]
@@ -88,7 +89,7 @@ def image_scores(
         encoded = encode(model, images, batch_size)
     latent_means, latent_logvars = (np.asarray(a, dtype=np.float32) for a in encoded)
     if latent_means.shape != (n, model.config.latent_dim):
-        raise ValueError(f"encoded latents are {latent_means.shape}, expected {(n, model.config.latent_dim)}")
+        raise InputError(f"encoded latents are {latent_means.shape}, expected {(n, model.config.latent_dim)}")
     recon = np.empty(n, np.float32)
     started = time.perf_counter()
     for start, x in zip(range(0, n, batch_size), _batches(images, batch_size, model.device)):
@@ -137,7 +138,7 @@ def nearest_neighbours(
     latents = np.asarray(latents, dtype=np.float32)
     query = np.asarray(query, dtype=np.float32).reshape(-1)
     if latents.ndim != 2 or latents.shape[1] != query.size:
-        raise ValueError(f"query has {query.size} values but latents are {latents.shape}")
+        raise InputError(f"query has {query.size} values but latents are {latents.shape}")
     d2 = np.sum((latents - query) ** 2, axis=1)
     if exclude is not None and 0 <= exclude < len(d2):
         d2[exclude] = np.inf

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import torch
 
+from .errors import InputError
 from .models import LOG_2PI, VAE, kl_per_dim, reparameterise
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_i]) exceeds this
@@ -19,7 +20,7 @@ def evaluate(
     """Mean −ELBO, reconstruction and KL (nats per image), KL per dim, active units, and optionally IW-NLL."""
     n = len(images)
     if n == 0:
-        raise ValueError("no images to evaluate")
+        raise InputError("no images to evaluate")
     gen = torch.Generator(device=model.device).manual_seed(int(seed))
     was_training = model.training
     model.eval()

@@ -11,6 +11,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .config import VAEConfig
+from .errors import InputError
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -48,7 +49,7 @@ def image_shape_fits(shape: Sequence[int], expected: Sequence[int]) -> bool:
 def check_image_shape(shape: Sequence[int], expected: Sequence[int], what: str = "images") -> None:
     """Raise ValueError naming both shapes when images of `shape` (C, H, W) do not fit a model's `expected`."""
     if not image_shape_fits(shape, expected):
-        raise ValueError(f"{what} are {tuple(shape)}, the model expects {tuple(expected)}")
+        raise InputError(f"{what} are {tuple(shape)}, the model expects {tuple(expected)}")
 
 
 def _conv_sizes(side: int, stages: int) -> list[int]:

@@ -39,6 +39,8 @@ from dataclasses import dataclass
 import numpy as np
 from sklearn.manifold import trustworthiness
 
+from .errors import InputError
+
 PROJECTION_METHODS = ("pca", "tsne")
 TSNE_BACKENDS = ("auto", "sklearn")
 
@@ -85,11 +87,11 @@ def _validated(latents: np.ndarray) -> np.ndarray:
     """Latents as a finite (N, D) float64 array with N, D >= 1, else ValueError."""
     array = np.asarray(latents, dtype=np.float64)
     if array.ndim != 2:
-        raise ValueError(f"latents must be a 2-D array (N, D), got shape {array.shape}")
+        raise InputError(f"latents must be a 2-D array (N, D), got shape {array.shape}")
     if array.shape[0] < 1 or array.shape[1] < 1:
-        raise ValueError(f"latents must have at least one row and one column, got shape {array.shape}")
+        raise InputError(f"latents must have at least one row and one column, got shape {array.shape}")
     if not np.isfinite(array).all():
-        raise ValueError("latents contain NaN or infinite values")
+        raise InputError("latents contain NaN or infinite values")
     return array
 
 
@@ -304,9 +306,9 @@ def tsne_2d(
     (N - 1) / 3; fewer than ``MIN_TSNE_POINTS`` points (or identical points) get PCA coords.
     """
     if backend not in TSNE_BACKENDS:
-        raise ValueError(f"Unknown t-SNE backend {backend!r}; valid: {', '.join(TSNE_BACKENDS)}")
+        raise InputError(f"Unknown t-SNE backend {backend!r}; valid: {', '.join(TSNE_BACKENDS)}")
     if not perplexity > 0:
-        raise ValueError(f"perplexity must be positive, got {perplexity}")
+        raise InputError(f"perplexity must be positive, got {perplexity}")
     data = _validated(latents)
     report: ProgressFn = progress if progress is not None else (lambda fraction, message: None)
 
@@ -340,7 +342,7 @@ def project(
         return coords
     if method == "tsne":
         return tsne_2d(latents, seed=seed, progress=progress)
-    raise ValueError(f"Unknown projection method {method!r}; valid: {', '.join(PROJECTION_METHODS)}")
+    raise InputError(f"Unknown projection method {method!r}; valid: {', '.join(PROJECTION_METHODS)}")
 
 
 def trustworthiness_k(latents: np.ndarray, coords: np.ndarray, k: int = 10) -> float:

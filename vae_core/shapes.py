@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import DEFAULT_LIMITS, DataLimits, DatasetError, ImageDataset
+from .errors import InputError
 
 SHAPE_NAMES = ("square", "ellipse", "heart", "triangle")
 FACTOR_NAMES = ("shape", "scale", "rotation", "x position", "y position")
@@ -56,7 +57,7 @@ def render_sprites(factors: np.ndarray, side: int = DEFAULT_SIDE) -> np.ndarray:
     """One sprite per factor row (shape index, scale, rotation °, x, y in [0, 1]): (N, 1, side, side)."""
     factors = np.asarray(factors, dtype=np.float64)
     if factors.ndim != 2 or factors.shape[1] != len(FACTOR_NAMES):
-        raise ValueError(f"factors must be (N, {len(FACTOR_NAMES)}), got {factors.shape}")
+        raise InputError(f"factors must be (N, {len(FACTOR_NAMES)}), got {factors.shape}")
     ss = SUPERSAMPLE if side <= 32 else 2
     # Each sprite is drawn in a window around its centre (no outline reaches 1.25 radii), then pasted:
     # ~5× less work than the whole frame.

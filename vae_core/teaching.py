@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .errors import InputError
 from .generate import _seeded_generator, decode_to_uint8
 from .images import to_uint8
 from .latent_input import as_latent, clamp_int
@@ -19,7 +20,7 @@ def reparameterised(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray) -> np.n
     mu = np.asarray(mu, dtype=np.float64).reshape(-1)
     sigma = np.exp(0.5 * np.asarray(logvar, dtype=np.float64).reshape(-1))
     if sigma.shape != mu.shape:
-        raise ValueError(f"μ and log σ² must have the same size, got {mu.size} and {sigma.size}")
+        raise InputError(f"μ and log σ² must have the same size, got {mu.size} and {sigma.size}")
     return (mu + sigma * as_latent(eps, mu.size)).astype(np.float32)
 
 
@@ -66,12 +67,12 @@ def class_direction(latent_means: np.ndarray, labels: np.ndarray, source: int, t
     latent_means = np.asarray(latent_means, dtype=np.float32)
     labels = np.asarray(labels).reshape(-1)
     if len(labels) != len(latent_means):
-        raise ValueError(f"{len(labels)} labels for {len(latent_means)} latent means")
+        raise InputError(f"{len(labels)} labels for {len(latent_means)} latent means")
     centres = []
     for cls in (source, target):
         rows = labels == cls
         if not rows.any():
-            raise ValueError(f"no image has label {cls}")
+            raise InputError(f"no image has label {cls}")
         centres.append(latent_means[rows].mean(axis=0))
     return (centres[1] - centres[0]).astype(np.float32)
 
