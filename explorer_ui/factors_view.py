@@ -149,7 +149,7 @@ def render_latent_health(model: ActiveModel, dataset: ActiveDataset) -> None:
     means, logvars = state.latents(model, dataset)
     health = latent_health(means, logvars)
     st.markdown(
-        f"**Latent health** on {dataset.label}: **{health.active_units} of {health.latent_dim}** "
+        f"**Latent health** on {dataset.display_name}: **{health.active_units} of {health.latent_dim}** "
         "dimensions active (their mean moves across images: Cov > 0.01, Burda et al. 2016)."
     )
     st.bar_chart({"KL (nats)": health.kl_per_dim}, height=120, x_label="dimension", y_label="KL")

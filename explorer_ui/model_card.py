@@ -7,6 +7,8 @@ from typing import Any
 
 from vae_core.config import VAEConfig
 
+from .names import dataset_display_name
+
 
 def model_card(config: VAEConfig, summary: Mapping[str, Any], n_params: int) -> list[tuple[str, str]]:
     """(field, value) rows describing a checkpoint: architecture, size, β, likelihood, data, −ELBO, params."""
@@ -26,7 +28,16 @@ def model_card(config: VAEConfig, summary: Mapping[str, Any], n_params: int) -> 
         ("Latent size", str(config.latent_dim)),
         ("β (KL weight)", f"{config.beta:g}" + ("  (plain autoencoder)" if config.beta == 0 else "")),
         ("Likelihood", likelihood),
-        ("Training data", str(summary.get("dataset_name") or summary.get("dataset_spec") or "unknown")),
+        (
+            "Training data",
+            dataset_display_name(
+                str(summary.get("dataset_spec") or ""),
+                str(summary.get("dataset_name") or ""),
+                summary.get("n_images"),
+            )
+            if summary.get("dataset_spec") or summary.get("dataset_name")
+            else "unknown",
+        ),
         (
             "Validation −ELBO",
             f"{float(val):.2f} nats/image" if isinstance(val, (int, float)) else "not recorded",

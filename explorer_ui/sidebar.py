@@ -15,9 +15,11 @@ import streamlit as st
 from vae_core.data import DATASET_SPECS_HELP, spec_root_from_env
 from vae_core.errors import LatentExplorerError
 from vae_core.explore import n_parameters
+from vae_core.spec_guess import readable_name, suggest_spec
 
 from . import factors_view, state
 from .model_card import model_card
+from .names import checkpoint_file_name
 from .presenter import presenter_controls
 from .state import (
     DATASET_CHOICE,
@@ -27,6 +29,7 @@ from .state import (
     MODEL_ERROR,
     MODELS,
     PENDING_DATASET,
+    SPEC_SUGGESTION,
     DatasetEntry,
     active_dataset,
     active_model,
@@ -82,10 +85,51 @@ def _on_dataset_pick() -> None:
         request_dataset(options[key])
 
 
+SUGGESTION_KINDS = {"idx": "holds MNIST-format IDX files", "npz": "is an .npz file", "images": "holds images"}
+
+
 def _on_dataset_spec() -> None:
+    """Load the typed spec; a bare path we recognise is answered with the spec it likely means instead."""
     spec = (st.session_state.get(W_DATASET_SPEC) or "").strip()
-    if spec:
-        request_dataset(DatasetEntry(spec, spec=spec))
+    st.session_state[SPEC_SUGGESTION] = None
+    if not spec:
+        return
+    suggestion = suggest_spec(spec, spec_root_from_env())
+    if suggestion is not None:
+        st.session_state[SPEC_SUGGESTION] = (spec, suggestion)
+        st.session_state[DATASET_ERROR] = None
+        return
+    request_dataset(DatasetEntry(readable_name(spec), spec=spec))
+
+
+def _on_use_suggestion() -> None:
+    """Load the suggested spec (and show it in the box, so the user sees what the path needed)."""
+    found = st.session_state.get(SPEC_SUGGESTION)
+    st.session_state[SPEC_SUGGESTION] = None
+    if found:
+        st.session_state[W_DATASET_SPEC] = found[1]
+        request_dataset(DatasetEntry(readable_name(found[1]), spec=found[1]))
+
+
+def spec_help_markdown(help_text: str = DATASET_SPECS_HELP) -> str:
+    """The library's fixed-width spec list as a markdown list: one item per spec, the spec in code."""
+    items: list[list[str]] = []
+    for line in help_text.splitlines():
+        if line[:1].isspace() and items:  # a continuation of the previous description
+            items[-1][1] += " " + line.strip()
+        elif line.strip():
+            form, _, text = line.partition(" ")
+            items.append([form, text.strip()])
+    return "\n".join(f"- `{form}`: {text}" for form, text in items)
+
+
+def _short_reason(exc: LatentExplorerError) -> str:
+    """The refusal without the full spec list appended to it (the list is one click away in the box)."""
+    text = str(exc)
+    if DATASET_SPECS_HELP in text:
+        text = text.split(DATASET_SPECS_HELP)[0].rstrip().removesuffix("Valid specs:").rstrip()
+        text += " See *Valid dataset specs* in the box."
+    return text
 
 
 def _on_dataset_upload() -> None:
@@ -108,11 +152,11 @@ def _load_pending_dataset() -> None:
         except LatentExplorerError as exc:
             current = st.session_state[state.DATASETS][st.session_state[DATASET_CHOICE]].label
             st.session_state[DATASET_ERROR] = (
-                f"Could not load **{entry.label}**: {exc}\n\nStill using *{current}*."
+                f"Could not load **{entry.label}**: {_short_reason(exc)}\n\nStill using *{current}*."
             )
             return
     select_dataset(key)
-    state.flash("success", f"Loaded {entry.label}.")
+    state.flash("success", f"Loaded {st.session_state[state.DATASETS][key].label}.")
 
 
 def _show_error(key: str) -> None:
@@ -171,9 +215,13 @@ def _dataset_picker() -> None:
             key=W_DATASET_SPEC,
             placeholder="idx:/path/to/mnist  ·  npz:file.npz",
             on_change=_on_dataset_spec,
-            help=f"```\n{DATASET_SPECS_HELP}\n```",
+            help="A built-in name, or a path with its kind: idx:DIR, npz:FILE, images:DIR or images:FILE.zip. "
+            "A bare path is recognised when it holds IDX files, an .npz or images.",
         )
-        st.button("Load spec", on_click=_on_dataset_spec, key="sb_dataset_spec_go")
+        left, right = st.columns([1, 1], vertical_alignment="center")
+        left.button("Load spec", on_click=_on_dataset_spec, key="sb_dataset_spec_go")
+        with right.popover("Valid dataset specs", width="stretch"):
+            st.markdown(spec_help_markdown())
         if (root := spec_root_from_env()) is not None:
             st.caption(f"This server reads dataset paths only inside `{root}`; relative paths start there.")
         st.file_uploader(
@@ -182,7 +230,25 @@ def _dataset_picker() -> None:
             key=W_DATASET_UPLOAD,
             on_change=_on_dataset_upload,
         )
+    _show_suggestion()
     _show_error(DATASET_ERROR)
+
+
+def _show_suggestion() -> None:
+    """'Did you mean idx:…?' under the spec box, with a button that loads it."""
+    found = st.session_state.get(SPEC_SUGGESTION)
+    if not found:
+        return
+    typed, suggestion = found
+    kind = SUGGESTION_KINDS.get(suggestion.partition(":")[0], "is a dataset")
+    st.info(f"`{typed}` {kind}. Did you mean `{suggestion}`?", icon=":material/lightbulb:")
+    st.button(
+        f"Load {readable_name(suggestion)}",
+        on_click=_on_use_suggestion,
+        key="sb_use_suggestion",
+        type="primary",
+        icon=":material/check:",
+    )
 
 
 def _model_card() -> None:
@@ -197,18 +263,12 @@ def _model_card() -> None:
         st.download_button(
             "Download this checkpoint",
             payload,
-            file_name=_file_name(model.label),
+            file_name=checkpoint_file_name(model.config, model.loaded.summary),
             mime="application/octet-stream",
             on_click="ignore",
             key="sb_download_model",
             icon=":material/download:",
         )
-
-
-def _file_name(label: str) -> str:
-    """A safe .safetensors file name from a model label."""
-    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in label.lower()).strip("_")
-    return f"{stem[:60] or 'model'}.safetensors"
 
 
 def render_sidebar() -> None:
@@ -234,7 +294,7 @@ def render_sidebar() -> None:
             select_dataset(dataset_key(state.builtin_entry("digits")))
             st.rerun()
         st.caption(
-            f"{dataset.data.name} · {shape_text(dataset.data.image_shape)}"
+            f"{dataset.display_name} · {shape_text(dataset.data.image_shape)}"
             + (
                 f" · {len(dataset.data.class_names)} classes"
                 if dataset.data.labels is not None

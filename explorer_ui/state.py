@@ -11,7 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -33,6 +33,8 @@ from vae_core.health import latent_report
 from vae_core.latents import all_cores, encode, image_scores
 from vae_core.models import image_shape_fits
 from vae_core.projection import PCAProjection, estimate_tsne_seconds, pca_2d, tsne_2d
+
+from .names import dataset_display_name
 
 DEFAULT_MODEL_KEY = "default"
 BUILTIN_DATASETS = ("digits", "shapes", "mnist", "fashion-mnist", "kmnist")
@@ -107,6 +109,11 @@ class ActiveDataset:
     label: str
     data: ImageDataset
 
+    @property
+    def display_name(self) -> str:
+        """How captions name it: 'mnist (IDX files, 10,000 images)', 'Digits (1,797 images)'."""
+        return dataset_display_name(self.data.spec, self.data.name, len(self.data))
+
 
 # ---------------------------------------------------------------- session_state: every key and its default, once
 
@@ -154,6 +161,9 @@ FLASH = _key("flash", "list[(level, text)] messages shown once by the sidebar", 
 MODEL_ERROR = _key("model_error", "str or None: why the last model load failed (shown until dismissed)")
 DATASET_ERROR = _key("dataset_error", "str or None: why the last dataset load failed")
 PENDING_DATASET = _key("pending_dataset", "DatasetEntry asked for, not loaded yet (the sidebar loads it)")
+SPEC_SUGGESTION = _key(
+    "spec_suggestion", "(typed text, spec it likely means) offered under the dataset spec box, or None"
+)
 TRAIN_JOB = _key("train_job", "vae_core.explore.TrainingRun of this session, or None")
 TRAINED_COUNT = _key("trained_count", "how many models this session has trained (numbers their labels)", int)
 TRAIN_RESULT = _key("train_result", "model key of TRAIN_JOB's registered checkpoint, None until registered")
@@ -307,7 +317,9 @@ def try_load_model(label: str, payload: bytes, kind: ModelKind = "uploaded") -> 
 def try_load_dataset(entry: DatasetEntry) -> str:
     """Validate a dataset and register it as selectable; returns its key (raises DatasetError)."""
     key = dataset_key(entry)
-    _dataset(key, entry.spec, entry.filename, entry.payload)  # raises before anything is registered
+    data = _dataset(key, entry.spec, entry.filename, entry.payload)  # raises before anything is registered
+    if entry.spec not in BUILTIN_DATASETS:  # a path or upload: named by what was read, not by the typed spec
+        entry = replace(entry, label=dataset_display_name(data.spec, data.name, len(data)))
     st.session_state[DATASETS][key] = entry
     _drop_old_uploads(st.session_state[DATASETS], DATASET_CHOICE, lambda e: e.uploaded, keep=key)
     return key
@@ -547,7 +559,12 @@ def finish_training() -> str | None:
         return None
     ss[TRAINED_COUNT] = ss.get(TRAINED_COUNT, 0) + 1
     cfg = run.config
-    data_name = (snap.summary or {}).get("dataset_name") or "dataset"
+    summary = snap.summary or {}
+    data_name = dataset_display_name(
+        str(summary.get("dataset_spec") or ""),
+        str(summary.get("dataset_name") or ""),
+        summary.get("n_images"),
+    )
     label = f"Trained #{ss[TRAINED_COUNT]}: {data_name} · {cfg.arch} z={cfg.latent_dim} β={cfg.beta:g}"
     # fit wrote the checkpoint: a CheckpointError here is a bug worth seeing
     key = try_load_model(label, snap.checkpoint, kind="trained")

@@ -110,7 +110,7 @@ def mismatch_notice(model: ActiveModel, dataset: ActiveDataset, key: str) -> Non
     """Say that the dataset does not fit the model, and offer the Train page (which trains on the active dataset)."""
     st.warning(
         f"**{model.label}** expects {shape_text(model.config.input_shape)} images, but "
-        f"**{dataset.data.name}** has {shape_text(dataset.data.image_shape)}. Pick a matching model or "
+        f"**{dataset.display_name}** has {shape_text(dataset.data.image_shape)}. Pick a matching model or "
         "dataset in the sidebar, or train a model on this dataset.",
         icon=":material/straighten:",
     )

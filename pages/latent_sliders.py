@@ -37,7 +37,8 @@ if shapes_match(model, dataset):
     kl, order = pad.kl_and_order(model.key, dataset.key, latent_means, latent_logvars)
     used = int(np.sum(kl > 0.1))
     st.caption(
-        f"On {dataset.label}, {used} of {latent_dim} dimensions carry more than 0.1 nats; sliders are ordered by KL."
+        f"On {dataset.display_name}, {used} of {latent_dim} dimensions carry more than 0.1 nats; "
+        "sliders are ordered by KL."
     )
 else:
     kl, order = None, np.arange(latent_dim)

@@ -70,7 +70,7 @@ with right:
     st.subheader("Nearest training image")
     if samples.nearest is None:
         st.info(
-            f"The active dataset ({dataset.data.name}) does not match this model's image shape, so there is "
+            f"The active dataset ({dataset.display_name}) does not match this model's image shape, so there is "
             "nothing to compare with. Pick the dataset it was trained on in the sidebar."
         )
     else:

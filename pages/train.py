@@ -9,6 +9,7 @@ import streamlit as st
 
 from explorer_ui import figures
 from explorer_ui.factors_view import render_train_scores
+from explorer_ui.names import checkpoint_file_name
 from explorer_ui.registry import page_file
 from explorer_ui.state import (
     MODEL_CHOICE,
@@ -20,7 +21,7 @@ from explorer_ui.state import (
     registered_model,
     start_training,
 )
-from explorer_ui.train_choices import APP_HIDDEN, app_train_config
+from explorer_ui.train_choices import app_train_config, architecture_note
 from explorer_ui.widgets import shape_text, teaching_panel
 from vae_core.config import ARCHITECTURES, ConfigError
 from vae_core.explore import TrainingRun
@@ -28,7 +29,7 @@ from vae_core.train_defaults import default_train_settings_for
 from vae_core.training import TrainSettings
 
 ARCH_LABELS = {
-    "mlp": "MLP (fast; best for small images)",
+    "mlp": "MLP (fast; for small images)",
     "conv": "Convolutional",
     "resconv": "Convolutional + residual blocks",
 }
@@ -50,7 +51,7 @@ job: TrainingRun | None = st.session_state.get(TRAIN_JOB)
 running = job is not None and job.running
 
 st.markdown(
-    f"**Dataset:** {dataset.data.name}, images {shape_text(dataset.data.image_shape)} "
+    f"**Dataset:** {dataset.display_name}, images {shape_text(dataset.data.image_shape)} "
     "(change it in the sidebar). The last 20 % of the images are held out for validation."
 )
 
@@ -67,21 +68,19 @@ if st.session_state.get("train_defaults_shape") != tuple(
     )
     st.info(f"Settings start from defaults for this data: {defaults.reason}", icon=":material/tune:")
 
+# outside the form, so the note under it follows the choice at once
+arch = st.selectbox(
+    "Architecture", ARCHITECTURES, format_func=ARCH_LABELS.get, key="train_arch", persist_state="session"
+)
+st.caption(architecture_note(arch, dataset.data.image_shape))
+
 with st.form("train_settings", border=True):
     c1, c2, c3 = st.columns(3)
     with c1:
-        arch = st.selectbox(
-            "Architecture",
-            ARCHITECTURES,
-            format_func=ARCH_LABELS.get,
-            key="train_arch",
-            persist_state="session",
-        )
         latent_dim = st.slider(
             "Latent size",
             1,
             64,
-            8,
             key="train_latent",
             persist_state="session",
             help="Dimensions of z. 2 makes the latent plane itself drawable.",
@@ -102,14 +101,13 @@ with st.form("train_settings", border=True):
         )
     with c3:
         epochs = st.number_input(
-            "Epochs (at most)", 1, 2000, 100, 10, key="train_epochs", persist_state="session"
+            "Epochs (at most)", 1, 2000, step=10, key="train_epochs", persist_state="session"
         )
         budget = st.number_input(
             "Time budget, seconds (0 = none)",
             0,
             3600,
-            30,
-            10,
+            step=10,
             key="train_budget",
             persist_state="session",
             help="Training stops at whichever limit comes first.",
@@ -154,18 +152,6 @@ with st.form("train_settings", border=True):
             key="train_shift",
             persist_state="session",
             help="Data augmentation: translate each training image by up to this many pixels.",
-        )
-    if arch == "mlp":
-        st.caption(
-            f"MLP widths {'-'.join(map(str, APP_HIDDEN))} (mirrored in the decoder); on 8×8 digits it "
-            "trains a model as good as the shipped one in about 10 s on a laptop CPU."
-        )
-    else:
-        st.caption(
-            f"Stride-2 convolutions (32 and 64 channels), a {APP_HIDDEN[-1]}-wide hidden layer, transposed "
-            "convolutions back"
-            + (", residual blocks at each stage" if arch == "resconv" else "")
-            + "; on 28×28 images give it a few minutes (a 60 s run stops well short of its best)."
         )
     start = st.form_submit_button(
         "Start training", type="primary", disabled=running, icon=":material/play_arrow:"
@@ -231,6 +217,7 @@ if job is not None:
     result_key = st.session_state.get(TRAIN_RESULT)
     if snap.state == "done" and result_key in st.session_state[MODELS]:
         summary = snap.summary
+        trained = registered_model(result_key)
         st.success(
             f"Done: {summary['status']}. Best epoch {summary['best_epoch']} of {summary['epochs_run']}, "
             f"validation −ELBO {summary['val_neg_elbo']:.2f} nats/image, {summary['train_time_s']:.0f} s. "
@@ -239,7 +226,7 @@ if job is not None:
         st.download_button(
             "Download the checkpoint (.safetensors)",
             model_payload(result_key),
-            file_name=f"vae_{job.config.arch}_z{job.config.latent_dim}.safetensors",
+            file_name=checkpoint_file_name(trained.config, trained.loaded.summary),
             mime="application/octet-stream",
             on_click="ignore",
             key="train_download",
@@ -247,4 +234,4 @@ if job is not None:
             type="primary",
         )
         st.page_link(page_file("latent_map"), label="See its latent map", icon="🗺️")
-        render_train_scores(registered_model(result_key), dataset)
+        render_train_scores(trained, dataset)

@@ -9,7 +9,8 @@ _IDX_MARKERS = ("-idx3-ubyte", "-idx1-ubyte")
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _SCAN_MAX = 2_000  # directory entries looked at before giving up (a huge folder is not scanned)
 _KNOWN_PREFIXES = ("idx:", "npz:", "images:")
-_KINDS = {"idx": "IDX files", "npz": ".npz", "images": "images"}
+_KINDS = {"idx": "IDX files", "npz": "", "images": "images", "upload": "uploaded"}  # "" : the name says it
+_NAME_MAX = 48  # characters of a file or folder name shown before "…"
 
 
 def _inside(path: Path, root: Path | None) -> bool:
@@ -61,12 +62,20 @@ def suggest_spec(text: str, root: str | Path | None = None) -> str | None:
     return None
 
 
-def readable_name(spec: str) -> str:
-    """A short name for a dataset spec: 'mnist (IDX files)' for 'idx:/srv/data/mnist', 'faces.npz' for an .npz."""
+def readable_name(spec: str, n_images: int | None = None) -> str:
+    """A short name for a dataset spec: 'mnist (IDX files)' for 'idx:/srv/data/mnist', 'faces.npz' for an .npz,
+    with the image count when given ('mnist (IDX files, 10,000 images)'); other specs are returned as typed."""
     prefix, colon, location = (spec or "").strip().partition(":")
     if not colon or prefix.lower() not in _KINDS:
         return (spec or "").strip() or "dataset"
-    name = Path(location.strip().rstrip("/\\")).name or location.strip()
-    if prefix.lower() == "npz":
-        return name
-    return f"{name} ({_KINDS[prefix.lower()]})"
+    location = location.strip()
+    name = Path(location.rstrip("/\\")).name
+    if name in ("", ".", ".."):
+        name = location or "dataset"
+    if len(name) > _NAME_MAX:
+        name = name[: _NAME_MAX - 1] + "…"
+    kind = _KINDS[prefix.lower()]
+    if n_images is not None:  # "pets.zip (1,200 images)", not "(images, 1,200 images)"
+        kind = "" if kind == "images" else kind
+    details = [d for d in (kind, f"{int(n_images):,} images" if n_images is not None else "") if d]
+    return f"{name} ({', '.join(details)})" if details else name
