@@ -128,7 +128,9 @@ def _short_reason(exc: LatentExplorerError) -> str:
     text = str(exc)
     if DATASET_SPECS_HELP in text:
         text = text.split(DATASET_SPECS_HELP)[0].rstrip().removesuffix("Valid specs:").rstrip()
-        text += " See *Valid dataset specs* in the box."
+        text += (
+            " A path needs its kind in front (idx:, npz: or images:); see *Valid dataset specs* in the box."
+        )
     return text
 
 

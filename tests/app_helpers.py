@@ -55,11 +55,16 @@ class MediaRecorder:
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
+        self.names: dict[str, str | None] = {}  # file id → the file name a download offers
 
     def bytes_for_url(self, url: str) -> bytes:
         """The content behind a media URL such as /mock/media/<id>.gif."""
         file_id = url.rsplit("/", 1)[-1].split(".", 1)[0]
         return self.files[file_id]
+
+    def name_for_url(self, url: str) -> str | None:
+        """The file name a download button offers for the media URL."""
+        return self.names[url.rsplit("/", 1)[-1].split(".", 1)[0]]
 
 
 @contextmanager
@@ -71,6 +76,7 @@ def recording_media() -> Iterator[MediaRecorder]:
     def load_and_get_id(self, path_or_data, mimetype, kind, filename=None):
         file_id = original(self, path_or_data, mimetype, kind, filename)
         recorder.files[file_id] = self._files_by_id[file_id].content
+        recorder.names[file_id] = filename
         return file_id
 
     MemoryMediaFileStorage.load_and_get_id = load_and_get_id

@@ -58,6 +58,10 @@ def test_train_in_the_app_then_map_select_and_interpolate(media):
     assert "Latent size:** 2" in "\n".join(m.value for m in at.sidebar.markdown)
     checkpoint = checkpoint_from_bytes(media.bytes_for_url(download_url(at, "train_download")))
     assert checkpoint.config.latent_dim == 2 and checkpoint.summary["epochs_run"] == 6
+    # the Train page's button and the sidebar's name the same checkpoint alike
+    trained_name = media.name_for_url(download_url(at, "train_download"))
+    assert trained_name == media.name_for_url(download_url(at, "sb_download_model"))
+    assert trained_name == "vae_mlp_z2_digits.safetensors"
     assert "Done" in texts(at)
 
     # the map of the new model; a 2-d latent space gets the latent plane as its manifold grid

@@ -1,0 +1,106 @@
+"""AppTest, a first-time user with real-sized data: a bare folder typed in the dataset box is answered with the
+spec it needs (one click loads it), errors stay short with the spec list one click away, datasets and checkpoints
+carry readable names, and a shape mismatch opens Train on defaults that fit the data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app_helpers import assert_clean, download_url, start_app, texts
+from dataset_fixtures import random_images, write_idx_split
+from explorer_ui.names import checkpoint_file_name
+from explorer_ui.sidebar import W_DATASET, W_DATASET_SPEC
+from explorer_ui.state import DATASET_CHOICE, TRAIN_JOB
+from vae_core import DEFAULT_MODEL_PATH
+from vae_core.config import VAEConfig
+
+pytestmark = pytest.mark.usefixtures("app_router")
+
+
+@pytest.fixture()
+def mnist_folder(tmp_path):
+    """A folder named 'mnist' holding 60 small 28×28 IDX images with labels (the t10k split only)."""
+    folder = tmp_path / "data" / "mnist"
+    write_idx_split(folder, "t10k", random_images(60, 28, 28), np.arange(60) % 10, gz=True)
+    return folder
+
+
+def type_spec(at, text: str):
+    at.text_input(key=W_DATASET_SPEC).set_value(text)
+    at.run()
+    assert_clean(at)
+    return at
+
+
+def test_a_bare_idx_folder_is_answered_with_idx_and_one_click_loads_it(mnist_folder):
+    at = type_spec(start_app(), str(mnist_folder))
+    assert not at.sidebar.error  # not a refusal: a suggestion
+    assert any(f"Did you mean `idx:{mnist_folder}`" in i.value for i in at.sidebar.info)
+    assert at.session_state[DATASET_CHOICE] == "spec:digits"  # nothing changed yet
+    assert at.sidebar.selectbox(key=W_DATASET).value == "spec:digits"
+
+    at.sidebar.button(key="sb_use_suggestion").click().run()
+    assert_clean(at)
+    assert at.session_state[DATASET_CHOICE] == f"spec:idx:{mnist_folder}"
+    assert at.text_input(key=W_DATASET_SPEC).value == f"idx:{mnist_folder}"  # the box shows what it needed
+    assert not at.sidebar.info or not any("Did you mean" in i.value for i in at.sidebar.info)
+    # named by its folder and size everywhere, never by the raw path
+    name = "mnist (IDX files, 60 images)"
+    assert at.sidebar.selectbox(key=W_DATASET).options[-1] == name
+    assert any(c.value.startswith(name) for c in at.sidebar.caption)
+    assert any(name in s.value for s in at.sidebar.success)
+    assert any(name in w.value for w in at.sidebar.warning)  # the shipped digits model does not fit it
+    assert str(mnist_folder) not in at.sidebar.selectbox(key=W_DATASET).options[-1]
+
+
+def test_an_unknown_spec_gets_a_short_error_and_the_spec_list_is_a_list(tmp_path):
+    at = type_spec(start_app(), str(tmp_path / "no-such-folder"))
+    (error,) = [e.value for e in at.sidebar.error]
+    assert "idx:, npz: or images:" in error and "Valid dataset specs" in error
+    assert "fashion-mnist" not in error and len(error) < 400  # the list is not pasted into the error
+    assert at.session_state[DATASET_CHOICE] == "spec:digits"
+    (spec_list,) = [m.value for m in at.sidebar.markdown if "`idx:DIR`" in m.value]
+    items = spec_list.splitlines()
+    assert all(item.startswith("- `") for item in items) and len(items) >= 8  # one item per spec
+
+
+def test_a_shape_mismatch_opens_train_on_the_default_conv(mnist_folder):
+    at = type_spec(start_app(), f"idx:{mnist_folder}")
+    at.sidebar.button(key="sb_mismatch_train").click().run()
+    assert_clean(at)
+    assert at.title[0].value == "Train a VAE"
+    assert at.selectbox(key="train_arch").value == "conv"
+    assert at.slider(key="train_latent").value == 16
+    assert at.number_input(key="train_budget").value >= 120  # a 60 s conv run stops far from its best
+    note = at.caption[0].value
+    assert "256-wide hidden layer" in note and "MLP" not in note and "8×8" not in note
+    assert "mnist (IDX files, 60 images)" in texts(at)
+
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert_clean(at)
+    job = at.session_state[TRAIN_JOB]
+    try:
+        assert job.config == VAEConfig()  # exactly the library's default conv for 1×28×28
+    finally:
+        job.stop()
+        job.join(timeout=120)
+
+
+def test_the_train_caption_follows_the_architecture_picked(mnist_folder):
+    at = type_spec(start_app(), f"idx:{mnist_folder}")
+    at.sidebar.button(key="sb_mismatch_train").click().run()
+    at.selectbox(key="train_arch").set_value("mlp").run()
+    assert_clean(at)
+    assert at.caption[0].value.startswith("MLP widths") and "28×28" in at.caption[0].value
+    at.selectbox(key="train_arch").set_value("resconv").run()
+    assert "residual blocks" in at.caption[0].value and "MLP" not in at.caption[0].value
+
+
+def test_the_sidebar_download_names_the_checkpoint_as_the_train_page_does(media):
+    from vae_core.checkpoint import load_checkpoint
+
+    at = start_app()
+    shipped = load_checkpoint(DEFAULT_MODEL_PATH)
+    name = media.name_for_url(download_url(at, "sb_download_model"))
+    assert name == checkpoint_file_name(shipped.config, shipped.summary) == "vae_mlp_z8_digits.safetensors"
