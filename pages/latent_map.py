@@ -229,7 +229,10 @@ st.markdown(
 )
 side = st.slider("Grid size", 4, 24, 12, key="map_grid_side", persist_state="session")
 grid = manifold_grid(pca, pca.coords, side, model.config.latent_dim)
-cells = decode_to_uint8(model.model, grid.latents)
+cells = with_progress(  # in rows of the grid, so a slow decoder shows how far it is and how long is left
+    f"Decoding the {side}×{side} grid…",
+    lambda report: decode_to_uint8(model.model, grid.latents, batch_size=side, progress=report),
+)
 show_grid(
     cells,
     side,

@@ -104,3 +104,28 @@ def test_the_sidebar_download_names_the_checkpoint_as_the_train_page_does(media)
     shipped = load_checkpoint(DEFAULT_MODEL_PATH)
     name = media.name_for_url(download_url(at, "sb_download_model"))
     assert name == checkpoint_file_name(shipped.config, shipped.summary) == "vae_mlp_z8_digits.safetensors"
+
+
+def test_the_manifold_grid_is_decoded_under_a_progress_bar(monkeypatch):
+    """Every slow step runs under state.with_progress; the manifold grid reports its rows with time left."""
+    from app_helpers import goto
+    from explorer_ui import state
+
+    seen: list[tuple[str, list[str]]] = []
+    original = state.with_progress
+
+    def recording(label, compute):
+        messages: list[str] = []
+        seen.append((label, messages))
+        return original(label, lambda report: compute(lambda f, m: (messages.append(m), report(f, m))))
+
+    monkeypatch.setattr(state, "with_progress", recording)
+    at = goto(start_app(), "latent_map")
+    at.slider(key="map_grid_side").set_value(6).run()
+    assert_clean(at)
+    grids = [messages for label, messages in seen if label == "Decoding the 6×6 grid…"]
+    assert grids, [label for label, _ in seen]
+    assert (
+        grids[-1][0].startswith("Decoding 6 / 36 pictures · ~")
+        and grids[-1][-1] == "Decoding 36 / 36 pictures"
+    )

@@ -84,3 +84,14 @@ def test_decoded_images_are_uint8_pictures(small_model):
     imgs = decode_to_uint8(small_model, sample_latents(5, 4, seed=0))
     assert imgs.dtype == np.uint8 and imgs.shape == (5, 8, 8)
     assert imgs.max() > imgs.min()  # not a blank canvas
+
+
+def test_decoding_in_batches_reports_progress_with_time_left_and_decodes_the_same(small_model):
+    z = sample_latents(50, 4, seed=0)
+    calls = []
+    pictures = decode_to_uint8(small_model, z, batch_size=12, progress=lambda f, m: calls.append((f, m)))
+    assert np.array_equal(pictures, decode_to_uint8(small_model, z))
+    fractions = [f for f, _ in calls]
+    assert len(calls) == 5 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    assert calls[0][1].startswith("Decoding 12 / 50 pictures · ~") and calls[0][1].endswith("s left")
+    assert calls[-1][1] == "Decoding 50 / 50 pictures"

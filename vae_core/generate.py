@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -100,8 +103,15 @@ def traverse(z: torch.Tensor, dim: int, values: np.ndarray | list[float]) -> tor
 
 
 @torch.inference_mode()
-def decode_to_uint8(model: VAE, z: torch.Tensor, batch_size: int = 1024) -> np.ndarray:
-    """Decode latents (N, D) to uint8 images (N, H, W) or (N, H, W, 3); ValueError for the wrong D, NaN or inf."""
+def decode_to_uint8(
+    model: VAE,
+    z: torch.Tensor,
+    batch_size: int = 1024,
+    progress: Callable[[float, str], None] | None = None,
+) -> np.ndarray:
+    """Decode latents (N, D) to uint8 images (N, H, W) or (N, H, W, 3); ValueError for the wrong D, NaN or inf.
+
+    ``progress(fraction, message)`` is called after each batch with a time-left estimate from the speed so far."""
     z = torch.as_tensor(z, dtype=torch.float32)
     if z.ndim == 1:
         z = z.unsqueeze(0)
@@ -112,5 +122,12 @@ def decode_to_uint8(model: VAE, z: torch.Tensor, batch_size: int = 1024) -> np.n
         raise InputError("latents contain NaN or infinite values")
     batch_size = clamp_int(batch_size, 1, 65_536, "batch size")
     device = model.device
-    parts = [model.decode(z[i : i + batch_size].to(device)) for i in range(0, len(z), batch_size)]
+    parts, total, started = [], len(z), time.perf_counter()
+    for i in range(0, total, batch_size):
+        parts.append(model.decode(z[i : i + batch_size].to(device)))
+        if progress is not None:
+            done = min(total, i + batch_size)
+            left = (time.perf_counter() - started) / done * (total - done)
+            tail = f" · ~{left:.0f} s left" if done < total else ""
+            progress(done / total, f"Decoding {done:,} / {total:,} pictures{tail}")
     return to_uint8(torch.cat(parts))
