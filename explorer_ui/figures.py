@@ -14,6 +14,10 @@ from vae_core.latent_input import clamp_int
 PALETTE = qualitative.Plotly + qualitative.D3[3:] + qualitative.Dark24  # 10 distinct first, then more
 UNLABELLED_COLOUR = "#4c78a8"
 FONT = dict(size=15)  # readable on a projector
+# Maps up to this many points are drawn as SVG, above it with WebGL (SVG gets slow to draw and select). In a
+# GPU-less Chromium (headless, or a blocklisted GPU) the app's WebGL map lost its dots when only its lower part
+# was on screen; SVG is drawn in every browser. MNIST's test set (10,000 images) is still SVG.
+WEBGL_FROM_POINTS = 10_001
 
 
 def marker_size(n_points: int) -> float:
@@ -52,11 +56,13 @@ def latent_map(
     height: int = 620,
     selectable: bool = True,
 ) -> go.Figure:
-    """A WebGL scatter of every point (no subsampling), one trace per class; customdata = row index,
-    hover shows label and index. Deterministic for the same inputs, so a rerun keeps the selection."""
+    """A scatter of every point (no subsampling; SVG, or WebGL from WEBGL_FROM_POINTS points), one trace per
+    class; customdata = row index, hover shows label and index. Deterministic for the same inputs, so a rerun
+    keeps the selection."""
     coords = np.asarray(coords, dtype=np.float32)
     n = len(coords)
     size, opacity = marker_style(n)
+    trace_type = go.Scattergl if n >= WEBGL_FROM_POINTS else go.Scatter
     fig = go.Figure()
     groups = _class_groups(labels, class_names)
     if not groups:
@@ -64,7 +70,7 @@ def latent_map(
     for i, (name, rows) in enumerate(groups):
         colour = PALETTE[i % len(PALETTE)] if labels is not None else UNLABELLED_COLOUR
         fig.add_trace(
-            go.Scattergl(
+            trace_type(
                 x=coords[rows, 0],
                 y=coords[rows, 1],
                 mode="markers",

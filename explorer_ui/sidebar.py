@@ -138,7 +138,9 @@ def _on_dataset_upload() -> None:
     upload = st.session_state.get(W_DATASET_UPLOAD)
     if upload is not None:
         request_dataset(
-            DatasetEntry(f"Uploaded: {upload.name}", filename=upload.name, payload=upload.getvalue())
+            DatasetEntry(
+                readable_name(f"upload:{upload.name}"), filename=upload.name, payload=upload.getvalue()
+            )
         )
 
 

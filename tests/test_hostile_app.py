@@ -260,7 +260,7 @@ def test_a_hostile_dataset_upload_is_refused_and_the_previous_dataset_kept(tmp_p
     assert not (tmp_path.parent / "evil.png").exists() and not Path("/tmp/evil.png").exists()
     errors = sidebar_errors(at)
     assert name in errors and phrase in errors, errors
-    assert "Still using *Uploaded: mine.npz*" in errors
+    assert "Still using *mine.npz (uploaded, 30 images)*" in errors  # named as everywhere else
     assert at.session_state[DATASET_CHOICE] == chosen
     assert list(at.session_state[DATASETS]) == registered
     goto(at, "interpolate")  # a page that needs the (8×8) dataset: still the user's 30 images

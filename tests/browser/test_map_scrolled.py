@@ -1,0 +1,59 @@
+"""The latent map keeps its dots when the page is scrolled so that only the map's lower part is on screen.
+
+With plotly's WebGL scatter, headless (GPU-less) Chromium dropped every dot there: scrolled 320 px into the
+map, the visible lower part showed no coloured pixel at all, while the same rows held ~8,000 when the whole map
+was on screen. Maps up to figures.WEBGL_FROM_POINTS points are SVG now; this test samples the pixels."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app_drivers import browser as harness
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+MAP = "latent_map"
+
+
+def _coloured_rows(page, top: float, bottom: float, left: float, right: float) -> np.ndarray:
+    """Per screen row between top and bottom, the number of saturated (dot-coloured) pixels in [left, right)."""
+    picture = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB")).astype(np.int16)
+    rows = picture[int(top) : int(bottom), int(left) : int(right)]
+    return ((rows.max(axis=2) - rows.min(axis=2)) > 60).sum(axis=1)
+
+
+def _header_bottom(page) -> float:
+    header = page.locator('[data-testid="stHeader"]')
+    box = header.bounding_box() if header.count() else None
+    return 0.0 if box is None else box["y"] + box["height"]
+
+
+def test_the_dots_stay_drawn_when_only_the_lower_part_of_the_map_is_on_screen(page, app_server):
+    harness.open_page(page, app_server, MAP)
+    whole = harness.plot_drag_area(page, MAP)  # scrolled so the whole plot area is on screen
+    page.wait_for_timeout(500)
+    assert whole["y"] >= _header_bottom(page) and whole["y"] + whole["height"] <= page.viewport_size["height"]
+    full = _coloured_rows(
+        page, whole["y"], whole["y"] + whole["height"], whole["x"], whole["x"] + whole["width"]
+    )
+    assert full.sum() > 5_000, "the map shows no dots even when it is all on screen"
+
+    harness.scroll_to(page, f".st-key-{MAP}", offset_px=-320)  # the map's top 320 px above the window
+    page.wait_for_timeout(800)
+    area = harness.widget(page, MAP).locator(".nsewdrag").first.bounding_box()
+    visible_from = max(area["y"], _header_bottom(page))
+    assert area["y"] < 0 < area["y"] + area["height"] - 100, f"not scrolled into the map's lower part: {area}"
+    scrolled = _coloured_rows(
+        page, visible_from, area["y"] + area["height"], area["x"], area["x"] + area["width"]
+    )
+    same_rows = full[int(visible_from - area["y"]) :][: len(scrolled)]
+    assert same_rows.sum() > 500, "the map's lower part holds too few dots to tell"
+    assert scrolled.sum() >= 0.6 * same_rows.sum(), (
+        f"{scrolled.sum()} dot pixels in the map's visible lower part, {same_rows.sum()} in the same rows "
+        "when the whole map was on screen"
+    )
+    assert harness.page_problems(page) == [], harness.page_problems(page)
