@@ -106,9 +106,22 @@ def test_the_sidebar_download_names_the_checkpoint_as_the_train_page_does(media)
     assert name == checkpoint_file_name(shipped.config, shipped.summary) == "vae_mlp_z8_digits.safetensors"
 
 
-def test_the_manifold_grid_is_decoded_under_a_progress_bar(monkeypatch):
+def test_the_manifold_grid_is_decoded_under_a_progress_bar(progress_log):
     """Every slow step runs under state.with_progress; the manifold grid reports its rows with time left."""
     from app_helpers import goto
+
+    at = goto(start_app(), "latent_map")
+    at.slider(key="map_grid_side").set_value(6).run()
+    assert_clean(at)
+    grids = [messages for label, messages in progress_log if label == "Decoding the 6×6 grid…"]
+    assert grids, [label for label, _ in progress_log]
+    assert grids[-1][0].startswith("Decoding 6 / 36 pictures · ~")
+    assert grids[-1][-1] == "Decoding 36 / 36 pictures"
+
+
+@pytest.fixture()
+def progress_log(monkeypatch):
+    """Every state.with_progress call of the runs: (label, [messages reported]) in order."""
     from explorer_ui import state
 
     seen: list[tuple[str, list[str]]] = []
@@ -120,12 +133,60 @@ def test_the_manifold_grid_is_decoded_under_a_progress_bar(monkeypatch):
         return original(label, lambda report: compute(lambda f, m: (messages.append(m), report(f, m))))
 
     monkeypatch.setattr(state, "with_progress", recording)
-    at = goto(start_app(), "latent_map")
-    at.slider(key="map_grid_side").set_value(6).run()
-    assert_clean(at)
-    grids = [messages for label, messages in seen if label == "Decoding the 6×6 grid…"]
-    assert grids, [label for label, _ in seen]
-    assert (
-        grids[-1][0].startswith("Decoding 6 / 36 pictures · ~")
-        and grids[-1][-1] == "Decoding 36 / 36 pictures"
-    )
+    return seen
+
+
+def test_encoding_and_anomaly_scoring_show_progress_with_time_left(tmp_path, progress_log):
+    """A dataset no session has encoded yet: the Anomalies page encodes it, then scores it, each under a bar."""
+    from app_helpers import goto
+
+    write_idx_split(tmp_path / "fresh", "t10k", random_images(700, 8, 8), np.arange(700) % 10, gz=False)
+    at = type_spec(start_app(), f"idx:{tmp_path / 'fresh'}")
+    goto(at, "anomalies")
+    by_label = dict(progress_log)
+    assert by_label["Encoding the dataset…"][-1] == "Encoding 700 / 700 images"
+    assert by_label["Scoring every image…"][-1] == "Scoring 700 / 700 images"
+    assert by_label["Encoding the dataset…"][0].endswith("s left")  # an estimate from the speed so far
+
+
+@pytest.fixture()
+def stored_tsne_of_digits():
+    """Made-up t-SNE coordinates for the shipped model on digits, as if a session had computed them (removed
+    after the test, so other tests still see no t-SNE)."""
+    from explorer_ui.state import DEFAULT_MODEL_KEY, TSNE_SEED, projection_store
+
+    key = (DEFAULT_MODEL_KEY, "spec:digits", "tsne", TSNE_SEED)
+    coords = np.random.default_rng(1).normal(size=(1797, 2)).astype(np.float32) * 40 + 100
+    store = projection_store()
+    store.put(key, coords)
+    yield coords
+    with store._lock:
+        store._items.pop(key, None)
+
+
+def test_the_interpolation_path_is_drawn_on_the_t_sne_the_map_shows(stored_tsne_of_digits):
+    import json
+
+    from app_helpers import goto
+    from explorer_ui.state import INTERP_END, INTERP_START
+
+    at = start_app()
+    at.session_state["map_method"] = "tsne"  # the user looks at t-SNE on the map
+    at.session_state[INTERP_START], at.session_state[INTERP_END] = 5, 900
+    goto(at, "interpolate")
+    assert at.get("button_group")[-1].value == "tsne"
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["xaxis"]["title"]["text"] == "t-SNE 1"
+    ends = next(t for t in spec["data"] if t.get("name") == "ends")
+    placed = np.stack([_plotted(ends["x"]), _plotted(ends["y"])], axis=1)
+    # the path starts and ends on the endpoints' own t-SNE dots (not on their PCA positions)
+    assert np.allclose(placed, stored_tsne_of_digits[[5, 900]], atol=0.01)
+
+
+def _plotted(values) -> np.ndarray:
+    """A trace's x or y as sent to the browser: a list, or a typed array ({'dtype', 'bdata': base64})."""
+    import base64
+
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(np.float64)
+    return np.asarray(values, dtype=np.float64)

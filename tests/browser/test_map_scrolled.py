@@ -2,7 +2,9 @@
 
 With plotly's WebGL scatter, headless (GPU-less) Chromium dropped every dot there: scrolled 320 px into the
 map, the visible lower part showed no coloured pixel at all, while the same rows held ~8,000 when the whole map
-was on screen. Maps up to figures.WEBGL_FROM_POINTS points are SVG now; this test samples the pixels."""
+was on screen. Maps up to figures.SVG_MAX_POINTS points are SVG now; this test samples the pixels (on
+digits). A bigger, WebGL map can still show the quirk in a GPU-less Chromium: plotly's WebGL scatter alone, in
+a plain scrolled page, drew fine, so it comes from how it sits in Streamlit's page."""
 
 from __future__ import annotations
 
