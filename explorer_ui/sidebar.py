@@ -18,6 +18,7 @@ from vae_core.explore import n_parameters
 
 from . import factors_view, state
 from .model_card import model_card
+from .precomputed_view import precomputed_latents_uploader
 from .presenter import presenter_controls
 from .state import (
     DATASET_CHOICE,
@@ -246,3 +247,5 @@ def render_sidebar() -> None:
         model = active_model()
         if not shapes_match(model, dataset):
             mismatch_notice(model, dataset, key="sb_mismatch_train")
+        else:
+            precomputed_latents_uploader()
