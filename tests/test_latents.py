@@ -95,3 +95,18 @@ def test_read_only_stored_arrays_are_scored_without_warnings_or_changes(conv_mod
         np.testing.assert_allclose(scores[part], expected[part], rtol=1e-6)
     np.testing.assert_allclose(again[0], stored[0], atol=1e-6)
     np.testing.assert_array_equal(frozen_images, images)
+
+
+def test_long_passes_give_the_plain_models_results_and_leave_the_shared_model_alone(conv_model):
+    many = np.random.default_rng(3).random((5 * 256, 1, 12, 12), dtype=np.float32)
+    before = {k: v.clone() for k, v in conv_model.state_dict().items()}
+    mu, logvar = encode(conv_model, many)
+    scores = image_scores(conv_model, many, encoded=(mu, logvar))  # over 4 batches: a channels-last copy
+    with torch.inference_mode():
+        whole_mu, whole_logvar = conv_model.encode(torch.from_numpy(many))
+        recon = conv_model.recon_nll(conv_model.decode_logits(whole_mu), torch.from_numpy(many))
+    np.testing.assert_allclose(mu, whole_mu.numpy(), atol=1e-5)
+    np.testing.assert_allclose(logvar, whole_logvar.numpy(), atol=1e-5)
+    np.testing.assert_allclose(scores["recon"], recon.numpy(), rtol=1e-5)
+    for name, value in conv_model.state_dict().items():
+        assert value.is_contiguous() and torch.equal(value, before[name]), name

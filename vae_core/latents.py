@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -77,6 +78,17 @@ def _batches(images: np.ndarray, batch_size: int, device: torch.device):
         yield x.to(device, non_blocking=non_blocking)
 
 
+def decoding_model(model: VAE, n_images: int) -> VAE:
+    """The model a whole-dataset decoder pass runs: for a convolutional model on the CPU over more than a few
+    batches, a channels-last copy (oneDNN's transposed convolutions run faster in that layout: 1.3× for the MNIST
+    default conv, CPU time, 1 thread; the encoder was not faster, so `encode` keeps the model); else the model
+    itself. The copy is the caller's alone: the app's model is shared and stays as it is."""
+    if model.config.arch == "mlp" or model.device.type != "cpu" or n_images < 4 * DATASET_BATCH:
+        return model
+    with torch.inference_mode(False), torch.no_grad():
+        return copy.deepcopy(model).to(memory_format=torch.channels_last)
+
+
 @torch.inference_mode()
 def encode(
     model: VAE, images: np.ndarray, batch_size: int = DATASET_BATCH, progress: ProgressFn | None = None
@@ -123,6 +135,7 @@ def image_scores(
     latent_means, latent_logvars = (np.asarray(a, dtype=np.float32) for a in encoded)
     if latent_means.shape != (n, model.config.latent_dim):
         raise InputError(f"encoded latents are {latent_means.shape}, expected {(n, model.config.latent_dim)}")
+    model = decoding_model(model, n)
     recon, kl = np.empty(n, np.float32), np.empty(n, np.float32)
     started = time.perf_counter()
     for start, x in zip(range(0, n, batch_size), _batches(images, batch_size, model.device)):
