@@ -7,7 +7,8 @@ each copy shifted by at most one pixel (none, right, left, down, up, down-right,
 {"name", "value", "unit"}:
 
   encode_70k_s              vae_core.latents.encode of all images, every core (as the app does: all_cores)
-  anomalies_70k_scoring_s   vae_core.latents.image_scores from those latents (the decoder pass Anomalies needs)
+  anomalies_70k_scoring_s   vae_core.latents.image_scores from those latents (the decoder pass Anomalies needs);
+                            _nchw: the same without its channels-last copy of the model (is the copy still worth it?)
   tsne_70k_s                vae_core.projection.tsne_2d of the 70,000 posterior means (seed 0)
   cli_encode_70k_s          `python -m vae_core encode … --out FILE.npz`, process start to file written
 and in headless Chromium (app_drivers/browser.py, as bench_browser), on one `streamlit run explorer_app.py`:
@@ -32,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest.mock
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +108,7 @@ def library_figures(model_path: Path, data_path: Path, tsne: bool) -> None:
     """encode, scoring and t-SNE timings in this process, every core (what the app's whole-dataset passes use)."""
     import torch
 
+    from vae_core import latents
     from vae_core.checkpoint import load_checkpoint
     from vae_core.data import load_dataset
     from vae_core.latents import all_cores, encode, image_scores
@@ -123,6 +126,11 @@ def library_figures(model_path: Path, data_path: Path, tsne: bool) -> None:
         started = time.perf_counter()
         image_scores(model, images, encoded=(mu, logvar))
         emit("anomalies_70k_scoring_s", time.perf_counter() - started, "s", images=n, threads=threads)
+        # the same without the channels-last copy (vae_core.latents.decoding_model), to check it still pays here
+        with unittest.mock.patch.object(latents, "decoding_model", lambda model, n_images: model):
+            started = time.perf_counter()
+            image_scores(model, images, encoded=(mu, logvar))
+        emit("anomalies_70k_scoring_s_nchw", time.perf_counter() - started, "s", images=n, threads=threads)
     if tsne:
         started = time.perf_counter()
         tsne_2d(mu, seed=0)
