@@ -28,13 +28,17 @@ during the run (*_other_processes_cpu_pct: the figures are only comparable on a 
 With --gc-ab the slider figures are measured again on a server started with `--runner.postScriptGC true`
 (Streamlit's default, which .streamlit/config.toml turns off; names end in _with_post_script_gc).
 
+  drag_frames_per_s_after_training      (and the other *_after_training figures) the server-decoded pad in a
+                                        session that first trained a small conv model on the Train page (digits,
+                                        3 epochs), as a user would: the post-run GC once made this ~5 frames/s
   *_conv, *_conv_server_decode          the same pad with the MNIST default architecture (conv, 28×28, z = 16,
                                         random weights spread for contrast: the decode costs what a trained one's
                                         does) uploaded in the session, decoded in the browser and on the server
   browser_decoder_blank_page_ms_p50     pad.js's decoder alone in a blank page (conv and the shipped MLP), and the
                                         size of the decoder sent once per model and tab (browser_decoder_payload_mb)
 
-Usage (repo root):  python benchmarks/bench_browser.py [--quick] [--changes 60] [--only sliders|conv|map|decoder]
+Usage (repo root):  python benchmarks/bench_browser.py [--quick] [--changes 60] [--only NAME]   (sliders, training,
+                    conv, map or decoder)
                     python benchmarks/bench_browser.py --screenshots     # docs/screenshots/<page>.png, then exit
 """
 
@@ -427,6 +431,34 @@ def upload_model(page, model_path: Path) -> None:
     harness.wait_settled(page)
 
 
+def train_small_conv(page, epochs: int = 3) -> None:
+    """In this session, as a user would: train a small convolutional model on the Train page (digits, `epochs`
+    epochs); the app selects it when done. Then back to the sliders page, the pad painted for that model."""
+    titles = harness._nav_titles(page)
+    title = {name: titles[i] for i, name in enumerate(harness.PAGES)}
+    harness.goto_in_app(page, title["train"])
+    harness.pick_option(page, "train_arch", text="Convolutional")
+    box = harness.widget(page, "train_epochs").locator("input")
+    box.fill(str(epochs))
+    box.press("Tab")
+    page.locator('[data-testid="stFormSubmitButton"] button').click()
+    done = page.locator('[data-testid="stMain"] [data-testid="stAlertContentSuccess"]').filter(
+        has_text="Done:"
+    )
+    done.wait_for(state="visible", timeout=600_000)
+    harness.wait_settled(page)
+    label = harness.selectbox_value(page, "sb_model")
+    if not label.startswith("Trained") or "conv" not in label:
+        raise RuntimeError(f"training in the session did not select a trained conv model (model: {label!r})")
+    harness.goto_in_app(page, title["latent_sliders"])
+    page.locator('[data-testid="latentPadImage"]').wait_for(state="visible", timeout=60_000)
+    page.wait_for_function(
+        "() => window.__latentPad && window.__latentPad.painted.length > 0", timeout=60_000
+    )
+    page.locator("input.lp-range").first.scroll_into_view_if_needed()
+    harness.wait_settled(page)
+
+
 def default_conv_model(workdir: Path) -> Path:
     """The MNIST default architecture (conv, 28×28, z = 16) with random weights, spread out so that every slider
     move changes the image (a fresh init draws a near-flat grey, and only changed frames count): the decode
@@ -448,10 +480,12 @@ def measure_sliders(
     stock: bool = True,
     local: bool = True,
     model_path: Path | None = None,
+    prepare=None,
 ) -> dict[str, float]:
     """All slider figures on one server; emits them (names + suffix) and returns the headline ones.
     local=False turns the pad's "Decode in the browser" off first (every frame from the server); model_path: a
-    checkpoint uploaded in this session first (else the shipped MLP)."""
+    checkpoint uploaded in this session first (else the shipped MLP); prepare(page): anything else this session
+    does first (e.g. train_small_conv), ending back on the sliders page."""
     rng = random.Random(seed)
     page = harness.new_page(browser)
     page.add_init_script(harness.WEBSOCKET_PROBE)
@@ -460,6 +494,9 @@ def measure_sliders(
         open_sliders(page, server)
         if model_path is not None:
             upload_model(page, model_path)
+            page.evaluate(harness.SCRIPT_STATE_PROBE)
+        if prepare is not None:
+            prepare(page)
             page.evaluate(harness.SCRIPT_STATE_PROBE)
         toggle = harness.widget(page, "slider_local_decode")
         if toggle.count() and toggle.locator("input").is_checked() != local:
@@ -638,7 +675,9 @@ def main(argv: list[str] | None = None) -> int:
         "--changes", type=int, default=60, help="slider value changes per kind (default 60, ≥ 50)"
     )
     parser.add_argument("--drag-seconds", type=float, default=4.0, help="length of the continuous drag")
-    parser.add_argument("--only", choices=("sliders", "conv", "map", "decoder"), help="only these figures")
+    parser.add_argument(
+        "--only", choices=("sliders", "training", "conv", "map", "decoder"), help="only these figures"
+    )
     parser.add_argument(
         "--gc-ab",
         action="store_true",
@@ -687,6 +726,19 @@ def main(argv: list[str] | None = None) -> int:
                     suffix="_server_decode",
                     stock=False,
                     local=False,
+                )
+            if args.only in (None, "training"):
+                # issue 11: the post-run GC made every server-decoded frame slow once a session had trained
+                measure_sliders(
+                    browser,
+                    server,
+                    changes,
+                    drag_s,
+                    args.seed,
+                    suffix="_after_training",
+                    stock=False,
+                    local=False,
+                    prepare=train_small_conv,
                 )
             if args.only in (None, "conv"):
                 with tempfile.TemporaryDirectory(prefix="bench-browser-") as workdir:

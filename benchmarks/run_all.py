@@ -35,6 +35,7 @@ ORDER = [
     "quality_mnist",
     "bench_directions",
     "bench_browser",
+    "bench_70k",
     "bench_load",
 ]
 

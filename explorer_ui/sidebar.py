@@ -20,6 +20,7 @@ from vae_core.spec_guess import readable_name, suggest_spec
 from . import factors_view, state
 from .model_card import model_card
 from .names import checkpoint_file_name
+from .precomputed_view import precomputed_latents_uploader
 from .presenter import presenter_controls
 from .state import (
     DATASET_CHOICE,
@@ -310,3 +311,5 @@ def render_sidebar() -> None:
         model = active_model()
         if not shapes_match(model, dataset):
             mismatch_notice(model, dataset, key="sb_mismatch_train")
+        else:
+            precomputed_latents_uploader()

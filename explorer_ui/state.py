@@ -729,3 +729,49 @@ def probe_table(model: ActiveModel, dataset: ActiveDataset, twin: ActiveModel | 
     twin_key = None if twin is None else twin.key
     latent_means = latents(model, dataset)[0]
     return _probes(model.key, dataset.key, twin_key, model.model, twin_model, dataset.data, latent_means)
+
+
+# ---------------------------------------------------------------- precomputed latents (python -m vae_core encode)
+
+
+@st.cache_resource(max_entries=6, show_spinner="Fingerprinting the dataset…")
+def _dataset_fingerprint(dataset_key: str, _images: np.ndarray) -> str:
+    """sha256-based fingerprint of a loaded dataset's images, computed once per dataset and process."""
+    from vae_core.latents_file import dataset_fingerprint
+
+    return dataset_fingerprint(_images)
+
+
+def model_fingerprint_of(model: ActiveModel) -> str:
+    """The fingerprint `python -m vae_core encode` writes for this model's checkpoint file (its content key)."""
+    return content_key(DEFAULT_MODEL_PATH.read_bytes()) if model.key == DEFAULT_MODEL_KEY else model.key
+
+
+def use_precomputed_latents(model: ActiveModel, dataset: ActiveDataset, payload: bytes, name: str) -> str:
+    """Check a latents file written by `python -m vae_core encode`/`project` against the active model and dataset
+    and store its arrays for every session (encoding, t-SNE and scoring are then skipped); returns what it held.
+    Raises LatentsFileError when the file is malformed or belongs to another model or dataset."""
+    from vae_core.latents_file import check_belongs, read_latents_file
+
+    contents = read_latents_file(payload, name)
+    check_belongs(
+        contents,
+        model_fingerprint_of(model),
+        _dataset_fingerprint(dataset.key, dataset.data.images),
+        len(dataset.data.images),
+        model.config.latent_dim,
+        name,
+    )
+    store, pair = projection_store(), (model.key, dataset.key)
+    store.put(pair + ("encoded", "mu"), contents.latent_means)
+    store.put(pair + ("encoded", "logvar"), contents.latent_logvars)
+    held = ["μ and log σ²"]
+    if "tsne" in contents.coords:
+        store.put(pair + ("tsne", TSNE_SEED), contents.coords["tsne"])
+        held.append("the t-SNE map")
+    if set(contents.scores) == {"recon", "kl"}:
+        recon, kl = contents.scores["recon"], contents.scores["kl"]
+        for part, values in zip(SCORE_PARTS, (recon, kl, recon + kl)):
+            store.put(pair + ("scores", part), values)
+        held.append("anomaly scores")
+    return f"{', '.join(held)} of {len(contents):,} images"

@@ -1,6 +1,8 @@
 """The dataset in latent space at real size: batched encoding with progress, scoring from stored latents,
 selection order, placing new codes on a t-SNE map, and the measured t-SNE estimate."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -77,3 +79,34 @@ def test_tsne_estimate_grows_with_the_point_count():
     rng = np.random.default_rng(4)
     small, big = rng.normal(size=(2_000, 8)), rng.normal(size=(20_000, 8))
     assert 0 < estimate_tsne_seconds(small) < estimate_tsne_seconds(big)
+
+
+def test_read_only_stored_arrays_are_scored_without_warnings_or_changes(conv_model, images):
+    stored = tuple(np.array(a) for a in encode(conv_model, images))
+    frozen_images = images.copy()
+    for array in (*stored, frozen_images):
+        array.flags.writeable = False  # as the app's shared cache keeps them
+    expected = image_scores(conv_model, images, encoded=tuple(a.copy() for a in stored))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # torch's "The given NumPy array is not writable" would fail here
+        scores = image_scores(conv_model, frozen_images, batch_size=128, encoded=stored)
+        again = encode(conv_model, frozen_images, batch_size=128)
+    for part in ("recon", "kl", "neg_elbo"):
+        np.testing.assert_allclose(scores[part], expected[part], rtol=1e-6)
+    np.testing.assert_allclose(again[0], stored[0], atol=1e-6)
+    np.testing.assert_array_equal(frozen_images, images)
+
+
+def test_long_passes_give_the_plain_models_results_and_leave_the_shared_model_alone(conv_model):
+    many = np.random.default_rng(3).random((5 * 256, 1, 12, 12), dtype=np.float32)
+    before = {k: v.clone() for k, v in conv_model.state_dict().items()}
+    mu, logvar = encode(conv_model, many)
+    scores = image_scores(conv_model, many, encoded=(mu, logvar))  # over 4 batches: a channels-last copy
+    with torch.inference_mode():
+        whole_mu, whole_logvar = conv_model.encode(torch.from_numpy(many))
+        recon = conv_model.recon_nll(conv_model.decode_logits(whole_mu), torch.from_numpy(many))
+    np.testing.assert_allclose(mu, whole_mu.numpy(), atol=1e-5)
+    np.testing.assert_allclose(logvar, whole_logvar.numpy(), atol=1e-5)
+    np.testing.assert_allclose(scores["recon"], recon.numpy(), rtol=1e-5)
+    for name, value in conv_model.state_dict().items():
+        assert value.is_contiguous() and torch.equal(value, before[name]), name

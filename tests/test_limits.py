@@ -47,6 +47,7 @@ def test_the_largest_accepted_dataset_fits_the_memory_budget():
         "data/npz.py",
         "data/images.py",
         "data/idx.py",
+        "latents_file.py",
     ],
 )
 def test_loaders_define_no_caps_of_their_own(module):

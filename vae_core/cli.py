@@ -31,7 +31,7 @@ from .generate import (
 )
 from .health import latent_report
 from .images import fit_scale, gif_bytes, image_grid, png_bytes, upscale
-from .latents import encode
+from .latents import DATASET_BATCH, encode
 from .limits import MAX_LATENT_DIM
 from .metrics import evaluate
 from .models import image_shape_fits
@@ -278,34 +278,75 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
-def _encode(args: argparse.Namespace) -> int:
-    """Write μ, log σ² and labels of a dataset to an .npz."""
-    ckpt, dataset = _model_and_dataset(args)
-    mu, logvar = encode(ckpt.model, dataset.images)
-    import io
+def _stream_latents(args: argparse.Namespace, method: str | None):
+    """Load the pair, stream the dataset through the encoder in batches (CUDA when present) and bundle μ, log σ²,
+    the PCA map (and `method`'s), optional scores and both fingerprints as a LatentsFile."""
+    from tqdm import tqdm
 
-    buf = io.BytesIO()
-    arrays = {"latent_means": mu, "latent_logvars": logvar}
-    if dataset.labels is not None:
-        arrays["labels"] = dataset.labels
-    np.savez_compressed(buf, **arrays)
-    atomic_write_bytes(args.out, buf.getvalue())
+    from .device import pick_device
+    from .latents import all_cores, image_scores
+    from .latents_file import LatentsFile, dataset_fingerprint, model_fingerprint
+    from .projection import pca_2d, project
+
+    ckpt, dataset = _model_and_dataset(args)
+    model = ckpt.model.to(pick_device(args.device))
+    bar = tqdm(total=1000, unit="‰", desc="encode", disable=args.quiet, bar_format="{l_bar}{bar}| {postfix}")
+
+    def report(fraction: float, message: str) -> None:
+        bar.n = int(fraction * 1000)
+        bar.set_postfix_str(message)
+
+    with all_cores():
+        mu, logvar = encode(model, dataset.images, batch_size=args.batch_size, progress=report)
+        scores = {}
+        if args.scores:
+            bar.desc = "score"
+            found = image_scores(
+                model, dataset.images, args.batch_size, encoded=(mu, logvar), progress=report
+            )
+            scores = {part: found[part] for part in ("recon", "kl")}
+    bar.close()
+    coords = {"pca": pca_2d(mu).coords}
+    if method is not None and method != "pca":
+        coords[method] = project(mu, method, seed=args.seed)
+    return dataset, LatentsFile(
+        model_fingerprint=model_fingerprint(Path(args.checkpoint).read_bytes()),
+        dataset_fingerprint=dataset_fingerprint(dataset.images),
+        latent_means=mu,
+        latent_logvars=logvar,
+        coords=coords,
+        scores=scores,
+        labels=dataset.labels,
+    )
+
+
+def _encode(args: argparse.Namespace) -> int:
+    """Write μ, log σ², the PCA map (and with --scores each image's anomaly scores) of a dataset to an .npz the
+    app opens directly (sidebar → "Precomputed latents")."""
+    from .latents_file import write_latents_file
+
+    _, contents = _stream_latents(args, None)
+    write_latents_file(args.out, contents)
+    mu = contents.latent_means
     print(json.dumps({"out": args.out, "n": len(mu), "latent_dim": int(mu.shape[1])}))
     return 0
 
 
 def _project(args: argparse.Namespace) -> int:
-    """Encode a dataset and write its 2-D projection (PCA or t-SNE) to a CSV."""
-    from .projection import project
+    """Encode a dataset and write its 2-D projection (PCA or t-SNE): a CSV, or with --out FILE.npz a latents file
+    (μ, log σ², the PCA map and this one) the app opens directly."""
+    from .latents_file import write_latents_file
 
-    ckpt, dataset = _model_and_dataset(args)
-    mu, _ = encode(ckpt.model, dataset.images)
-    coords = project(mu, args.method, seed=args.seed)
-    labels = dataset.labels if dataset.labels is not None else np.full(len(mu), -1)
-    lines = ["index,x,y,label"] + [
-        f"{i},{x:.5f},{y:.5f},{int(lab)}" for i, ((x, y), lab) in enumerate(zip(coords, labels))
-    ]
-    atomic_write_bytes(args.out, ("\n".join(lines) + "\n").encode())
+    dataset, contents = _stream_latents(args, args.method)
+    coords = contents.coords[args.method]
+    if args.out.lower().endswith(".npz"):
+        write_latents_file(args.out, contents)
+    else:
+        labels = dataset.labels if dataset.labels is not None else np.full(len(coords), -1)
+        lines = ["index,x,y,label"] + [
+            f"{i},{x:.5f},{y:.5f},{int(lab)}" for i, ((x, y), lab) in enumerate(zip(coords, labels))
+        ]
+        atomic_write_bytes(args.out, ("\n".join(lines) + "\n").encode())
     print(json.dumps({"out": args.out, "n": len(coords), "method": args.method}))
     return 0
 
@@ -470,6 +511,20 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _streaming_options(parser: argparse.ArgumentParser) -> None:
+    """--batch-size, --device and --quiet of the commands that stream a whole dataset through the encoder."""
+    parser.add_argument(
+        "--batch-size",
+        type=whole(1, 65_536),
+        default=DATASET_BATCH,
+        help="images per batch (default %(default)s)",
+    )
+    parser.add_argument(
+        "--device", type=device_name, default=None, help="cpu or cuda (default: CUDA when present)"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argparse tree for every subcommand."""
     p = argparse.ArgumentParser(
@@ -577,8 +632,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     en.add_argument("checkpoint")
     en.add_argument("--dataset", required=True)
-    en.add_argument("--out", type=out_file(), required=True)
-    en.set_defaults(func=_encode)
+    en.add_argument(
+        "--scores", action="store_true", help="also score every image (−log p(x|μ) and KL, for Anomalies)"
+    )
+    _streaming_options(en)
+    en.add_argument("--out", type=out_file(".npz"), required=True, help="output FILE.npz")
+    en.set_defaults(func=_encode, method=None)
 
     pr = sub.add_parser(
         "project",
@@ -590,7 +649,14 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--dataset", required=True)
     pr.add_argument("--method", choices=("pca", "tsne"), default="pca")
     pr.add_argument("--seed", type=SEED, default=0)
-    pr.add_argument("--out", type=out_file(), required=True)
+    pr.add_argument("--scores", action="store_true", help="with an .npz: also score every image")
+    _streaming_options(pr)
+    pr.add_argument(
+        "--out",
+        type=out_file(".csv", ".npz"),
+        required=True,
+        help="FILE.csv (index,x,y,label) or FILE.npz (a latents file the app opens)",
+    )
     pr.set_defaults(func=_project)
 
     it = sub.add_parser(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -38,10 +39,54 @@ def _eta_text(done: int, total: int, started: float, noun: str) -> str:
     return f"{noun} {done:,} / {total:,} images{tail}"
 
 
+class _ArrayBatches(torch.utils.data.Dataset):
+    """Consecutive batches of an (N, ...) array as float32 tensors: item i is rows [i·B, (i+1)·B)."""
+
+    def __init__(self, array: np.ndarray, batch_size: int) -> None:
+        self.array, self.batch_size = array, max(1, int(batch_size))
+
+    def __len__(self) -> int:
+        return -(-len(self.array) // self.batch_size)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return batch_tensor(self.array[index * self.batch_size : (index + 1) * self.batch_size])
+
+
+def batch_tensor(rows: np.ndarray) -> torch.Tensor:
+    """One batch as a float32 tensor: shares a writable contiguous float32 slice, else copies just this batch
+    (torch refuses to share read-only arrays, such as the app's cached ones, and would warn)."""
+    if rows.dtype == np.float32 and rows.flags.c_contiguous and rows.flags.writeable:
+        return torch.from_numpy(rows)
+    return torch.from_numpy(np.array(rows, dtype=np.float32, order="C", copy=True))
+
+
+def batch_loader(array: np.ndarray, batch_size: int, device: torch.device) -> torch.utils.data.DataLoader:
+    """A DataLoader of consecutive batches of `array` (no whole-array copy); pinned memory when going to CUDA."""
+    return torch.utils.data.DataLoader(
+        _ArrayBatches(array, batch_size),
+        batch_size=None,  # each item already is a batch
+        shuffle=False,
+        num_workers=0,
+        pin_memory=torch.device(device).type == "cuda",
+    )
+
+
 def _batches(images: np.ndarray, batch_size: int, device: torch.device):
     """Yield float32 tensors of consecutive batches on `device`."""
-    for i in range(0, len(images), batch_size):
-        yield torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size], dtype=np.float32)).to(device)
+    non_blocking = torch.device(device).type == "cuda"
+    for x in batch_loader(images, batch_size, device):
+        yield x.to(device, non_blocking=non_blocking)
+
+
+def decoding_model(model: VAE, n_images: int) -> VAE:
+    """The model a whole-dataset decoder pass runs: for a convolutional model on the CPU over more than a few
+    batches, a channels-last copy (oneDNN's transposed convolutions run faster in that layout: 1.3× for the MNIST
+    default conv, CPU time, 1 thread; the encoder was not faster, so `encode` keeps the model); else the model
+    itself. The copy is the caller's alone: the app's model is shared and stays as it is."""
+    if model.config.arch == "mlp" or model.device.type != "cpu" or n_images < 4 * DATASET_BATCH:
+        return model
+    with torch.inference_mode(False), torch.no_grad():
+        return copy.deepcopy(model).to(memory_format=torch.channels_last)
 
 
 @torch.inference_mode()
@@ -90,16 +135,18 @@ def image_scores(
     latent_means, latent_logvars = (np.asarray(a, dtype=np.float32) for a in encoded)
     if latent_means.shape != (n, model.config.latent_dim):
         raise InputError(f"encoded latents are {latent_means.shape}, expected {(n, model.config.latent_dim)}")
-    recon = np.empty(n, np.float32)
+    model = decoding_model(model, n)
+    recon, kl = np.empty(n, np.float32), np.empty(n, np.float32)
     started = time.perf_counter()
     for start, x in zip(range(0, n, batch_size), _batches(images, batch_size, model.device)):
-        mu = torch.from_numpy(latent_means[start : start + len(x)]).to(model.device)
-        recon[start : start + len(x)] = model.recon_nll(model.decode_logits(mu), x).cpu().numpy()
+        stop = start + len(x)
+        mu = batch_tensor(latent_means[start:stop]).to(model.device)
+        logvar = batch_tensor(latent_logvars[start:stop]).to(model.device)
+        recon[start:stop] = model.recon_nll(model.decode_logits(mu), x).cpu().numpy()
+        kl[start:stop] = kl_per_dim(mu, logvar).sum(1).cpu().numpy()
         if progress is not None:
-            done = start + len(x)
-            progress(done / n, _eta_text(done, n, started, "Scoring"))
-    kl = kl_per_dim(torch.from_numpy(latent_means), torch.from_numpy(latent_logvars)).sum(1).numpy()
-    return {"recon": recon, "kl": kl.astype(np.float32), "neg_elbo": recon + kl.astype(np.float32)}
+            progress(stop / n, _eta_text(stop, n, started, "Scoring"))
+    return {"recon": recon, "kl": kl, "neg_elbo": recon + kl}
 
 
 def centre_first(coords: np.ndarray, indices: list[int] | np.ndarray) -> np.ndarray:

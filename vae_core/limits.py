@@ -33,6 +33,13 @@ MAX_CHECKPOINT_BYTES = 200 * 1024 * 1024  # one .safetensors file (200 MB)
 MAX_HEADER_BYTES = 1024 * 1024  # its JSON header
 MAX_SUMMARY_TEXT = 10_000  # characters in one training-summary string
 
+# ---------------------------------------------------------------- precomputed latents (latents_file.py)
+
+# One .npz written by `python -m vae_core encode`/`project`: μ and log σ² (140,000 × 512 × 2 float32 is 547 MiB),
+# maps and scores. Read whole (it becomes the app's arrays), so this is also what it may allocate.
+LATENTS_MAX_BYTES = 640 * MIB  # unpacked members of one file
+LATENTS_MAX_MEMBERS = 16
+
 # ---------------------------------------------------------------- dataset specs
 
 SPEC_ROOT_ENV = "LATENT_EXPLORER_SPEC_ROOT"  # typed idx:/npz:/images: paths must resolve inside this folder
@@ -156,9 +163,16 @@ def readme_rows() -> list[str]:
         "every file read inside an `images:` or `idx:` folder is resolved and kept inside it too, and must "
         "be a regular file (no pipes or devices)"
     )
+    latents = (
+        f"`.npz` of plain arrays only (never unpickled), ≤ {LATENTS_MAX_MEMBERS} members, "
+        f"≤ {_mb(LATENTS_MAX_BYTES)} unpacked; ≤ {d.max_images:,} codes of ≤ {MAX_LATENT_DIM} dimensions, float, "
+        "finite; used only with the model and dataset whose fingerprints it carries"
+    )
     return [
         f"| checkpoints | {checkpoints} | `vae_core.checkpoint`, `vae_core.limits` |",
         f"| datasets (`idx:`, `npz:`, `images:` specs) | {datasets} | `vae_core.limits` |",
         f"| uploaded datasets (`.npz`, `.zip` of PNG/JPEG) | {uploads} | `vae_core.limits.UPLOAD_LIMITS` |",
+        f"| precomputed latents (`python -m vae_core encode`) | {latents} "
+        "| `vae_core.latents_file`, `vae_core.limits` |",
         f'| paths typed in the "Dataset spec" box | {paths} | `vae_core.data.load_dataset(spec_root=…)` |',
     ]
