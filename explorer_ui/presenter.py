@@ -14,8 +14,8 @@ from __future__ import annotations
 import streamlit as st
 
 from . import url_state
+from .state import PRESENT
 
-PRESENT = "present_view"  # session key: bool, the presenter view is on
 W_PRESENT = "sb_present"  # the sidebar toggle's own key (mirrors PRESENT, written in its callback)
 URL_NAME = "present"  # ?present=1 / ?present=0
 URL_SCOPE = "app"  # the same on every page

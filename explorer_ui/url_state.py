@@ -22,11 +22,12 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from .state import URL_WRITTEN as WRITTEN
+
 T = TypeVar("T")
 
 MAX_PARAM_CHARS = 2_000  # longer query values are refused unread (a list of 10⁶ indices never gets parsed)
 MAX_LIST_ITEMS = 64  # list parameters keep at most this many items
-WRITTEN = "url_state_written"  # session key: {(scope, name): the raw value this session last put in the URL}
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
