@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import geometry_figures as gfig
+from explorer_ui import url_state
 from explorer_ui.state import (
     DEFAULT_MODEL_KEY,
     digits_dataset,
@@ -121,10 +122,17 @@ default = (
     if data.labels is not None
     else list(range(min(3, n)))
 )
+LINK = {  # ?clouds=i,j,…&seed=: the images whose clouds are drawn, the seed of the prior draws
+    "clouds": url_state.Param(
+        "geo_clouds", lambda raw: url_state.parse_int_list(raw, "clouds", 0, n - 1, max_items=6), default
+    ),
+    "seed": url_state.int_param("geo_holes_seed", "seed", 0, 2**31 - 1, 0),
+}
+url_state.restore("geometry", LINK)
+url_state.share("geometry", LINK, key="geo_link")
 chosen = st.multiselect(
     "Images (indices)",
     list(range(n)),
-    default=default,
     max_selections=6,
     key="geo_clouds",
     format_func=lambda i: f"#{i} ({label_text(dataset, int(i))})",
@@ -174,7 +182,7 @@ teaching_panel(
     r"q(z) = \frac{1}{N} \sum_{n=1}^{N} \mathcal{N}\big(z;\, \mu_n, \operatorname{diag}\sigma_n^2\big) "
     r"\quad\text{vs}\quad p(z) = \mathcal{N}(0, I)",
 )
-seed = st.number_input("Seed of the prior draws", 0, 2**31 - 1, 0, key="geo_holes_seed")
+seed = st.number_input("Seed of the prior draws", 0, 2**31 - 1, key="geo_holes_seed")
 dims, density, holes = posterior_vs_prior(model, dataset, GRID, int(seed))
 order = np.argsort(-np.abs(dims.aggregate - dims.prior).sum(1))[: min(16, len(dims.aggregate))]
 st.plotly_chart(

@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from explorer_ui import url_state
 from explorer_ui.figures import comparison_map
 from explorer_ui.registry import where_to_go_next
 from explorer_ui.state import (
@@ -34,14 +35,17 @@ teaching_panel(
     r" \;-\; \underbrace{\mathrm{KL}\big(q_\phi(z\mid x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{stay near the prior}}",
 )
 
+LINK = {"seed": url_state.int_param("home_seed", "seed", 0, 2**31 - 1, 0)}
 model = active_model()
+url_state.restore("home", LINK)
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Samples from the current model")
     st.caption(f"{model.label}: 24 codes drawn from the prior z ~ N(0, I), each decoded once.")
     seed = st.number_input(
-        "Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="home_seed", persist_state="session"
+        "Seed", min_value=0, max_value=2**31 - 1, step=1, key="home_seed", persist_state="session"
     )
+    url_state.share("home", LINK, key="home_link")
     samples = samples_with_nearest(model.model, 24, 1.0, int(seed))
     show_grid(samples.images, ncols=8, cell=64)
 with right:

@@ -3,7 +3,7 @@ frames, see the path on the map's PCA or t-SNE, and download it as a GIF."""
 
 import streamlit as st
 
-from explorer_ui import figures, geometry_figures
+from explorer_ui import figures, geometry_figures, url_state
 from explorer_ui.registry import page_file
 from explorer_ui.state import (
     INTERP_END,
@@ -56,6 +56,15 @@ data = dataset.data
 n = len(data)
 mu, _ = latents(model, dataset)
 pca = pca_projection(model, dataset)
+LINK = {  # ?source=&path=&steps=&start=&end=&seed=: endpoints as dataset indices
+    "source": url_state.choice_param("interp_source", "source", list(SOURCES), "data"),
+    "path": url_state.choice_param("interp_method", "path", list(PATH_METHODS), PATH_METHODS[0]),
+    "steps": url_state.int_param("interp_steps", "steps", 2, 48, 10),
+    "start": url_state.int_param(INTERP_START, "start", 0, n - 1, 0),
+    "end": url_state.int_param(INTERP_END, "end", 0, n - 1, min(1, n - 1)),
+    "seed": url_state.int_param("interp_seed", "seed", 0, 2**31 - 1, 0),
+}
+url_state.restore("interpolate", LINK)
 ss = st.session_state
 
 
@@ -71,7 +80,6 @@ source = st.segmented_control(
     "Endpoints",
     list(SOURCES),
     format_func=SOURCES.get,
-    default="data",
     required=True,
     key="interp_source",
     persist_state="session",
@@ -83,7 +91,7 @@ with c2:
         "Path", list(PATH_METHODS), horizontal=True, key="interp_method", persist_state="session"
     )
 with c3:
-    steps = st.slider("Steps", 2, 48, 10, key="interp_steps", persist_state="session")
+    steps = st.slider("Steps", 2, 48, key="interp_steps", persist_state="session")
 
 with c1:
     if source == "data":
@@ -106,10 +114,11 @@ with c1:
             )
         z_start, z_end = mu[start_index].copy(), mu[end_index].copy()  # the stored latents are read-only
     else:
-        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="interp_seed", persist_state="session")
+        seed = st.number_input("Seed", 0, 2**31 - 1, key="interp_seed", persist_state="session")
         draws = sample_latents(2, model.config.latent_dim, 1.0, int(seed)).numpy()
         z_start, z_end = draws[0], draws[1]
 
+url_state.share("interpolate", LINK, key="interp_link")
 paths = {name: interpolation(model.model, z_start, z_end, int(steps), name).path for name in INTERPOLATIONS}
 paths["geodesic"] = geodesic_between(model, dataset, z_start, z_end, int(steps)).path
 walk = Interpolation(paths[method], decode_to_uint8(model.model, paths[method]))

@@ -7,7 +7,7 @@ its best weights are registered as a model and selected at once.
 
 import streamlit as st
 
-from explorer_ui import figures
+from explorer_ui import figures, url_state
 from explorer_ui.factors_view import render_train_scores
 from explorer_ui.registry import page_file
 from explorer_ui.state import (
@@ -66,6 +66,19 @@ if st.session_state.get("train_defaults_shape") != tuple(
         train_epochs=defaults.epochs,
     )
     st.info(f"Settings start from defaults for this data: {defaults.reason}", icon=":material/tune:")
+
+LINK = {  # settings only: a link never carries a run or its model (trained models live in their session)
+    "arch": url_state.choice_param("train_arch", "arch", ARCHITECTURES, defaults.arch),
+    "latent": url_state.int_param("train_latent", "latent", 1, 64, defaults.latent_dim),
+    "beta": url_state.float_param("train_beta", "beta", 0.0, 20.0, 1.0, 0.1),
+    "likelihood": url_state.choice_param(
+        "train_likelihood", "likelihood", ["bernoulli", "gaussian"], "bernoulli"
+    ),
+    "epochs": url_state.int_param("train_epochs", "epochs", 1, 2000, defaults.epochs),
+    "budget": url_state.int_param("train_budget", "budget", 0, 3600, int(defaults.time_budget_s or 0)),
+}
+url_state.restore("train", LINK)
+url_state.share("train", LINK, key="train_link")
 
 with st.form("train_settings", border=True):
     c1, c2, c3 = st.columns(3)
