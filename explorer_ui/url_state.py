@@ -356,6 +356,7 @@ def follow_pair_link() -> None:
             "warning",
             f"Link: {note}. Uploaded models and models trained in a session cannot be shared by a link.",
         )
+        write(PAIR_SCOPE, {"model": None})  # the address no longer names what is not on screen
     elif taken:
         state.select_model(model.value)
     raw = query_value("dataset")
@@ -363,6 +364,7 @@ def follow_pair_link() -> None:
     taken, note = take(PAIR_SCOPE, "dataset", dataset)
     if taken and note:
         state.flash("warning", f"Link: dataset {note}.")
+        write(PAIR_SCOPE, {"dataset": None})
     elif taken and dataset.value:
         name = dataset.value
         entry = (

@@ -288,3 +288,68 @@ def test_a_train_link_fills_the_settings_and_never_a_model(app_router):
     assert at.number_input(key="train_epochs").value == 20
     link = at.get("code")[-1].proto.code_text
     assert "arch=conv" in link and "latent=4" in link and "beta=4" in link and "model=" not in link
+
+
+# ---------------------------------------------------------------- lists of floats, model and dataset
+
+
+def test_a_float_list_has_the_model_size_and_every_value_clamped():
+    from explorer_ui.url_state import parse_float_list
+
+    parsed = parse_float_list("1.5,NaN,99,-inf", "z", -4.0, 4.0, 4)
+    assert parsed.value == [1.5, 0.0, 4.0, 0.0] and "z:" in parsed.note
+    short = parse_float_list("1,2", "z", -4.0, 4.0, 4)
+    assert short.value == [1.0, 2.0, 0.0, 0.0] and "expected 4 values, got 2" in short.note
+    assert parse_float_list("0.25,-1", "z", -4.0, 4.0, 2).note is None
+    huge = parse_float_list(",".join(["1"] * 10**6), "z", -4.0, 4.0, 8)
+    assert huge.value == [0.0] * 8 and "ignored a" in huge.note
+
+
+def test_a_link_picks_a_shipped_model_and_a_builtin_dataset(app_router):
+    from explorer_ui.state import DATASET_CHOICE, MODEL_CHOICE
+
+    at = open_page("sample", {"model": "shapes_betavae", "dataset": "shapes"})
+    assert at.session_state[MODEL_CHOICE] == "shapes_betavae"
+    assert at.session_state[DATASET_CHOICE] == "spec:shapes"
+    link = at.get("code")[-1].proto.code_text
+    assert "model=shapes_betavae" in link and "dataset=shapes" in link
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"model": "../../etc/passwd"}, "model must be one of default"),
+        ({"model": "x" * 5000}, "ignored a 5,000-character value"),
+        ({"dataset": "npz:../../../etc/passwd"}, "Could not load"),
+        ({"dataset": "no-such-dataset"}, "Could not load"),
+    ],
+)
+def test_a_link_to_a_model_or_dataset_it_cannot_use_says_so_and_keeps_the_default(app_router, query, message):
+    from app_helpers import texts
+    from explorer_ui.state import DATASET_CHOICE, MODEL_CHOICE
+
+    at = open_page("sample", query)
+    shown = (
+        texts(at)
+        + "\n".join(e.value for e in at.sidebar.error)
+        + "\n".join(w.value for w in at.sidebar.warning)
+    )
+    assert message in shown, shown
+    assert at.session_state[MODEL_CHOICE] == "default" and at.session_state[DATASET_CHOICE] == "spec:digits"
+    assert len(at.get("image")) >= 1  # the page still draws
+
+
+def test_a_session_trained_model_is_not_put_in_a_link_and_the_link_says_why(app_router):
+    from explorer_ui.state import MODEL_CHOICE, MODELS, ModelEntry
+    from vae_core import DEFAULT_MODEL_PATH
+
+    at = open_page("sample")
+    models = dict(at.session_state[MODELS])
+    models["trained-1"] = ModelEntry("Trained #1: digits", DEFAULT_MODEL_PATH.read_bytes(), kind="trained")
+    at.session_state[MODELS] = models
+    at.session_state[MODEL_CHOICE] = "trained-1"
+    at.run()
+    link = at.get("code")[-1].proto.code_text
+    assert "model=" not in link
+    note = next(w.value for w in at.warning if "cannot carry it" in w.value)
+    assert "Trained #1: digits" in note and "shipped default model" in note
