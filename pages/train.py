@@ -21,6 +21,7 @@ from explorer_ui.state import (
     start_training,
 )
 from explorer_ui.train_choices import APP_HIDDEN, app_train_config
+from explorer_ui.train_live import render_live
 from explorer_ui.widgets import shape_text, teaching_panel
 from vae_core.config import ARCHITECTURES, ConfigError
 from vae_core.explore import TrainingRun
@@ -233,6 +234,7 @@ def _draw(run: TrainingRun) -> None:
     st.plotly_chart(
         figures.loss_curves(snap.steps, snap.epochs), key="train_curves", config={"displayModeBar": False}
     )
+    render_live(run, snap)  # β live while it runs, and the KL of each dimension
     if snap.state == "done" and st.session_state.get(TRAIN_RESULT) is None:
         st.rerun()  # whole app: the sidebar registers and selects the new model; polling stops
 
