@@ -794,9 +794,9 @@ def view_curved() -> None:
                 caption=f"{name}: #{start} ({label_text(dataset, start)}) → #{end} ({label_text(dataset, end)})",
                 output_format="PNG",
             )
-        off_data = off_data_scale(model, dataset)
-        stats = [path_stats(model.model, path, name, off_data) for name, path in paths.items()]
-        st.dataframe(gfig.path_table(stats), hide_index=True)
+    off_data = off_data_scale(model, dataset)
+    stats = [path_stats(model.model, path, name, off_data) for name, path in paths.items()]
+    st.dataframe(gfig.path_table(stats), hide_index=True)
 
 
 # The live view of each step, by the name lesson_steps gives it.

@@ -4,6 +4,7 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import figures, url_state
+from explorer_ui.presenter import image_target, presenting
 from explorer_ui.state import anomaly_scores
 from explorer_ui.widgets import label_text, require_matching_pair, show_gallery, teaching_panel
 from vae_core.explore import rank_worst, side_by_side
@@ -66,4 +67,4 @@ recons = to_uint8(reconstruct(model.model, data.images[order]))
 pairs = side_by_side(originals, recons, gap=1)
 captions = [f"#{i} · {label_text(dataset, int(i))} · {values[i]:.1f}" for i in order]
 st.subheader(("Most typical" if typical else "Worst explained") + " first · original | reconstruction")
-show_gallery(pairs, captions, target=72, ncols=6)
+show_gallery(pairs, captions, target=image_target(72), ncols=4 if presenting() else 6)

@@ -8,6 +8,7 @@ from explorer_ui import directions_view as view
 from explorer_ui import url_state
 from explorer_ui.latent_pad import render_pad
 from explorer_ui.latent_pad_frontend.protocol import PadAxes
+from explorer_ui.presenter import image_target
 from explorer_ui.state import (
     DEFAULT_MODEL_KEY,
     SELECTION,
@@ -204,7 +205,7 @@ def attribute_and_analogy() -> None:
         with strip_col:
             show_image(
                 image_grid(frames[:-1], ncols=len(amounts)),
-                target=72,
+                target=image_target(72),
                 caption="α = " + ", ".join(f"{a:g}" for a in amounts) + f" · ‖vector‖ = {vec.length:.2f}",
             )
         st.caption(
@@ -313,7 +314,7 @@ def augmentation() -> None:
             for j, r in enumerate(made.source_index[::per_image][:shown])
         ]
         st.image(
-            grid_picture(np.concatenate(rows), per_image + 1, cell=56),
+            grid_picture(np.concatenate(rows), per_image + 1, cell=image_target(56)),
             output_format="PNG",
             caption=f"Each row: the original, then {per_image} decoded draws at T = {temperature:g} "
             f"(first {shown} of {note})",

@@ -5,6 +5,7 @@ import streamlit as st
 
 from explorer_ui import url_state
 from explorer_ui.figures import comparison_map
+from explorer_ui.presenter import image_target
 from explorer_ui.registry import where_to_go_next
 from explorer_ui.state import (
     active_model,
@@ -47,7 +48,7 @@ with left:
     )
     url_state.share("home", LINK, key="home_link")
     samples = samples_with_nearest(model.model, 24, 1.0, int(seed))
-    show_grid(samples.images, ncols=8, cell=64)
+    show_grid(samples.images, ncols=8, cell=image_target(64))
 with right:
     st.subheader("Where to go next")
     st.markdown(
@@ -98,4 +99,6 @@ for column, reference, title in zip(columns, references, ("VAE (β = 1)", "Plain
             config={"displayModeBar": False},
         )
         prior_samples = samples_with_nearest(reference.model, 16, 1.0, 0)
-        show_grid(prior_samples.images, ncols=8, cell=56, caption="16 codes from N(0, I), decoded")
+        show_grid(
+            prior_samples.images, ncols=8, cell=image_target(56), caption="16 codes from N(0, I), decoded"
+        )

@@ -4,6 +4,7 @@ frames, see the path on the map's PCA or t-SNE, and download it as a GIF."""
 import streamlit as st
 
 from explorer_ui import figures, geometry_figures, url_state
+from explorer_ui.presenter import image_target
 from explorer_ui.registry import page_file
 from explorer_ui.state import (
     INTERP_END,
@@ -137,13 +138,13 @@ if source == "data":
         show_image(
             to_uint8(data.images[[end_index]])[0], f"end: #{end_index} ({label_text(dataset, end_index)})", 84
         )
-strip = grid_picture(frames, ncols=len(frames), cell=max(40, min(96, 900 // len(frames))))
+strip = grid_picture(frames, ncols=len(frames), cell=max(40, min(image_target(96), 900 // len(frames))))
 st.image(strip, caption=f"{len(frames)} frames, {method}, left → right", output_format="PNG")
 
 left, right = st.columns([1, 2], gap="large")
 with left:
     frame = st.slider("Frame", 0, len(frames) - 1, 0, key="interp_frame")
-    show_image(frames[frame], f"frame {frame} of {len(frames) - 1}", target=224)
+    show_image(frames[frame], f"frame {frame} of {len(frames) - 1}", target=image_target(224))
     gif = gif_bytes(frames, frame_ms=120, scale=fit_scale(frames.shape[1], 112))
     st.download_button(
         "Download GIF",

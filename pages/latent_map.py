@@ -5,6 +5,7 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import figures, url_state
+from explorer_ui.presenter import image_target
 from explorer_ui.selection import selected_indices
 from explorer_ui.state import (
     INTERP_END,
@@ -243,7 +244,7 @@ cells = decode_to_uint8(model.model, grid.latents)
 show_grid(
     cells,
     side,
-    cell=48,
+    cell=image_target(48),
     caption=(
         f"{grid.axes[0]}: {grid.xs[0]:.2f} … {grid.xs[-1]:.2f} · "
         f"{grid.axes[1]}: {grid.ys[-1]:.2f} … {grid.ys[0]:.2f}"

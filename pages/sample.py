@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import url_state
+from explorer_ui.presenter import image_target
 from explorer_ui.state import active_dataset, active_model, latents, shapes_match
 from explorer_ui.widgets import grid_columns, label_text, png_download, show_grid, teaching_panel
 from vae_core.explore import samples_with_nearest
@@ -48,7 +49,7 @@ match = shapes_match(model, dataset)
 training_mu = latents(model, dataset)[0] if match else None
 samples = samples_with_nearest(model.model, int(count), float(temperature), int(seed), training_mu)
 ncols = grid_columns(int(count))
-cell = 512 // ncols  # the grid stays about 512 px wide: 4 × 128 px for 16 samples
+cell = image_target(512) // ncols  # the grid stays about 512 px wide: 4 × 128 px for 16 samples
 
 left, right = st.columns(2, gap="large")
 with left:
