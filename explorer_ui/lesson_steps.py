@@ -309,11 +309,105 @@ STEPS: tuple[LessonStep, ...] = (
             ),
         ),
     ),
-    # Steps still to come, each one LessonStep here when its feature lands (never a placeholder before):
-    #   10. entanglement vs disentanglement and what β does, on the shapes models (the factors feature);
-    #   11. uses: anomalies by reconstruction error, augmentation, the latent space as a feature space
-    #       (probes) (the directions feature);
-    #   12. the latent space is curved (the geometry feature: magnification, geodesics).
+    LessonStep(
+        key="factors",
+        title="Entanglement, disentanglement and what β does",
+        idea=(
+            "The shapes sprites are made from five **known factors** (shape, scale, rotation, x and y "
+            "position), each drawn independently. A code is **disentangled** when each factor lives in one "
+            "dimension of its own, so sweeping that dimension moves the sprite sideways and nothing else; it is "
+            "**entangled** when a sweep moves *and* grows it. Two shipped models, the same MLP on the same "
+            "sprites: one with β = 1, one **β-VAE** with β = 8. The heatmap gives the share of each factor a "
+            "dimension reveals, and **MIG** averages the gap between each factor's best and second-best "
+            "dimension (1 for a one-to-one code, 0 for noise)."
+        ),
+        formulas=(
+            r"\mathcal{L}_\beta(x) = -\mathbb{E}_{q_\phi(z\mid x)}\log p_\theta(x \mid z)"
+            r" + \beta\,\mathrm{KL}\big(q_\phi(z \mid x)\,\|\,\mathcal{N}(0, I)\big)",
+            r"\mathrm{MIG} = \frac{1}{K}\sum_{k} \frac{I(z_{j^{(k)}}; v_k) - "
+            r"\max_{j \ne j^{(k)}} I(z_j; v_k)}{H(v_k)}",
+        ),
+        view="view_factors",
+        question=Question(
+            prompt="Before you look: compared with β = 1, the β = 8 model uses…",
+            choices=(
+                "more dimensions, and its MIG is lower",
+                "fewer dimensions, and its MIG is higher",
+                "the same dimensions: β only changes the image quality",
+            ),
+            answer=1,
+            explanation=(
+                "With β = 8 every nat a dimension carries costs eight times as much, so the model keeps only "
+                "the few dimensions that pay for themselves and the prior's independent axes push each "
+                "towards one factor. The price is blurrier reconstructions, and no unsupervised model is "
+                "guaranteed to disentangle: scores vary with the seed."
+            ),
+        ),
+    ),
+    LessonStep(
+        key="uses",
+        title="Uses: anomalies, augmentation, a feature space",
+        idea=(
+            "A trained VAE is more than a generator. Its **−ELBO** measures how badly it explains an image, so "
+            "the highest scores flag **anomalies** (odd handwriting, damaged or mislabelled images). Each "
+            "image's cloud q(z|x) offers **variations** that should keep its label (augmentation; measure "
+            "whether it helps). And the 8 numbers of μ are a compact **feature space**: a linear probe reads "
+            "the label off them, judged against honest baselines (the pixels, the plain autoencoder, an "
+            "untrained encoder)."
+        ),
+        formulas=(
+            r"\text{score}(x) = -\log p_\theta(x \mid \mu_\phi(x)) + "
+            r"\mathrm{KL}\big(q_\phi(z \mid x)\,\|\,\mathcal{N}(0, I)\big) \;\approx\; -\mathrm{ELBO}(x)",
+            r"\tilde x = \mathrm{decoder}_\theta\big(\mu_\phi(x) + T\,\sigma_\phi(x) \odot \varepsilon\big)",
+        ),
+        view="view_uses",
+        question=Question(
+            prompt="A linear probe on the 8 latent numbers and one on all 64 pixels: which names more digits?",
+            choices=(
+                "the latent probe, by far: the encoder adds information",
+                "the pixels, slightly: 8 numbers keep most of what 64 pixels say about the label",
+                "neither beats chance",
+            ),
+            answer=1,
+            explanation=(
+                "An encoder can only rearrange and discard information, never add it, so the pixels are an "
+                "upper bound for any probe on their codes. That 8 numbers come within a few points of 64 "
+                "pixels, and well above an untrained encoder, is what makes the latent space a useful feature "
+                "space."
+            ),
+        ),
+    ),
+    LessonStep(
+        key="curved",
+        title="The latent space is curved",
+        idea=(
+            "The decoder bends latent space: one step in z barely changes the image in one place and changes "
+            "it completely in another. The **magnification factor** measures that stretch over the map "
+            "(bright: the images change fast). So the straight line between two codes is not the shortest "
+            "walk between their images: the **geodesic** is, the path whose decoded frames change least in "
+            "all, and it bends to stay where the data is."
+        ),
+        formulas=(
+            r"G(z) = J(z)^{\top} J(z),\quad J = \frac{\partial\, \mathrm{decoder}(z)}{\partial z},"
+            r"\qquad \mathrm{MF}(z) = \sqrt{\det G(z)}",
+            r"\text{length}(\gamma) = \sum_i \big\lVert \mathrm{decoder}(z_{i+1}) - \mathrm{decoder}(z_i)\big\rVert",
+        ),
+        view="view_curved",
+        question=Question(
+            prompt="On the magnification map, where does a small step in z change the image most?",
+            choices=(
+                "at the centre of each cluster of digits",
+                "between the clusters, where few codes lie",
+                "everywhere equally: latent space is flat",
+            ),
+            answer=1,
+            explanation=(
+                "Between clusters the decoder must switch from one kind of digit to another within a short "
+                "distance, so a small step there changes many pixels. That is why the geodesic bends to stay "
+                "inside the data instead of cutting straight across the gap."
+            ),
+        ),
+    ),
 )
 
 

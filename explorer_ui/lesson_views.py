@@ -1,8 +1,9 @@
 """The Lesson page: its navigation, the predict-then-reveal questions, and one live view per step.
 
-Every view runs on the shipped models and scikit-learn's digits (offline, whatever the sidebar picked), and is
-built from what the other pages use: the cached encodings and PCA planes (state), the figure builders (figures),
-the picture helpers (widgets) and vae_core's functions. The step texts live in lesson_steps.
+Every view runs on the shipped models and a built-in dataset (the digits; the shapes sprites for step 10), offline
+whatever the sidebar picked, and is built from what the other pages use: the cached encodings, PCA planes,
+geometry, factor scores and probes (state), the figure builders (figures, geometry_figures, factors_view,
+directions_view), the picture helpers (widgets) and vae_core's functions. The step texts live in lesson_steps.
 """
 
 from __future__ import annotations
@@ -12,10 +13,14 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from vae_core.explore import interpolation, samples_with_nearest, to_plane
+from vae_core.augment import augment
+from vae_core.explore import interpolation, rank_worst, samples_with_nearest, side_by_side, to_plane
 from vae_core.generate import decode_to_uint8, interpolate, sample_latents
+from vae_core.geometry import latent_path, path_stats
+from vae_core.health import latent_health
 from vae_core.images import to_uint8
 from vae_core.latents import image_scores, nearest_neighbours, reconstruct
+from vae_core.probes import FEATURES_LATENT, FEATURES_PIXELS
 from vae_core.teaching import (
     class_direction,
     decoded_mean,
@@ -25,23 +30,33 @@ from vae_core.teaching import (
     reparameterised,
 )
 
-from . import figures, url_state
+from . import directions_view, factors_view, figures, url_state
+from . import geometry_figures as gfig
 from .lesson_steps import STEPS, LessonStep, step_at
 from .presenter import image_target, presenting
 from .state import (
-    MODELS,
+    LESSON_EPS_DRAWS,
+    LESSON_REVEALED,
+    LESSON_STEP,
     ActiveDataset,
     ActiveModel,
+    anomaly_scores,
+    builtin_dataset,
     digits_dataset,
+    factor_information,
+    geodesic_between,
     latents,
+    magnification_grid,
+    off_data_scale,
     pca_projection,
+    probe_table,
+    registered_models,
     shipped_autoencoder,
     shipped_model,
+    shipped_shapes_models,
 )
 from .widgets import grid_picture, label_text, show_gallery, show_image, teaching_panel
 
-LESSON_STEP = "lesson_step"  # session key: the step on screen, 1-based
-REVEALED = "lesson_revealed"  # session key: set of step keys whose answers were revealed
 W_IMAGE = "lesson_image"  # the image followed through the steps (one widget key, drawn by one step at a time)
 W_JUMP = "lesson_jump"
 URL_SCOPE = "lesson"
@@ -74,7 +89,7 @@ def render_lesson() -> None:
         with st.expander("All steps"):
             st.markdown("\n".join(f"{i}. {s.title}" for i, s in enumerate(STEPS, start=1)))
             st.caption(
-                "Runs on the shipped models and scikit-learn's digits, offline, whatever the sidebar picks."
+                "Runs on the shipped models and built-in datasets, offline, whatever the sidebar picks."
             )
 
 
@@ -136,7 +151,7 @@ def _navigation(number: int, where: str) -> None:
 
 
 def _reveal(key: str) -> None:
-    st.session_state.setdefault(REVEALED, set()).add(key)
+    st.session_state.setdefault(LESSON_REVEALED, set()).add(key)
 
 
 def question_block(step: LessonStep) -> None:
@@ -152,7 +167,7 @@ def question_block(step: LessonStep) -> None:
             key=f"lesson_q_{step.key}",
             label_visibility="collapsed",
         )
-        if step.key not in st.session_state.get(REVEALED, set()):
+        if step.key not in st.session_state.get(LESSON_REVEALED, set()):
             st.button(
                 "Reveal the answer",
                 key=f"lesson_reveal_{step.key}",
@@ -346,8 +361,8 @@ def _set_eps(values: np.ndarray) -> None:
 
 
 def _draw_eps(latent_dim: int) -> None:
-    draw_count = st.session_state.get("lesson_eps_draws", 0) + 1
-    st.session_state["lesson_eps_draws"] = draw_count
+    draw_count = st.session_state.get(LESSON_EPS_DRAWS, 0) + 1
+    st.session_state[LESSON_EPS_DRAWS] = draw_count
     _set_eps(sample_latents(1, latent_dim, 1.0, seed=draw_count).numpy()[0])
 
 
@@ -545,16 +560,11 @@ def view_interpolation() -> None:
 
 def _conv_models(input_shape: tuple[int, ...]) -> list[ActiveModel]:
     """Convolutional models registered in this session (trained or uploaded) for images of this shape."""
-    from .state import _checkpoint, model_key  # the registry's loader (cached, shared read-only)
-
-    found = []
-    for key, entry in st.session_state.get(MODELS, {}).items():
-        if entry.payload is None:
-            continue
-        loaded = _checkpoint(model_key(key, entry), entry.payload)
-        if loaded.config.arch != "mlp" and tuple(loaded.config.input_shape) == tuple(input_shape):
-            found.append(ActiveModel(model_key(key, entry), entry.label, loaded))
-    return found
+    return [
+        model
+        for model in registered_models()
+        if model.config.arch != "mlp" and tuple(model.config.input_shape) == tuple(input_shape)
+    ]
 
 
 def view_blurry() -> None:
@@ -638,6 +648,157 @@ def view_directions() -> None:
         )
 
 
+# ---------------------------------------------------------------- 10. entanglement and β
+
+
+def _sweep(model: ActiveModel, start: np.ndarray, dim: int, count: int = 9) -> np.ndarray:
+    """Decode `start` with one latent dimension swept from −3 to 3 (the other values kept): (count, H, W) uint8."""
+    path = np.repeat(np.asarray(start, dtype=np.float32)[None], count, axis=0)
+    path[:, dim] = np.linspace(-3.0, 3.0, count, dtype=np.float32)
+    return decode_to_uint8(model.model, _tensor(path))
+
+
+def view_factors() -> None:
+    """The shipped shapes pair (β = 1, β = 8): scores, the chosen model's MI heatmap and one dimension swept."""
+    models = shipped_shapes_models()
+    if len(models) < 2:
+        st.info(
+            "The shipped shapes models (assets/models/shapes_beta1.safetensors, shapes_betavae.safetensors) "
+            "are not installed, so there is no β = 1 vs β = 8 pair to compare."
+        )
+        return
+    dataset = builtin_dataset("shapes")
+    st.markdown(factors_view.shipped_comparison(dataset))
+    c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
+    pick = c1.radio(
+        "Model", range(len(models)), format_func=lambda i: models[i].label, key="lesson_factor_model"
+    )
+    model = models[pick]
+    info = factor_information(model, dataset)
+    mu, logvar = latents(model, dataset)
+    health = latent_health(mu, logvar)
+    order = [int(d) for d in np.argsort(-health.kl_per_dim, kind="stable")]
+    labels = factors_view.slider_labels(info, dataset.data.factor_names, health.active)
+    dim = c2.selectbox(
+        "Sweep one dimension (most used first)",
+        order,
+        format_func=lambda d: labels[d],
+        key=f"lesson_factor_dim_{pick}",
+    )
+    st.image(
+        grid_picture(_sweep(model, mu[0], int(dim)), ncols=9, cell=image_target(64)),
+        caption=f"Sprite #0 with {labels[int(dim)].split(' ')[0]} swept from −3 to 3, the rest kept",
+        output_format="PNG",
+    )
+    _chart(factors_view.mi_heatmap(info, dataset.data.factor_names, order), "lesson_factor_heatmap")
+    st.caption(
+        f"{health.active_units} of {health.latent_dim} dimensions active. "
+        "Columns in order of KL; a disentangled code has one bright cell per row, each in its own column."
+    )
+
+
+# ---------------------------------------------------------------- 11. uses
+
+
+def _uses_anomalies(model: ActiveModel, dataset: ActiveDataset) -> None:
+    """The worst-explained digits (−ELBO), each beside its reconstruction, and where they sit in the histogram."""
+    values = anomaly_scores(model, dataset)["neg_elbo"]
+    order = rank_worst(values, 8)
+    st.plotly_chart(
+        figures.score_histogram(values, float(values[order[-1]]), "−ELBO"),
+        key="lesson_uses_hist",
+        config={"displayModeBar": False},
+    )
+    images = dataset.data.images[order]
+    pairs = side_by_side(to_uint8(images), to_uint8(reconstruct(model.model, images)), gap=1)
+    show_gallery(
+        pairs,
+        [f"#{i} · {label_text(dataset, int(i))} · {values[i]:.0f}" for i in order],
+        target=image_target(72),
+        ncols=4 if presenting() else 8,
+    )
+    st.caption("The 8 digits the model explains worst (original | reconstruction, −ELBO in nats).")
+
+
+def _uses_augment(model: ActiveModel, dataset: ActiveDataset) -> None:
+    """One image and decoded draws from its posterior at a chosen temperature."""
+    c1, c2 = st.columns(2)
+    with c1:
+        index = _pick_image(dataset)
+    temperature = c2.slider("Spread T", 0.0, 3.0, 1.0, 0.25, key="lesson_aug_temperature")
+    data = dataset.data
+    made = augment(model.model, data.images, data.labels, [index], 7, temperature, seed=0)
+    st.image(
+        grid_picture(
+            np.concatenate([to_uint8(data.images[[index]]), to_uint8(made.images)]),
+            ncols=8,
+            cell=image_target(56),
+        ),
+        caption=f"#{index} ({label_text(dataset, index)}), then 7 draws z = μ + T·σ·ε decoded",
+        output_format="PNG",
+    )
+    st.caption(directions_view.AUGMENT_FINDING)
+
+
+def _uses_probe(model: ActiveModel, dataset: ActiveDataset) -> None:
+    """Linear probes from the codes and from honest baselines to the labels."""
+    scores = probe_table(model, dataset, shipped_autoencoder())
+    st.markdown(directions_view.probe_summary(scores, FEATURES_LATENT, FEATURES_PIXELS))
+    st.dataframe(directions_view.probe_rows(scores), hide_index=True)
+
+
+def view_uses() -> None:
+    """Three uses of the shipped VAE's latent space: anomaly detection, augmentation, a feature space."""
+    model, dataset = _shipped()
+    anomalies_tab, augment_tab, probe_tab = st.tabs(
+        ["Anomaly detection", "Augmentation", "A feature space (probes)"]
+    )
+    with anomalies_tab:
+        _uses_anomalies(model, dataset)
+    with augment_tab:
+        _uses_augment(model, dataset)
+    with probe_tab:
+        _uses_probe(model, dataset)
+
+
+# ---------------------------------------------------------------- 12. curvature
+
+CURVE_STEPS = 10
+
+
+def view_curved() -> None:
+    """The magnification map with the straight and the geodesic path between two digits, their frames, lengths."""
+    model, dataset = _shipped()
+    data = dataset.data
+    mu, _ = latents(model, dataset)
+    pca = pca_projection(model, dataset)
+    c1, c2, _ = st.columns([1, 1, 2])
+    start = int(c1.number_input("Start image", 0, len(data) - 1, 0, step=1, key="lesson_curve_start"))
+    end = int(c2.number_input("End image", 0, len(data) - 1, 7, step=1, key="lesson_curve_end"))
+    paths = {
+        "linear": latent_path(model.model, mu[start], mu[end], CURVE_STEPS, "linear"),
+        "geodesic": geodesic_between(model, dataset, mu[start], mu[end], CURVE_STEPS).path,
+    }
+    grid = magnification_grid(model, dataset)
+    fig = gfig.magnification_map(
+        grid.xs, grid.ys, grid.values, pca.coords, data.labels, data.class_names, height=MAP_HEIGHT + 60
+    )
+    gfig.add_paths(fig, {name: to_plane(pca, path) for name, path in paths.items()}, shown="")
+    left, right = st.columns([3, 2], gap="large")
+    with left:
+        _chart(fig, "lesson_curve_map")
+    with right:
+        for name, path in paths.items():
+            st.image(
+                grid_picture(decode_to_uint8(model.model, _tensor(path)), ncols=5, cell=image_target(48)),
+                caption=f"{name}: #{start} ({label_text(dataset, start)}) → #{end} ({label_text(dataset, end)})",
+                output_format="PNG",
+            )
+    off_data = off_data_scale(model, dataset)
+    stats = [path_stats(model.model, path, name, off_data) for name, path in paths.items()]
+    st.dataframe(gfig.path_table(stats), hide_index=True)
+
+
 # The live view of each step, by the name lesson_steps gives it.
 VIEWS = {
     view.__name__: view
@@ -651,5 +812,8 @@ VIEWS = {
         view_interpolation,
         view_blurry,
         view_directions,
+        view_factors,
+        view_uses,
+        view_curved,
     )
 }

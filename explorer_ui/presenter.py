@@ -3,10 +3,11 @@
 One session-state flag (PRESENT) set by the sidebar toggle or by `?present=1` in any page's URL; the rest of
 the session is untouched, so a teacher can switch it on and off mid-lecture. Pages ask `presenting()` to
 leave out advanced options, and `image_target()` for picture sizes; the sidebar calls `presenter_controls()`
-once per run, which also injects the stylesheet (bigger root font: every rem-sized text grows; every upload
-and the sidebar's "Load another dataset" box hidden, whichever page draws them;
-a formula's box gets 3 px to the right, where KaTeX's last glyph overhangs its shrink-wrapped box by a pixel or
-two and would otherwise give it a sideways scrollbar).
+once per run, which also injects the stylesheet: a bigger root font (every rem-sized text grows); uploads,
+the sidebar's "Load another dataset" box, advanced options and downloads hidden (HIDDEN_KEYS), whichever page
+draws them; a display formula kept at the normal view's size (KaTeX's 1.21 em of the larger root would push the
+longest past a 1280-pixel-wide panel), its box 3 px wider on the right, where KaTeX's last glyph overhangs its
+shrink-wrapped box by a pixel or two and would otherwise give it a sideways scrollbar.
 """
 
 from __future__ import annotations
@@ -14,13 +15,29 @@ from __future__ import annotations
 import streamlit as st
 
 from . import url_state
+from .state import PRESENT
 
-PRESENT = "present_view"  # session key: bool, the presenter view is on
 W_PRESENT = "sb_present"  # the sidebar toggle's own key (mirrors PRESENT, written in its callback)
 URL_NAME = "present"  # ?present=1 / ?present=0
 URL_SCOPE = "app"  # the same on every page
 IMAGE_SCALE = 1.5  # pictures drawn by presenter-aware views grow by this factor
 ROOT_FONT_PX = 20  # Streamlit's own is 16 px; its text, widgets and formulas are sized in rem/em
+
+# Advanced options and downloads a class does not need, hidden in the presenter view whichever page draws them
+# (by widget key; an expander by a widget inside it). The session keeps their values: switching back shows them.
+HIDDEN_KEYS = (
+    "slider_mode",  # Latent sliders: live pad vs stock slider (a latency comparison)
+    "slider_local_decode",
+    "sample_png",
+    "interp_gif",
+    "train_download",
+    "directions_aug_download",
+)
+HIDDEN_EXPANDERS_OF = ("train_lr",)  # the Train form's "Advanced" expander
+_HIDDEN_CSS = "\n".join(
+    [f".st-key-{key} {{ display: none; }}" for key in HIDDEN_KEYS]
+    + [f'[data-testid="stExpander"]:has(.st-key-{key}) {{ display: none; }}' for key in HIDDEN_EXPANDERS_OF]
+)
 
 PRESENTER_CSS = f"""<style>
 html {{ font-size: {ROOT_FONT_PX}px; }}
@@ -28,7 +45,8 @@ html {{ font-size: {ROOT_FONT_PX}px; }}
 [data-testid="stMain"] h1 {{ font-size: 2.4rem; }}
 [data-testid="stFileUploader"] {{ display: none; }}
 [data-testid="stExpander"]:has(.st-key-sb_dataset_spec) {{ display: none; }}
-.katex-display > .katex {{ padding-right: 3px; }}
+.katex-display > .katex {{ padding-right: 3px; font-size: 1em; }}
+{_HIDDEN_CSS}
 </style>"""
 
 

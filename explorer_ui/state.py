@@ -167,6 +167,15 @@ SPEC_SUGGESTION = _key(
 TRAIN_JOB = _key("train_job", "vae_core.explore.TrainingRun of this session, or None")
 TRAINED_COUNT = _key("trained_count", "how many models this session has trained (numbers their labels)", int)
 TRAIN_RESULT = _key("train_result", "model key of TRAIN_JOB's registered checkpoint, None until registered")
+PRESENT = _key("present_view", "bool: the presenter view is on (sidebar toggle or ?present=1)", bool)
+URL_WRITTEN = _key(
+    "url_state_written", "{(scope, name): the query text this session last put in the URL}", dict
+)
+LESSON_STEP = _key("lesson_step", "int: the Lesson's step on screen, 1-based", lambda: 1)
+LESSON_REVEALED = _key("lesson_revealed", "set of Lesson step keys whose answers were revealed", set)
+LESSON_EPS_DRAWS = _key(
+    "lesson_eps_draws", "int: how many ε draws the Lesson's step 4 made (seeds the next)", int
+)
 
 
 def configure_torch() -> None:
@@ -428,11 +437,21 @@ def shipped_autoencoder() -> ActiveModel | None:
     return ActiveModel(key, "Shipped plain autoencoder", _checkpoint(key, payload))
 
 
-def digits_dataset() -> ActiveDataset:
-    """scikit-learn's digits, the data both shipped models were trained on."""
-    entry = builtin_entry("digits")
+def builtin_dataset(name: str) -> ActiveDataset:
+    """A built-in dataset by name (loaded and shared like any other), whatever the user picked."""
+    entry = builtin_entry(name)
     key = dataset_key(entry)
     return ActiveDataset(key, entry.label, _dataset(key, entry.spec, None, None))
+
+
+def digits_dataset() -> ActiveDataset:
+    """scikit-learn's digits, the data both shipped models were trained on."""
+    return builtin_dataset("digits")
+
+
+def registered_models() -> list[ActiveModel]:
+    """Every model registered in this session, loaded (cached), in menu order."""
+    return [registered_model(key) for key in st.session_state.get(MODELS, {})]
 
 
 # ---------------------------------------------------------------- cached computations per (model, dataset)

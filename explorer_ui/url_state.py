@@ -22,11 +22,14 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
+from . import state
+from .state import PRESENT
+from .state import URL_WRITTEN as WRITTEN
+
 T = TypeVar("T")
 
 MAX_PARAM_CHARS = 2_000  # longer query values are refused unread (a list of 10⁶ indices never gets parsed)
 MAX_LIST_ITEMS = 64  # list parameters keep at most this many items
-WRITTEN = "url_state_written"  # session key: {(scope, name): the raw value this session last put in the URL}
 TRUE_WORDS = ("1", "true", "yes", "on")
 FALSE_WORDS = ("0", "false", "no", "off")
 
@@ -143,6 +146,56 @@ def parse_int_list(
     return Parsed(values, f"{name}: " + "; ".join(notes) if notes else None)
 
 
+def parse_float_list(
+    raw: str | None, name: str, low: float, high: float, length: int, default: float = 0.0
+) -> Parsed[list[float]]:
+    """Exactly `length` comma-separated finite numbers, each clamped to [low, high] (missing ones: default)."""
+    if (early := _absent(raw, [default] * length)) is not None:
+        return early
+    items = [part.strip() for part in raw.split(",")]
+    notes = []
+    if len(items) != length:
+        notes.append(f"expected {length} values, got {len(items)}")
+    values = []
+    for item in items[:length] + [str(default)] * max(0, length - len(items)):
+        parsed = parse_float(item, name, low, high, default)
+        values.append(parsed.value)
+        if parsed.note:
+            notes.append(parsed.note)
+    if len(notes) > 3:
+        notes = notes[:3] + [f"and {len(notes) - 3} more"]
+    return Parsed(values, f"{name}: " + "; ".join(notes) if notes else None)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One control kept in the URL: the session key it lives in, how its query text is read, its default."""
+
+    state_key: str
+    parse: Callable[[str | None], Parsed[Any]]
+    default: Any
+
+
+def int_param(state_key: str, name: str, low: int, high: int, default: int) -> Param:
+    """A whole-number control (slider, number input) with its widget's range."""
+    return Param(state_key, lambda raw: parse_int(raw, name, low, high, default), default)
+
+
+def float_param(state_key: str, name: str, low: float, high: float, default: float, step: float) -> Param:
+    """A float slider with its widget's range and step."""
+    return Param(state_key, lambda raw: parse_float(raw, name, low, high, default, step=step), default)
+
+
+def choice_param(state_key: str, name: str, choices: Sequence[str], default: str) -> Param:
+    """A radio or select box over known names."""
+    return Param(state_key, lambda raw: parse_choice(raw, name, list(choices), default), default)
+
+
+def flag_param(state_key: str, name: str, default: bool = False) -> Param:
+    """A toggle or checkbox."""
+    return Param(state_key, lambda raw: parse_flag(raw, name, default), default)
+
+
 # ---------------------------------------------------------------- session state ⇄ URL (Streamlit)
 
 
@@ -157,6 +210,17 @@ def adopt_all(scope: str, params: Mapping[str, tuple[str, Callable[[str | None],
         adopt(scope, name, state_key, parse(query_value(name))) for name, (state_key, parse) in params.items()
     ]
     return [note for note in notes if note]
+
+
+def take(scope: str, name: str, parsed: Parsed[Any]) -> tuple[bool, str | None]:
+    """Whether the URL's value of `name` is new to this session (a link just opened, an address typed), marking
+    it seen; and its note. For values a page sets through its own function rather than one session key."""
+    written = st.session_state.setdefault(WRITTEN, {})
+    raw = query_value(name)
+    if not parsed.present or written.get((scope, name)) == raw:
+        return False, None
+    written[(scope, name)] = raw
+    return True, parsed.note
 
 
 def adopt(scope: str, name: str, state_key: str, parsed: Parsed[Any]) -> str | None:
@@ -207,12 +271,14 @@ def share_url(values: Mapping[str, Any]) -> str:
     return f"{base}?{query}" if query else base
 
 
-def copy_link(values: Mapping[str, Any], key: str) -> str:
+def copy_link(values: Mapping[str, Any], key: str, note: str | None = None) -> str:
     """A "Copy link" popover with this page's address (st.code has a copy button); returns the address."""
     url = share_url(values)
     with st.popover("Copy link", icon=":material/link:", key=key):
         st.code(url, language=None, wrap_lines=True)
         st.caption("Opens this page with the same settings, in any browser that can reach this server.")
+        if note:
+            st.warning(note, icon=":material/link_off:")
     return url
 
 
@@ -223,3 +289,87 @@ def show_notes(notes: Sequence[str | None], where: str = "the link") -> None:
         st.warning(
             f"Some settings in {where} were adjusted: " + "; ".join(kept) + ".", icon=":material/link_off:"
         )
+
+
+def restore(scope: str, params: Mapping[str, Param]) -> None:
+    """Take a link's values into session state (one warning for what was adjusted); the rest at their defaults.
+    Call before the page draws the widgets whose keys these are (the widgets then take no `value=`)."""
+    show_notes(adopt_all(scope, {name: (p.state_key, p.parse) for name, p in params.items()}))
+    for param in params.values():
+        st.session_state.setdefault(param.state_key, param.default)
+
+
+def share(scope: str, params: Mapping[str, Param], key: str, extra: Mapping[str, Any] | None = None) -> str:
+    """Put the controls' current values (and `extra` ones) in the URL and draw "Copy link" with the model and
+    dataset in use (when a link can carry them); returns the link."""
+    values = {name: st.session_state.get(param.state_key) for name, param in params.items()}
+    values.update(extra or {})
+    write(scope, values)
+    pair, note = pair_values()
+    write(PAIR_SCOPE, pair)
+    present = 1 if st.session_state.get(PRESENT) else None
+    return copy_link({**pair, **values, "present": present}, key=key, note=note)
+
+
+# ---------------------------------------------------------------- the model and dataset in a link
+
+PAIR_SCOPE = "app"  # ?model=&dataset=: the same on every page
+
+
+def pair_values() -> tuple[dict[str, str | None], str | None]:
+    """The active model and dataset as link values, and why one of them cannot be carried (None when both can).
+    Shipped models go by menu key, datasets by spec; uploads and models trained in this session stay out."""
+    ss = st.session_state
+    model = ss[state.MODELS][ss[state.MODEL_CHOICE]]
+    dataset = ss[state.DATASETS][ss[state.DATASET_CHOICE]]
+    notes = []
+    model_value = ss[state.MODEL_CHOICE] if model.kind == "shipped" else None
+    if model_value is None:
+        notes.append(
+            f"*{model.label}* was {model.kind} in this session and lives only there: a link cannot carry it, "
+            "so the link opens with the shipped default model."
+        )
+    if dataset.spec is None:
+        notes.append(
+            f"*{dataset.label}* was uploaded to this session: a link cannot carry it, so the link opens with "
+            "the digits."
+        )
+    default_model = ss[state.MODEL_CHOICE] == state.DEFAULT_MODEL_KEY
+    default_data = dataset.spec == state.DEFAULT_DATASET_SPEC
+    values = {
+        "model": None if default_model else model_value,
+        "dataset": None if default_data else dataset.spec,
+    }
+    return values, " ".join(notes) or None
+
+
+def follow_pair_link() -> None:
+    """When a link names a model or dataset this session has not seen in its URL yet: choose a shipped model
+    by key, ask for a dataset by spec (the sidebar loads it, with its usual checks and messages). A name that
+    cannot be used is explained once (in the sidebar) and the current choice stays."""
+    ss = st.session_state
+    shipped = [k for k, e in ss[state.MODELS].items() if e.kind == "shipped"]
+    model = parse_choice(query_value("model"), "model", shipped, ss[state.MODEL_CHOICE])
+    taken, note = take(PAIR_SCOPE, "model", model)
+    if taken and note:
+        state.flash(
+            "warning",
+            f"Link: {note}. Uploaded models and models trained in a session cannot be shared by a link.",
+        )
+        write(PAIR_SCOPE, {"model": None})  # the address no longer names what is not on screen
+    elif taken:
+        state.select_model(model.value)
+    raw = query_value("dataset")
+    dataset = _absent(raw, None) or Parsed(raw.strip())
+    taken, note = take(PAIR_SCOPE, "dataset", dataset)
+    if taken and note:
+        state.flash("warning", f"Link: dataset {note}.")
+        write(PAIR_SCOPE, {"dataset": None})
+    elif taken and dataset.value:
+        name = dataset.value
+        entry = (
+            state.builtin_entry(name)
+            if name in state.BUILTIN_DATASETS
+            else state.DatasetEntry(name, spec=name)
+        )
+        state.request_dataset(entry)

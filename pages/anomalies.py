@@ -3,7 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from explorer_ui import figures
+from explorer_ui import figures, url_state
+from explorer_ui.presenter import image_target, presenting
 from explorer_ui.state import anomaly_scores
 from explorer_ui.widgets import label_text, require_matching_pair, show_gallery, teaching_panel
 from vae_core.explore import rank_worst, side_by_side
@@ -11,6 +12,11 @@ from vae_core.images import to_uint8
 from vae_core.latents import reconstruct
 
 SCORES = {"neg_elbo": "−ELBO (reconstruction + KL)", "recon": "Reconstruction error −log p(x|μ)"}
+LINK = {  # ?count=&score=&typical=
+    "count": url_state.int_param("anomaly_count", "count", 1, 64, 16),
+    "score": url_state.choice_param("anomaly_score", "score", list(SCORES), "neg_elbo"),
+    "typical": url_state.flag_param("anomaly_typical", "typical"),
+}
 
 st.title("Anomalies")
 teaching_panel(
@@ -25,9 +31,10 @@ teaching_panel(
 model, dataset = require_matching_pair("anomaly_mismatch_train")
 data = dataset.data
 scores = anomaly_scores(model, dataset)
+url_state.restore("anomalies", LINK)
 
 c1, c2, c3 = st.columns([2, 3, 2], vertical_alignment="bottom")
-count = c1.slider("How many", 1, 64, 16, key="anomaly_count", persist_state="session")
+count = c1.slider("How many", 1, 64, key="anomaly_count", persist_state="session")
 score_name = c2.radio(
     "Rank by",
     list(SCORES),
@@ -37,6 +44,7 @@ score_name = c2.radio(
     persist_state="session",
 )
 typical = c3.toggle("Show the most typical instead", key="anomaly_typical", persist_state="session")
+url_state.share("anomalies", LINK, key="anomaly_link")
 
 values = scores[score_name]
 order = rank_worst(values, int(count), worst_first=not typical)
@@ -59,4 +67,4 @@ recons = to_uint8(reconstruct(model.model, data.images[order]))
 pairs = side_by_side(originals, recons, gap=1)
 captions = [f"#{i} · {label_text(dataset, int(i))} · {values[i]:.1f}" for i in order]
 st.subheader(("Most typical" if typical else "Worst explained") + " first · original | reconstruction")
-show_gallery(pairs, captions, target=72, ncols=6)
+show_gallery(pairs, captions, target=image_target(72), ncols=4 if presenting() else 6)

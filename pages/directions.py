@@ -5,8 +5,10 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import directions_view as view
+from explorer_ui import url_state
 from explorer_ui.latent_pad import render_pad
 from explorer_ui.latent_pad_frontend.protocol import PadAxes
+from explorer_ui.presenter import image_target
 from explorer_ui.state import (
     DEFAULT_MODEL_KEY,
     SELECTION,
@@ -49,6 +51,17 @@ data = dataset.data
 n = len(data)
 latent_dim = int(model.config.latent_dim)
 latent_means = latents(model, dataset)[0]
+n_classes = max(1, len(data.class_names or []))
+LINK = {  # ?start=&index=&seed=&a=&b=&alpha=: the principal pad's start, the attribute vector's classes
+    "start": url_state.choice_param("directions_start", "start", list(STARTS), "mean"),
+    "index": url_state.int_param("directions_start_index", "index", 0, n - 1, 0),
+    "seed": url_state.int_param("directions_start_seed", "seed", 0, 2**31 - 1, 0),
+    "a": url_state.int_param("directions_class_a", "a", 0, n_classes - 1, 0),
+    "b": url_state.int_param("directions_class_b", "b", 0, n_classes - 1, min(1, n_classes - 1)),
+    "alpha": url_state.float_param("directions_alpha", "alpha", -1.0, 2.0, 1.0, 0.05),
+}
+url_state.restore("directions", LINK)
+url_state.share("directions", LINK, key="directions_link")
 
 
 def direction_pad(origin: np.ndarray, basis: np.ndarray, labels: list[str], key: str) -> np.ndarray:
@@ -98,13 +111,11 @@ with principal_tab:
         persist_state="session",
     )
     start_index = int(
-        c2.number_input(
-            "Image index", 0, n - 1, 0, key="directions_start_index", disabled=start_kind != "image"
-        )
+        c2.number_input("Image index", 0, n - 1, key="directions_start_index", disabled=start_kind != "image")
     )
     start_seed = int(
         c3.number_input(
-            "Random seed", 0, 2**31 - 1, 0, key="directions_start_seed", disabled=start_kind != "random"
+            "Random seed", 0, 2**31 - 1, key="directions_start_seed", disabled=start_kind != "random"
         )
     )
     origin = chosen_start(start_kind, start_index, start_seed)
@@ -143,7 +154,6 @@ def attribute_and_analogy() -> None:
                 "Class B",
                 range(len(names)),
                 format_func=names.__getitem__,
-                index=min(1, len(names) - 1),
                 key="directions_class_b",
             )
             vec = class_vector(latent_means, data.labels, class_a, class_b)
@@ -170,7 +180,7 @@ def attribute_and_analogy() -> None:
         vec = None
     if vec is not None:
         alpha = st.slider(
-            f"α: start + α·({title_a} → {title_b})", -1.0, 2.0, 1.0, 0.05, key="directions_alpha"
+            f"α: start + α·({title_a} → {title_b})", -1.0, 2.0, step=0.05, key="directions_alpha"
         )
         from_col, _ = st.columns([3, 1])
         attr_start = from_col.radio(
@@ -195,7 +205,7 @@ def attribute_and_analogy() -> None:
         with strip_col:
             show_image(
                 image_grid(frames[:-1], ncols=len(amounts)),
-                target=72,
+                target=image_target(72),
                 caption="α = " + ", ".join(f"{a:g}" for a in amounts) + f" · ‖vector‖ = {vec.length:.2f}",
             )
         st.caption(
@@ -304,7 +314,7 @@ def augmentation() -> None:
             for j, r in enumerate(made.source_index[::per_image][:shown])
         ]
         st.image(
-            grid_picture(np.concatenate(rows), per_image + 1, cell=56),
+            grid_picture(np.concatenate(rows), per_image + 1, cell=image_target(56)),
             output_format="PNG",
             caption=f"Each row: the original, then {per_image} decoded draws at T = {temperature:g} "
             f"(first {shown} of {note})",

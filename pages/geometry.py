@@ -5,6 +5,8 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import geometry_figures as gfig
+from explorer_ui import url_state
+from explorer_ui.presenter import image_target
 from explorer_ui.state import (
     DEFAULT_MODEL_KEY,
     digits_dataset,
@@ -82,12 +84,12 @@ def plane_panel(which: str, active, active_dataset, title: str) -> None:
         decoded = decode_to_uint8(active.model, z)[0]
         value = float(grid.values[np.abs(grid.ys - picked[1]).argmin(), np.abs(grid.xs - picked[0]).argmin()])
         near, dist = nearest_neighbours(model_mu, z, k=4)
-        show_image(decoded, f"decoded at ({picked[0]:.2f}, {picked[1]:.2f})", target=140)
+        show_image(decoded, f"decoded at ({picked[0]:.2f}, {picked[1]:.2f})", target=image_target(140))
         st.caption(f"magnification ≈ {value:.3g}; nearest data code {dist[0]:.2f} away in z")
         show_gallery(
             to_uint8(active_dataset.data.images[near]),
             [f"#{i} ({label_text(active_dataset, int(i))})" for i in near],
-            target=70,
+            target=image_target(70),
             ncols=4,
         )
         st.caption("The four data images whose codes are nearest to the decoded point.")
@@ -121,10 +123,17 @@ default = (
     if data.labels is not None
     else list(range(min(3, n)))
 )
+LINK = {  # ?clouds=i,j,…&seed=: the images whose clouds are drawn, the seed of the prior draws
+    "clouds": url_state.Param(
+        "geo_clouds", lambda raw: url_state.parse_int_list(raw, "clouds", 0, n - 1, max_items=6), default
+    ),
+    "seed": url_state.int_param("geo_holes_seed", "seed", 0, 2**31 - 1, 0),
+}
+url_state.restore("geometry", LINK)
+url_state.share("geometry", LINK, key="geo_link")
 chosen = st.multiselect(
     "Images (indices)",
     list(range(n)),
-    default=default,
     max_selections=6,
     key="geo_clouds",
     format_func=lambda i: f"#{i} ({label_text(dataset, int(i))})",
@@ -156,7 +165,7 @@ if clouds:
             show_gallery(
                 np.concatenate([original, images]),
                 [f"#{index}"] + [f"draw {j + 1}" for j in range(len(images))],
-                target=56,
+                target=image_target(56),
                 ncols=7,
             )
         st.caption("Left: the image; then codes drawn from its cloud, decoded.")
@@ -174,7 +183,7 @@ teaching_panel(
     r"q(z) = \frac{1}{N} \sum_{n=1}^{N} \mathcal{N}\big(z;\, \mu_n, \operatorname{diag}\sigma_n^2\big) "
     r"\quad\text{vs}\quad p(z) = \mathcal{N}(0, I)",
 )
-seed = st.number_input("Seed of the prior draws", 0, 2**31 - 1, 0, key="geo_holes_seed")
+seed = st.number_input("Seed of the prior draws", 0, 2**31 - 1, key="geo_holes_seed")
 dims, density, holes = posterior_vs_prior(model, dataset, GRID, int(seed))
 order = np.argsort(-np.abs(dims.aggregate - dims.prior).sum(1))[: min(16, len(dims.aggregate))]
 st.plotly_chart(
@@ -203,6 +212,13 @@ with left:
     )
 with right:
     st.markdown("**Holes**: prior draws with the least aggregate-posterior mass around them")
-    show_gallery(holes.hole_images, [f"log q {v:.0f}" for v in holes.hole_log_q], target=56, ncols=4)
+    show_gallery(
+        holes.hole_images, [f"log q {v:.0f}" for v in holes.hole_log_q], target=image_target(56), ncols=4
+    )
     st.markdown("**Typical** prior draws, for comparison")
-    show_gallery(holes.typical_images, [f"log q {v:.0f}" for v in holes.typical_log_q], target=56, ncols=4)
+    show_gallery(
+        holes.typical_images,
+        [f"log q {v:.0f}" for v in holes.typical_log_q],
+        target=image_target(56),
+        ncols=4,
+    )

@@ -3,7 +3,9 @@
 import numpy as np
 import streamlit as st
 
+from explorer_ui import url_state
 from explorer_ui.figures import comparison_map
+from explorer_ui.presenter import image_target
 from explorer_ui.registry import where_to_go_next
 from explorer_ui.state import (
     active_model,
@@ -34,16 +36,19 @@ teaching_panel(
     r" \;-\; \underbrace{\mathrm{KL}\big(q_\phi(z\mid x)\,\|\,\mathcal{N}(0, I)\big)}_{\text{stay near the prior}}",
 )
 
+LINK = {"seed": url_state.int_param("home_seed", "seed", 0, 2**31 - 1, 0)}
 model = active_model()
+url_state.restore("home", LINK)
 left, right = st.columns([3, 2], gap="large")
 with left:
     st.subheader("Samples from the current model")
     st.caption(f"{model.label}: 24 codes drawn from the prior z ~ N(0, I), each decoded once.")
     seed = st.number_input(
-        "Seed", min_value=0, max_value=2**31 - 1, value=0, step=1, key="home_seed", persist_state="session"
+        "Seed", min_value=0, max_value=2**31 - 1, step=1, key="home_seed", persist_state="session"
     )
+    url_state.share("home", LINK, key="home_link")
     samples = samples_with_nearest(model.model, 24, 1.0, int(seed))
-    show_grid(samples.images, ncols=8, cell=64)
+    show_grid(samples.images, ncols=8, cell=image_target(64))
 with right:
     st.subheader("Where to go next")
     st.markdown(
@@ -94,4 +99,6 @@ for column, reference, title in zip(columns, references, ("VAE (β = 1)", "Plain
             config={"displayModeBar": False},
         )
         prior_samples = samples_with_nearest(reference.model, 16, 1.0, 0)
-        show_grid(prior_samples.images, ncols=8, cell=56, caption="16 codes from N(0, I), decoded")
+        show_grid(
+            prior_samples.images, ncols=8, cell=image_target(56), caption="16 codes from N(0, I), decoded"
+        )

@@ -3,7 +3,8 @@ frames, see the path on the map's PCA or t-SNE, and download it as a GIF."""
 
 import streamlit as st
 
-from explorer_ui import figures, geometry_figures
+from explorer_ui import figures, geometry_figures, url_state
+from explorer_ui.presenter import image_target
 from explorer_ui.registry import page_file
 from explorer_ui.state import (
     INTERP_END,
@@ -56,6 +57,15 @@ data = dataset.data
 n = len(data)
 mu, _ = latents(model, dataset)
 pca = pca_projection(model, dataset)
+LINK = {  # ?source=&path=&steps=&start=&end=&seed=: endpoints as dataset indices
+    "source": url_state.choice_param("interp_source", "source", list(SOURCES), "data"),
+    "path": url_state.choice_param("interp_method", "path", list(PATH_METHODS), PATH_METHODS[0]),
+    "steps": url_state.int_param("interp_steps", "steps", 2, 48, 10),
+    "start": url_state.int_param(INTERP_START, "start", 0, n - 1, 0),
+    "end": url_state.int_param(INTERP_END, "end", 0, n - 1, min(1, n - 1)),
+    "seed": url_state.int_param("interp_seed", "seed", 0, 2**31 - 1, 0),
+}
+url_state.restore("interpolate", LINK)
 ss = st.session_state
 
 
@@ -71,7 +81,6 @@ source = st.segmented_control(
     "Endpoints",
     list(SOURCES),
     format_func=SOURCES.get,
-    default="data",
     required=True,
     key="interp_source",
     persist_state="session",
@@ -83,7 +92,7 @@ with c2:
         "Path", list(PATH_METHODS), horizontal=True, key="interp_method", persist_state="session"
     )
 with c3:
-    steps = st.slider("Steps", 2, 48, 10, key="interp_steps", persist_state="session")
+    steps = st.slider("Steps", 2, 48, key="interp_steps", persist_state="session")
 
 with c1:
     if source == "data":
@@ -106,10 +115,11 @@ with c1:
             )
         z_start, z_end = mu[start_index].copy(), mu[end_index].copy()  # the stored latents are read-only
     else:
-        seed = st.number_input("Seed", 0, 2**31 - 1, 0, key="interp_seed", persist_state="session")
+        seed = st.number_input("Seed", 0, 2**31 - 1, key="interp_seed", persist_state="session")
         draws = sample_latents(2, model.config.latent_dim, 1.0, int(seed)).numpy()
         z_start, z_end = draws[0], draws[1]
 
+url_state.share("interpolate", LINK, key="interp_link")
 paths = {name: interpolation(model.model, z_start, z_end, int(steps), name).path for name in INTERPOLATIONS}
 paths["geodesic"] = geodesic_between(model, dataset, z_start, z_end, int(steps)).path
 walk = Interpolation(paths[method], decode_to_uint8(model.model, paths[method]))
@@ -128,13 +138,13 @@ if source == "data":
         show_image(
             to_uint8(data.images[[end_index]])[0], f"end: #{end_index} ({label_text(dataset, end_index)})", 84
         )
-strip = grid_picture(frames, ncols=len(frames), cell=max(40, min(96, 900 // len(frames))))
+strip = grid_picture(frames, ncols=len(frames), cell=max(40, min(image_target(96), 900 // len(frames))))
 st.image(strip, caption=f"{len(frames)} frames, {method}, left → right", output_format="PNG")
 
 left, right = st.columns([1, 2], gap="large")
 with left:
     frame = st.slider("Frame", 0, len(frames) - 1, 0, key="interp_frame")
-    show_image(frames[frame], f"frame {frame} of {len(frames) - 1}", target=224)
+    show_image(frames[frame], f"frame {frame} of {len(frames) - 1}", target=image_target(224))
     gif = gif_bytes(frames, frame_ms=120, scale=fit_scale(frames.shape[1], 112))
     st.download_button(
         "Download GIF",

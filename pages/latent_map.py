@@ -4,7 +4,8 @@ originals and reconstructions, its nearest neighbours, endpoints for the other p
 import numpy as np
 import streamlit as st
 
-from explorer_ui import figures
+from explorer_ui import figures, url_state
+from explorer_ui.presenter import image_target
 from explorer_ui.selection import selected_indices
 from explorer_ui.state import (
     INTERP_END,
@@ -52,6 +53,14 @@ data = dataset.data
 mu, _ = latents(model, dataset)
 pca = pca_projection(model, dataset)
 n = len(data)
+LINK = {  # ?projection=&selection=i,j,…&grid=: the selection as dataset indices (at most MAX_LIST_ITEMS)
+    "projection": url_state.choice_param("map_method", "projection", ["pca", "tsne"], "pca"),
+    "selection": url_state.Param(
+        SELECTION, lambda raw: url_state.parse_int_list(raw, "selection", 0, n - 1), []
+    ),
+    "grid": url_state.int_param("map_grid_side", "grid", 4, 24, 12),
+}
+url_state.restore("map", LINK)
 
 
 def _focus_neighbours_state() -> None:
@@ -81,7 +90,6 @@ method = st.segmented_control(
     "Projection",
     ["pca", "tsne"],
     format_func={"pca": "PCA", "tsne": "t-SNE"}.get,
-    default="pca",
     required=True,
     key="map_method",
     persist_state="session",
@@ -124,6 +132,9 @@ if picked and picked != st.session_state.get(LAST_EVENT):
 st.session_state[LAST_EVENT] = picked
 
 selection = [i for i in st.session_state[SELECTION] if 0 <= i < n]
+url_state.share(
+    "map", LINK, key="map_link", extra={"selection": selection[: url_state.MAX_LIST_ITEMS] or None}
+)
 if not selection:
     st.info(
         "Select dots on the map (click, box or lasso) to see their images here.", icon=":material/touch_app:"
@@ -227,7 +238,7 @@ st.markdown(
         "mapped back to codes with z = mean + (x, y)·W."
     )
 )
-side = st.slider("Grid size", 4, 24, 12, key="map_grid_side", persist_state="session")
+side = st.slider("Grid size", 4, 24, key="map_grid_side", persist_state="session")
 grid = manifold_grid(pca, pca.coords, side, model.config.latent_dim)
 cells = with_progress(  # in rows of the grid, so a slow decoder shows how far it is and how long is left
     f"Decoding the {side}×{side} grid…",
@@ -236,7 +247,7 @@ cells = with_progress(  # in rows of the grid, so a slow decoder shows how far i
 show_grid(
     cells,
     side,
-    cell=48,
+    cell=image_target(48),
     caption=(
         f"{grid.axes[0]}: {grid.xs[0]:.2f} … {grid.xs[-1]:.2f} · "
         f"{grid.axes[1]}: {grid.ys[-1]:.2f} … {grid.ys[0]:.2f}"

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import latent_pad as pad
+from explorer_ui import url_state
 from explorer_ui.factors_view import render_factor_panel, slider_labels
 from explorer_ui.state import (
     SLIDER_ORIGIN,
@@ -60,6 +61,16 @@ if factor_info is not None:
 
 origin_point = st.session_state.get(SLIDER_ORIGIN)
 pad.ensure_vector(latent_dim, model.key, origin_point)
+# ?mode=&z=v1,v2,…: the slider widget and the slider values (clamped to the sliders' range)
+LINK = {"mode": url_state.choice_param(pad.MODE, "mode", list(pad.MODES), "live")}
+url_state.restore("sliders", LINK)
+z_link = url_state.parse_float_list(
+    url_state.query_value("z"), "z", -pad.SLIDER_LIMIT, pad.SLIDER_LIMIT, latent_dim
+)
+z_taken, z_note = url_state.take("sliders", "z", z_link)
+if z_taken:
+    pad.set_vector(z_link.value)
+url_state.show_notes([z_note])
 # The controls stay outside the fragment: they rarely change, and every element inside it costs each frame time.
 start_col, reset_col, random_col, mode_col = st.columns([4, 1, 2, 3], vertical_alignment="bottom")
 start_col.radio(
@@ -115,6 +126,8 @@ def sliders_panel() -> None:
         pad.render_stock(model.model, model.key, order, kl, labels=labels)
     else:
         pad.render_pad(model.model, model.key, order, kl, labels=labels)
+    vector = ",".join(repr(float(v)) for v in pad.current_vector())  # exact: the link decodes the same image
+    url_state.share("sliders", LINK, key="sliders_link", extra={"z": vector})
 
 
 sliders_panel()

@@ -6,6 +6,7 @@ import numpy as np
 import streamlit as st
 
 from explorer_ui import url_state
+from explorer_ui.presenter import image_target
 from explorer_ui.state import active_dataset, active_model, latents, shapes_match
 from explorer_ui.widgets import grid_columns, label_text, png_download, show_grid, teaching_panel
 from vae_core.explore import samples_with_nearest
@@ -14,12 +15,9 @@ from vae_core.images import to_uint8
 SEED = "sample_seed"
 COUNT, TEMPERATURE = "sample_count", "sample_temperature"
 LINK = {  # ?count=&temperature=&seed=: read with the widgets' own ranges
-    "count": (COUNT, lambda raw: url_state.parse_int(raw, "count", 1, 64, 16)),
-    "temperature": (
-        TEMPERATURE,
-        lambda raw: url_state.parse_float(raw, "temperature", 0.0, 2.0, 1.0, step=0.05),
-    ),
-    "seed": (SEED, lambda raw: url_state.parse_int(raw, "seed", 0, 2**31 - 1, 0)),
+    "count": url_state.int_param(COUNT, "count", 1, 64, 16),
+    "temperature": url_state.float_param(TEMPERATURE, "temperature", 0.0, 2.0, 1.0, 0.05),
+    "seed": url_state.int_param(SEED, "seed", 0, 2**31 - 1, 0),
 }
 
 st.title("Sample from the prior")
@@ -38,26 +36,20 @@ def _new_seed() -> None:
 
 model = active_model()
 dataset = active_dataset()
-url_state.show_notes(url_state.adopt_all("sample", LINK))
-for key, default in ((COUNT, 16), (TEMPERATURE, 1.0), (SEED, 0)):
-    st.session_state.setdefault(
-        key, default
-    )  # set here, not as widget values: links and "New seed" write them too
+url_state.restore("sample", LINK)  # the widgets take their values from here: links and "New seed" write them
 c1, c2, c3, c4 = st.columns([3, 3, 3, 2], vertical_alignment="bottom")
 count = c1.slider("How many", 1, 64, key=COUNT, persist_state="session")
 temperature = c2.slider("Temperature T", 0.0, 2.0, step=0.05, key=TEMPERATURE, persist_state="session")
 seed = c3.number_input("Seed", 0, 2**31 - 1, step=1, key=SEED, persist_state="session")
 c4.button("New seed", on_click=_new_seed, key="sample_new_seed", icon=":material/casino:", width="stretch")
 
-link_values = {"count": int(count), "temperature": float(temperature), "seed": int(seed)}
-url_state.write("sample", link_values)
-url_state.copy_link(link_values, key="sample_link")
+url_state.share("sample", LINK, key="sample_link")
 
 match = shapes_match(model, dataset)
 training_mu = latents(model, dataset)[0] if match else None
 samples = samples_with_nearest(model.model, int(count), float(temperature), int(seed), training_mu)
 ncols = grid_columns(int(count))
-cell = 512 // ncols  # the grid stays about 512 px wide: 4 × 128 px for 16 samples
+cell = image_target(512) // ncols  # the grid stays about 512 px wide: 4 × 128 px for 16 samples
 
 left, right = st.columns(2, gap="large")
 with left:

@@ -7,7 +7,7 @@ its best weights are registered as a model and selected at once.
 
 import streamlit as st
 
-from explorer_ui import figures
+from explorer_ui import figures, url_state
 from explorer_ui.factors_view import render_train_scores
 from explorer_ui.names import checkpoint_file_name
 from explorer_ui.registry import page_file
@@ -22,6 +22,7 @@ from explorer_ui.state import (
     start_training,
 )
 from explorer_ui.train_choices import app_train_config, architecture_note
+from explorer_ui.train_live import render_live
 from explorer_ui.widgets import shape_text, teaching_panel
 from vae_core.config import ARCHITECTURES, ConfigError
 from vae_core.explore import TrainingRun
@@ -67,6 +68,19 @@ if st.session_state.get("train_defaults_shape") != tuple(
         train_epochs=defaults.epochs,
     )
     st.info(f"Settings start from defaults for this data: {defaults.reason}", icon=":material/tune:")
+
+LINK = {  # settings only: a link never carries a run or its model (trained models live in their session)
+    "arch": url_state.choice_param("train_arch", "arch", ARCHITECTURES, defaults.arch),
+    "latent": url_state.int_param("train_latent", "latent", 1, 64, defaults.latent_dim),
+    "beta": url_state.float_param("train_beta", "beta", 0.0, 20.0, 1.0, 0.1),
+    "likelihood": url_state.choice_param(
+        "train_likelihood", "likelihood", ["bernoulli", "gaussian"], "bernoulli"
+    ),
+    "epochs": url_state.int_param("train_epochs", "epochs", 1, 2000, defaults.epochs),
+    "budget": url_state.int_param("train_budget", "budget", 0, 3600, int(defaults.time_budget_s or 0)),
+}
+url_state.restore("train", LINK)
+url_state.share("train", LINK, key="train_link")
 
 # outside the form, so the note under it follows the choice at once
 arch = st.selectbox(
@@ -206,6 +220,7 @@ def _draw(run: TrainingRun) -> None:
     st.plotly_chart(
         figures.loss_curves(snap.steps, snap.epochs), key="train_curves", config={"displayModeBar": False}
     )
+    render_live(run, snap)  # β live while it runs, and the KL of each dimension
     if snap.state == "done" and st.session_state.get(TRAIN_RESULT) is None:
         st.rerun()  # whole app: the sidebar registers and selects the new model; polling stops
 

@@ -24,8 +24,9 @@ from safetensors.torch import save as st_save
 
 from app_helpers import assert_clean, goto, image_urls, start_app
 from dataset_fixtures import labelled_pngs, png_bytes, random_images, understate_sizes, zip_bytes
+from explorer_ui.registry import PAGES
 from explorer_ui.sidebar import W_DATASET_SPEC
-from explorer_ui.state import DATASET_CHOICE, DATASETS, MODEL_CHOICE, MODELS
+from explorer_ui.state import DATASET_CHOICE, DATASETS, MODEL_CHOICE, MODELS, URL_WRITTEN
 from vae_core.checkpoint import FORMAT, checkpoint_bytes
 from vae_core.config import VAEConfig
 from vae_core.models import build_vae
@@ -778,3 +779,74 @@ def test_the_running_server_skips_the_full_gc_after_each_run(tmp_path):
     assert deploy_config()["runner"]["postScriptGC"] is False
     assert post_run_collections(tmp_path) == 0
     assert post_run_collections(tmp_path, ("--runner.postScriptGC", "true")) >= 3
+
+
+# ---------------------------------------------------------------- hostile links, on every registered page
+
+# Every query parameter any page reads, each given something no honest link carries.
+HOSTILE_QUERIES = {
+    # A million indices: Streamlit drops a query string over 524,288 characters before any page sees it.
+    "million": {"selection": ",".join(["7"] * 10**6), "z": ",".join(["1"] * 10**6)},
+    "junk": {
+        "step": "NaN",
+        "steps": "-3",
+        "count": "1e400",
+        "temperature": "inf",
+        "seed": "-1",
+        "start": "10000000",
+        "end": "-5",
+        "selection": "1,2,NaN,-4,999999999,3.5",
+        "clouds": "a,b,c",
+        "z": "NaN,inf,-inf,1e309",
+        "alpha": "nan",
+        "a": "-1",
+        "b": "99",
+        "index": "1e9",
+        "grid": "0",
+        "latent": "1000",
+        "beta": "-1",
+        "epochs": "0",
+        "budget": "-10",
+        "projection": "<script>",
+        "path": "teleport",
+        "source": "../",
+        "score": "__class__",
+        "mode": "eval",
+        "arch": "os.system",
+        "likelihood": "none",
+        "typical": "maybe",
+        "present": "2",
+        "model": "../../../etc/passwd",
+        "dataset": "npz:../../../../etc/passwd",
+    },
+}
+
+
+# Under Streamlit's cap, over ours (url_state.MAX_PARAM_CHARS): every parameter refused unread, with a message.
+HOSTILE_QUERIES["huge"] = {name: ",".join(["7"] * 1_500) for name in HOSTILE_QUERIES["junk"]}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", list(HOSTILE_QUERIES))
+@pytest.mark.parametrize("name", [spec.name for spec in PAGES])
+def test_a_hostile_link_gives_messages_not_a_crash_on_every_page(name, case):
+    """A link with a million indices, NaN, negative steps, unknown names and `../` specs: every page opens,
+    explains what it adjusted, and keeps the shipped model and the digits."""
+    from streamlit.testing.v1 import AppTest
+
+    from app_helpers import APP, page_path
+
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.switch_page(page_path(name))
+    at.query_params.update(HOSTILE_QUERIES[case])
+    at.run()
+    assert_clean(at)
+    assert at.session_state[MODEL_CHOICE] == "default" and at.session_state[DATASET_CHOICE] == "spec:digits"
+    messages = [w.value for w in at.warning] + [w.value for w in at.sidebar.warning]
+    messages += [c.value for c in at.sidebar.caption] + [e.value for e in at.sidebar.error]
+    explained = any("link" in m.lower() or "Could not load" in m for m in messages)
+    assert explained or case == "million", messages
+    written = {name: text for (_, name), text in at.session_state[URL_WRITTEN].items() if text is not None}
+    assert all(len(text) <= 2_000 for text in written.values()), "a hostile value was written back"
+    for name, text in written.items():  # what the page owns, the address now says as it is on screen
+        assert at.query_params[name] == text

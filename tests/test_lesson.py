@@ -221,3 +221,64 @@ def test_step_8_shows_a_conv_model_of_the_session_beside_the_shipped_mlp():
     assert len(image_urls(at)) == before + 2  # the MLP's and the conv model's prior samples
     captions = [picture.caption for element in at.get("image") for picture in element.proto.imgs]
     assert "Trained #1: digits · conv z=8: 16 prior samples" in captions
+
+
+# ---------------------------------------------------------------- steps 10-12: views reused from the feature pages
+
+
+def step_number(key: str) -> int:
+    return next(i for i, s in enumerate(STEPS, start=1) if s.key == key)
+
+
+def test_the_factors_step_compares_the_shipped_shapes_pair_and_sweeps_a_dimension():
+    at = open_lesson({"step": str(step_number("factors"))})
+    shown = texts(at)
+    assert "Shipped shapes VAE (β = 1, MLP)" in shown and "Shipped shapes β-VAE (β = 8, MLP)" in shown
+    assert "MIG" in shown
+    heatmap = json.loads(at.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert heatmap["type"] == "heatmap" and len(heatmap["y"]) == 5  # the five known factors
+    sweep_before = image_urls(at)[-1]
+    at.radio(key="lesson_factor_model").set_value(1).run()
+    assert_clean(at)
+    assert image_urls(at)[-1] != sweep_before  # the β-VAE's sprite sweep
+
+
+def test_the_uses_step_shows_anomalies_augmentation_and_probes():
+    at = open_lesson({"step": str(step_number("uses"))})
+    shown = texts(at)
+    assert "The 8 digits the model explains worst" in shown
+    assert "a linear read-out of μ names the label" in shown
+    before = image_urls(at)
+    at.slider(key="lesson_aug_temperature").set_value(2.0).run()
+    assert_clean(at)
+    assert image_urls(at) != before  # wider draws, new pictures
+
+
+def test_the_curvature_step_draws_the_straight_and_the_geodesic_path():
+    at = open_lesson({"step": str(step_number("curved"))})
+    chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    paths = {t["name"]: (t["x"], t["y"]) for t in chart["data"] if t.get("name") in ("linear", "geodesic")}
+    assert set(paths) == {"linear", "geodesic"} and paths["linear"] != paths["geodesic"]
+    assert any(t.get("type") == "heatmap" for t in chart["data"])  # the magnification underneath
+    table = at.dataframe[0].value
+    assert list(table["path"]) == ["linear", "geodesic"]
+    # the geodesic is the shorter walk in image space (what the step claims)
+    assert table["length in the geodesic's metric"][1] <= table["length in the geodesic's metric"][0]
+
+
+# ---------------------------------------------------------------- session keys
+
+
+def test_the_lesson_and_presenter_keep_no_session_key_outside_the_declared_ones():
+    """Every non-widget key the Lesson (all steps, presenter view on) leaves in session_state is declared."""
+    from explorer_ui.state import SESSION_KEYS
+
+    at = open_lesson({"step": "4", "present": "1"})
+    at.button(key="lesson_eps_draw").click().run()
+    at.button(key="lesson_reveal_reparam").click().run()
+    safe = at.session_state._state  # streamlit's SafeSessionState behind AppTest's proxy
+    widget_keys = set(safe._state._key_id_mapper._key_id_mapping)
+    user_keys = set(safe.filtered_state) - widget_keys
+    assert user_keys, "no session keys seen: the check would pass vacuously"
+    undeclared = sorted(k for k in user_keys if k not in SESSION_KEYS)
+    assert not undeclared, f"session keys not declared in explorer_ui/state.py SESSION_KEYS: {undeclared}"

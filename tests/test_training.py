@@ -371,3 +371,142 @@ def test_epoch_sums_weigh_each_step_by_its_batch_size():
     sums.add(SimpleNamespace(loss=torch.tensor(6.0), recon=torch.tensor(5.0), kl=torch.tensor(1.0)), 1)
     assert sums.means() == {"train_loss": 3.0, "train_recon": 2.375, "train_kl": 0.625}
     assert EpochSums().means()["train_loss"] == 0.0
+
+
+# ---------------------------------------------------------------- β changed while a run trains
+
+
+def test_changing_beta_mid_run_changes_the_objective_from_the_next_step(digits):
+    """The progress callback runs between steps on the training thread, so it can change β at an exact step:
+    every later step optimises recon + β_new·KL (its loss is made of them), every earlier one β_old."""
+    from vae_core.training import LiveBeta
+
+    beta = LiveBeta(1.0)
+    steps = []
+
+    def progress(p):
+        if p.kind == "step":
+            steps.append(p)
+            if p.step == 10:
+                beta.set(4.0)
+
+    fit(
+        small_config(digits),
+        subset(digits, 400),
+        replace(FAST, epochs=2, batch_size=16),
+        progress=progress,
+        beta=beta,
+    )
+    assert len(steps) > 12
+    for p in steps:
+        expected = 1.0 if p.step <= 10 else 4.0
+        assert p.beta == expected
+        assert p.loss == pytest.approx(p.recon + expected * p.kl, rel=1e-5, abs=1e-5)
+        assert len(p.kl_per_dim) == 4 and sum(p.kl_per_dim) == pytest.approx(p.kl, rel=1e-4, abs=1e-5)
+
+
+def test_a_higher_live_beta_squeezes_the_kl(digits):
+    """What a class should see: raising β mid-run pulls the KL down (dimensions switch off)."""
+    from vae_core.training import LiveBeta
+
+    def run(new_beta: float) -> list:
+        beta, kls = LiveBeta(1.0), []
+
+        def progress(p):
+            if p.kind == "step" and p.step == 30:
+                beta.set(new_beta)
+            if p.kind == "epoch":
+                kls.append(p.kl)  # the epoch's mean training KL
+
+        fit(
+            small_config(digits),
+            subset(digits, 600),
+            replace(FAST, epochs=4, batch_size=32),
+            progress=progress,
+            beta=beta,
+        )
+        return kls
+
+    assert run(8.0)[-1] < 0.7 * run(1.0)[-1]
+
+
+@pytest.mark.parametrize("bad", [-0.1, float("nan"), float("inf"), 1e6])
+def test_a_live_beta_outside_its_range_is_refused_and_kept(bad):
+    from vae_core.errors import InputError
+    from vae_core.training import LiveBeta
+
+    beta = LiveBeta(2.0)
+    with pytest.raises(InputError, match="β must be a number"):
+        beta.set(bad)
+    assert beta.get() == 2.0
+
+
+def test_a_background_run_takes_a_new_beta_and_reports_it(digits):
+    from vae_core.explore import TrainingRun
+
+    run = TrainingRun(
+        small_config(digits), digits, replace(FAST, epochs=None, time_budget_s=30.0), 0.0
+    ).start()
+    try:
+        deadline = time.monotonic() + 30
+        while not run.snapshot().steps and time.monotonic() < deadline:
+            time.sleep(0.05)
+        run.set_beta(0.0)
+        seen = len(run.snapshot().steps)
+        while len(run.snapshot().steps) < seen + 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        run.stop()
+        run.join(60)
+    snap = run.snapshot()
+    later = snap.steps[seen + 1 :]
+    assert later and all(s["beta"] == 0.0 and s["loss"] == pytest.approx(s["recon"], rel=1e-5) for s in later)
+    assert snap.steps[0]["beta"] == 1.0
+    assert snap.summary["final_beta"] == 0.0 and len(snap.kl_per_dim) == 4
+
+
+# ---------------------------------------------------------------- the Train page: β live (AppTest)
+
+
+@pytest.mark.slow
+def test_moving_the_live_beta_slider_changes_the_objective_the_run_reports(app_router):
+    """Start a run, move the live β slider to 0 while it trains: the steps after report β = 0 and a loss made
+    of the reconstruction alone; the KL-per-dimension bars are drawn."""
+    import time
+
+    from streamlit.testing.v1 import AppTest
+
+    from app_helpers import APP, assert_clean, page_path
+    from explorer_ui.state import TRAIN_JOB
+    from explorer_ui.train_live import W_LIVE_BETA
+
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.switch_page(page_path("train"))
+    at.query_params.update({"epochs": "2000", "budget": "60", "latent": "4"})  # a link fills the form
+    at.run()
+    next(b for b in at.button if b.label == "Start training").click().run()
+    assert_clean(at)
+    job = at.session_state[TRAIN_JOB]
+    try:
+        deadline = time.monotonic() + 60
+        while not job.snapshot().steps and time.monotonic() < deadline:
+            time.sleep(0.1)
+        at.run()
+        slider = at.slider(key=W_LIVE_BETA)
+        assert slider.value == 1.0
+        slider.set_value(0.0).run()
+        assert_clean(at)
+        seen = len(job.snapshot().steps)
+        while len(job.snapshot().steps) < seen + 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        at.run()
+        assert at.slider(key=W_LIVE_BETA).value == 0.0  # the slider mirrors the run
+        assert any(
+            chart.proto.spec and "KL per dimension" in chart.proto.spec for chart in at.get("plotly_chart")
+        )
+    finally:
+        job.stop()
+        job.join(60)
+    later = job.snapshot().steps[seen + 1 :]
+    assert later and all(s["beta"] == 0.0 and s["loss"] == pytest.approx(s["recon"], rel=1e-5) for s in later)
+    assert job.snapshot().steps[0]["beta"] == 1.0

@@ -167,3 +167,189 @@ def test_hostile_sample_links_are_clamped_with_a_message(sample_session):
     message = at.warning[0].value
     assert "count must be between 1 and 64" in message and "temperature must be a finite number" in message
     assert at.query_params["count"] == "64"  # the address now says what is on screen
+
+
+# ---------------------------------------------------------------- every page: a copied link restores the view
+
+
+def open_page(name: str, query: dict[str, str] | None = None):
+    """A fresh session opened on a page's address with this query string (no exception)."""
+    from streamlit.testing.v1 import AppTest
+
+    from app_helpers import APP, assert_clean, page_path
+
+    at = AppTest.from_file(str(APP), default_timeout=120)
+    at.switch_page(page_path(name))
+    at.query_params.update(query or {})
+    at.run()
+    assert_clean(at)
+    return at
+
+
+def _teach_home(at):
+    at.number_input(key="home_seed").set_value(12).run()
+
+
+def _teach_map(at):
+    from explorer_ui.state import SELECTION
+
+    at.session_state[SELECTION] = [5, 17, 300]  # what a box selection leaves
+    at.slider(key="map_grid_side").set_value(6).run()
+
+
+def _teach_sliders(at):
+    at.radio(key="slider_mode").set_value("stock").run()
+    at.slider(key="stock_dim_0").set_value(1.5).run()
+    at.slider(key="stock_dim_3").set_value(-2.0).run()
+
+
+def _teach_interpolate(at):
+    at.number_input(key="interp_w_start").set_value(10).run()
+    at.number_input(key="interp_w_end").set_value(20).run()
+    at.radio(key="interp_method").set_value("spherical").run()
+    at.slider(key="interp_steps").set_value(6).run()
+
+
+def _teach_anomalies(at):
+    at.slider(key="anomaly_count").set_value(5).run()
+    at.radio(key="anomaly_score").set_value("recon").run()
+
+
+def _teach_geometry(at):
+    at.multiselect(key="geo_clouds").set_value([4, 40]).run()
+    at.number_input(key="geo_holes_seed").set_value(3).run()
+
+
+def _teach_directions(at):
+    at.selectbox(key="directions_class_a").set_value(3).run()
+    at.selectbox(key="directions_class_b").set_value(8).run()
+    at.slider(key="directions_alpha").set_value(1.5).run()
+
+
+TEACH = {
+    "home": (_teach_home, {"seed": "12"}),
+    "latent_map": (_teach_map, {"selection": "5,17,300", "grid": "6"}),
+    "latent_sliders": (_teach_sliders, {"mode": "stock"}),
+    "sample": (None, {}),  # its own tests above
+    "interpolate": (_teach_interpolate, {"start": "10", "end": "20", "path": "spherical", "steps": "6"}),
+    "anomalies": (_teach_anomalies, {"count": "5", "score": "recon"}),
+    "geometry": (_teach_geometry, {"clouds": "4,40", "seed": "3"}),
+    "directions": (_teach_directions, {"a": "3", "b": "8", "alpha": "1.5"}),
+    "train": (None, {}),  # settings only: test_a_train_link_fills_the_settings_and_never_a_model
+    "lesson": (None, {}),  # tests/test_lesson.py
+}
+
+
+def widget_values(at) -> dict:
+    """Every keyed widget's value on the page (main area), for comparing two sessions."""
+    kinds = ("slider", "number_input", "radio", "selectbox", "multiselect", "toggle", "segmented_control")
+    values = {}
+    for kind in kinds:
+        for widget in at.get(kind):
+            key = getattr(widget, "key", None)
+            if key and not key.startswith("sb_"):
+                values[key] = widget.value
+    return values
+
+
+def test_every_registered_page_is_covered_by_a_link_test():
+    from explorer_ui.registry import PAGES
+
+    assert set(TEACH) == {spec.name for spec in PAGES}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n, (teach, _) in TEACH.items() if teach is not None])
+def test_a_copied_link_opens_the_same_view_in_a_fresh_session(app_router, name):
+    """The teacher changes the page's controls; the link they copy opens, in a new session, the same widget
+    values and pixel-identical pictures (media ids are content hashes)."""
+    from app_helpers import assert_clean, image_urls
+
+    teach, expected = TEACH[name]
+    teacher = open_page(name)
+    teach(teacher)
+    assert_clean(teacher)
+    query = dict(teacher.query_params)
+    for param, value in expected.items():
+        assert query.get(param) == value, (param, query)
+    link = teacher.get("code")[-1].proto.code_text
+    assert all(f"{param}=" in link for param in expected), link
+    student = open_page(name, query)
+    assert widget_values(student) == widget_values(teacher)
+    assert image_urls(student) == image_urls(teacher)
+    assert not [w.value for w in student.warning if "link" in w.value], "a clean link raised a warning"
+
+
+def test_a_train_link_fills_the_settings_and_never_a_model(app_router):
+    at = open_page("train", {"arch": "conv", "latent": "4", "beta": "4", "epochs": "20"})
+    assert at.selectbox(key="train_arch").value == "conv"
+    assert at.slider(key="train_latent").value == 4
+    assert at.number_input(key="train_beta").value == 4.0
+    assert at.number_input(key="train_epochs").value == 20
+    link = at.get("code")[-1].proto.code_text
+    assert "arch=conv" in link and "latent=4" in link and "beta=4" in link and "model=" not in link
+
+
+# ---------------------------------------------------------------- lists of floats, model and dataset
+
+
+def test_a_float_list_has_the_model_size_and_every_value_clamped():
+    from explorer_ui.url_state import parse_float_list
+
+    parsed = parse_float_list("1.5,NaN,99,-inf", "z", -4.0, 4.0, 4)
+    assert parsed.value == [1.5, 0.0, 4.0, 0.0] and "z:" in parsed.note
+    short = parse_float_list("1,2", "z", -4.0, 4.0, 4)
+    assert short.value == [1.0, 2.0, 0.0, 0.0] and "expected 4 values, got 2" in short.note
+    assert parse_float_list("0.25,-1", "z", -4.0, 4.0, 2).note is None
+    huge = parse_float_list(",".join(["1"] * 10**6), "z", -4.0, 4.0, 8)
+    assert huge.value == [0.0] * 8 and "ignored a" in huge.note
+
+
+def test_a_link_picks_a_shipped_model_and_a_builtin_dataset(app_router):
+    from explorer_ui.state import DATASET_CHOICE, MODEL_CHOICE
+
+    at = open_page("sample", {"model": "shapes_betavae", "dataset": "shapes"})
+    assert at.session_state[MODEL_CHOICE] == "shapes_betavae"
+    assert at.session_state[DATASET_CHOICE] == "spec:shapes"
+    link = at.get("code")[-1].proto.code_text
+    assert "model=shapes_betavae" in link and "dataset=shapes" in link
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ({"model": "../../etc/passwd"}, "model must be one of default"),
+        ({"model": "x" * 5000}, "ignored a 5,000-character value"),
+        ({"dataset": "npz:../../../etc/passwd"}, "Could not load"),
+        ({"dataset": "no-such-dataset"}, "Could not load"),
+    ],
+)
+def test_a_link_to_a_model_or_dataset_it_cannot_use_says_so_and_keeps_the_default(app_router, query, message):
+    from app_helpers import texts
+    from explorer_ui.state import DATASET_CHOICE, MODEL_CHOICE
+
+    at = open_page("sample", query)
+    shown = (
+        texts(at)
+        + "\n".join(e.value for e in at.sidebar.error)
+        + "\n".join(w.value for w in at.sidebar.warning)
+    )
+    assert message in shown, shown
+    assert at.session_state[MODEL_CHOICE] == "default" and at.session_state[DATASET_CHOICE] == "spec:digits"
+    assert len(at.get("image")) >= 1  # the page still draws
+
+
+def test_a_session_trained_model_is_not_put_in_a_link_and_the_link_says_why(app_router):
+    from explorer_ui.state import MODEL_CHOICE, MODELS, ModelEntry
+    from vae_core import DEFAULT_MODEL_PATH
+
+    at = open_page("sample")
+    models = dict(at.session_state[MODELS])
+    models["trained-1"] = ModelEntry("Trained #1: digits", DEFAULT_MODEL_PATH.read_bytes(), kind="trained")
+    at.session_state[MODELS] = models
+    at.session_state[MODEL_CHOICE] = "trained-1"
+    at.run()
+    link = at.get("code")[-1].proto.code_text
+    assert "model=" not in link
+    note = next(w.value for w in at.warning if "cannot carry it" in w.value)
+    assert "Trained #1: digits" in note and "shipped default model" in note

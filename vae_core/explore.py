@@ -29,7 +29,7 @@ from .latent_input import clamp_int
 from .latents import nearest_for_each
 from .models import VAE
 from .projection import PCAProjection
-from .training import TrainProgress, TrainResult, TrainSettings, fit
+from .training import LiveBeta, TrainProgress, TrainResult, TrainSettings, fit
 
 MAX_GRID_SIDE = 30  # manifold grids: at most 30 × 30 decoded cells
 
@@ -163,7 +163,9 @@ class TrainingSnapshot:
     eta_s: float = math.inf
     steps: list[dict] = field(
         default_factory=list
-    )  # throttled step events: epoch (fractional), loss, recon, kl
+    )  # throttled step events: epoch (fractional), loss, recon, kl, beta
+    kl_per_dim: list[float] = field(default_factory=list)  # KL of each latent dimension at the last step
+    beta: float | None = None  # the KL weight of the last step (after warm-up)
     epochs: list[dict] = field(default_factory=list)  # one per finished epoch: train and validation terms
     stop_requested: bool = False
     error: str | None = None
@@ -192,6 +194,7 @@ class TrainingRun:
         self._steps_per_epoch = max(1, math.ceil(n_train / self.settings.batch_size))
         self._thread = threading.Thread(target=self._run, name="latent-explorer-train", daemon=True)
         self.result: TrainResult | None = None
+        self.beta = LiveBeta(config.beta)  # the run reads it every step: set_beta changes the objective live
 
     def start(self) -> TrainingRun:
         """Start the thread (once); returns self."""
@@ -203,6 +206,10 @@ class TrainingRun:
         self._stop.set()
         with self._lock:
             self._snapshot.stop_requested = True
+
+    def set_beta(self, value: float) -> None:
+        """Change the KL weight from the next step on (raises InputError for a value outside [0, 1000])."""
+        self.beta.set(value)
 
     @property
     def running(self) -> bool:
@@ -218,7 +225,7 @@ class TrainingRun:
         """A copy of the progress so far (lists copied, safe to read while training goes on)."""
         with self._lock:
             s = self._snapshot
-            return replace(s, steps=list(s.steps), epochs=list(s.epochs))
+            return replace(s, steps=list(s.steps), epochs=list(s.epochs), kl_per_dim=list(s.kl_per_dim))
 
     def _on_progress(self, p: TrainProgress) -> None:
         """fit's callback: step events at most every step_interval_s, every epoch event."""
@@ -227,6 +234,7 @@ class TrainingRun:
             s = self._snapshot
             s.fraction, s.epoch, s.elapsed_s, s.eta_s = p.fraction, p.epoch, p.elapsed_s, p.eta_s
             if p.kind == "step":
+                s.beta, s.kl_per_dim = p.beta, list(p.kl_per_dim)
                 if now - self._last_step_t >= self.step_interval_s:
                     self._last_step_t = now
                     position = (p.step - 1) % self._steps_per_epoch + 1
@@ -236,6 +244,7 @@ class TrainingRun:
                             "loss": p.loss,
                             "recon": p.recon,
                             "kl": p.kl,
+                            "beta": p.beta,
                         }
                     )
             else:
@@ -249,6 +258,7 @@ class TrainingRun:
                         "val_recon": p.val_recon,
                         "val_kl": p.val_kl,
                         "best_val_neg_elbo": p.best_val_neg_elbo,
+                        "beta": p.beta,
                     }
                 )
 
@@ -263,6 +273,7 @@ class TrainingRun:
                 progress=self._on_progress,
                 should_stop=self._stop.is_set,
                 checkpoint_path=path,
+                beta=self.beta,
             )
             payload = path.read_bytes()
         except Exception as exc:  # a thread has no caller: report every failure (with its cause) to the UI

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -19,10 +20,38 @@ from .data import ImageDataset, split_indices
 from .device import pick_device
 from .errors import InputError
 from .metrics import evaluate
-from .models import VAE, build_vae, check_image_shape
+from .models import VAE, build_vae, check_image_shape, kl_per_dim
 
 MAX_EPOCHS = 10_000
 MAX_TIME_BUDGET_S = 24 * 3600
+MAX_BETA = 1000.0  # what VAEConfig accepts
+
+
+class LiveBeta:
+    """The KL weight β of a run, changeable from another thread while it trains: the run reads it before
+    every step, so a new value shapes the objective from the next step on."""
+
+    def __init__(self, value: float) -> None:
+        self._lock = threading.Lock()
+        self._value = self._checked(value)
+
+    @staticmethod
+    def _checked(value: float) -> float:
+        beta = float(value)
+        if not (math.isfinite(beta) and 0.0 <= beta <= MAX_BETA):
+            raise InputError(f"β must be a number in [0, {MAX_BETA:g}], got {value!r}")
+        return beta
+
+    def get(self) -> float:
+        """The β the next step uses."""
+        with self._lock:
+            return self._value
+
+    def set(self, value: float) -> None:
+        """Change β for every later step (raises InputError, leaving β as it was, for a bad value)."""
+        beta = self._checked(value)
+        with self._lock:
+            self._value = beta
 
 
 @dataclass
@@ -95,6 +124,8 @@ class TrainProgress:
     loss: float  # training loss of the last step (or mean over the epoch)
     recon: float
     kl: float
+    beta: float = 1.0  # the KL weight the step optimised (β after warm-up); on "epoch" events β now
+    kl_per_dim: tuple[float, ...] = ()  # mean KL per latent dimension over the step's batch ("step" events)
     val_neg_elbo: float | None = None  # set on "epoch" events
     val_recon: float | None = None
     val_kl: float | None = None
@@ -303,6 +334,7 @@ class _Run:
     aug_gen: torch.Generator
     progress: Callable[[TrainProgress], None] | None
     should_stop: Callable[[], bool] | None
+    beta: LiveBeta
     step: int = 0
 
 
@@ -327,9 +359,8 @@ def train_epoch(run: _Run, epoch: int) -> tuple[EpochSums, str | None]:
             x = _shift_batch(x, s.augment_shift, run.aug_gen, s.augment_prob)
         if run.config.arch != "mlp":
             x = x.contiguous(memory_format=torch.channels_last)
-        epochs_done = epoch - 1 + b / steps
-        warm = min(1.0, epochs_done / s.kl_warmup_epochs) if s.kl_warmup_epochs > 0 else 1.0
-        out = model(x, beta=run.config.beta * warm)
+        beta = step_beta(run, epoch - 1 + b / steps)
+        out = model(x, beta=beta)
         run.opt.zero_grad(set_to_none=True)
         out.loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 100.0)
@@ -340,25 +371,39 @@ def train_epoch(run: _Run, epoch: int) -> tuple[EpochSums, str | None]:
         if run.chooser is not None:
             run.chooser.record(run.step - 1, time.perf_counter() - step_start)
         if run.progress is not None:
-            f = run.clock.fraction(epoch - 1 + (b + 1) / steps)
-            run.progress(
-                TrainProgress(
-                    "step",
-                    epoch,
-                    run.step,
-                    f,
-                    run.clock.elapsed(),
-                    run.clock.eta(f),
-                    out.loss.item(),
-                    out.recon.item(),
-                    out.kl.item(),
-                )
-            )
+            _report_step(run, epoch, run.clock.fraction(epoch - 1 + (b + 1) / steps), out, beta)
         if run.should_stop is not None and run.should_stop():
             return sums, "stopped by user"
         if run.clock.out_of_time():
             return sums, "time budget reached"
     return sums, None
+
+
+def step_beta(run: _Run, epochs_done: float) -> float:
+    """The KL weight of the next step: the live β, ramped up over the KL warm-up."""
+    warmup = run.s.kl_warmup_epochs
+    return run.beta.get() * (min(1.0, epochs_done / warmup) if warmup > 0 else 1.0)
+
+
+def _report_step(run: _Run, epoch: int, fraction: float, out, beta: float) -> None:
+    """Send the "step" progress event: the step's loss terms, its β and the KL of each latent dimension."""
+    with torch.no_grad():
+        per_dim = kl_per_dim(out.mu, out.logvar).mean(0).tolist()
+    run.progress(
+        TrainProgress(
+            "step",
+            epoch,
+            run.step,
+            fraction,
+            run.clock.elapsed(),
+            run.clock.eta(fraction),
+            out.loss.item(),
+            out.recon.item(),
+            out.kl.item(),
+            beta=beta,
+            kl_per_dim=tuple(per_dim),
+        )
+    )
 
 
 def validate(scored: VAE, x_val: np.ndarray, beta: float, seed: int) -> dict[str, float]:
@@ -383,23 +428,38 @@ def fit(
     progress: Callable[[TrainProgress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     checkpoint_path: str | Path | None = None,
+    beta: LiveBeta | None = None,
 ) -> TrainResult:
     """Train a new VAE on `dataset`; the returned model holds the best validation weights.
 
     `should_stop()` is polled every step (a stop button); `checkpoint_path`, when given, is rewritten
     atomically with the best weights whenever validation improves, so a killed run leaves a usable file.
+    `beta`, when given, is read before every step instead of config.beta (another thread may change it).
     """
     threads = torch.get_num_threads()
+    live = beta if beta is not None else LiveBeta(config.beta)
     try:
         return _fit(
-            config, dataset, (settings or TrainSettings()).validated(), progress, should_stop, checkpoint_path
+            config,
+            dataset,
+            (settings or TrainSettings()).validated(),
+            progress,
+            should_stop,
+            checkpoint_path,
+            live,
         )
     finally:
         torch.set_num_threads(threads)  # cpu_threads and the thread chooser only last for the run
 
 
 def _fit(
-    config: VAEConfig, dataset: ImageDataset, s: TrainSettings, progress, should_stop, checkpoint_path
+    config: VAEConfig,
+    dataset: ImageDataset,
+    s: TrainSettings,
+    progress,
+    should_stop,
+    checkpoint_path,
+    beta: LiveBeta,
 ) -> TrainResult:
     """fit() with validated settings: set up, then one epoch step and one validation per epoch."""
     images = np.asarray(dataset.images, dtype=np.float32)
@@ -409,14 +469,14 @@ def _fit(
         raise InputError(f"need at least 2 images to train with a validation split, got {len(images)}")
     device = pick_device(s.device)
     chooser = choose_threads(device, s)
-    run = _setup(config, s, images, train_idx, device, chooser, progress, should_stop)
+    run = _setup(config, s, images, train_idx, device, chooser, progress, should_stop, beta)
     x_val, best = images[val_idx], EarlyStopping(s.patience)
     history: list[dict] = []
     best_state, stopped = None, "completed"
     for epoch in range(1, run.clock.max_epochs + 1):
         sums, ended_early = train_epoch(run, epoch)
         scored = run.ema.model if run.ema.model is not None else run.model  # validated, kept and returned
-        val = validate(scored, x_val, config.beta, s.seed)
+        val = validate(scored, x_val, beta.get(), s.seed)
         threads = torch.get_num_threads() if device.type == "cpu" else None
         history.append(
             {
@@ -425,6 +485,7 @@ def _fit(
                 "elapsed_s": run.clock.elapsed(),
                 **sums.means(),
                 **val,
+                "beta": beta.get(),
                 "threads": threads,
             }
         )
@@ -462,6 +523,7 @@ def _setup(
     chooser: _ThreadChooser | None,
     progress,
     should_stop,
+    beta: LiveBeta,
 ) -> _Run:
     """Seed, build the model (output bias at the mean training image), optimiser, weight average and clock."""
     torch.manual_seed(s.seed)
@@ -476,7 +538,9 @@ def _setup(
     x_train = torch.from_numpy(images[train_idx]).to(device)
     max_epochs = int(s.epochs) if s.epochs is not None else MAX_EPOCHS
     clock = RunClock(max_epochs, s.epochs is not None, s.time_budget_s)
-    return _Run(config, s, model, opt, ema, chooser, clock, x_train, np_gen, aug_gen, progress, should_stop)
+    return _Run(
+        config, s, model, opt, ema, chooser, clock, x_train, np_gen, aug_gen, progress, should_stop, beta
+    )
 
 
 def _report_epoch(run: _Run, epoch: int, record: dict, best: EarlyStopping) -> None:
@@ -495,10 +559,11 @@ def _report_epoch(run: _Run, epoch: int, record: dict, best: EarlyStopping) -> N
             record["train_loss"],
             record["train_recon"],
             record["train_kl"],
-            record["val_neg_elbo"],
-            record["val_recon"],
-            record["val_kl"],
-            best.best_val,
+            beta=record["beta"],
+            val_neg_elbo=record["val_neg_elbo"],
+            val_recon=record["val_recon"],
+            val_kl=record["val_kl"],
+            best_val_neg_elbo=best.best_val,
         )
     )
 
@@ -521,5 +586,6 @@ def _summary(
         "val_recon": float(best_record["val_recon"]),
         "val_kl": float(best_record["val_kl"]),
         "status": status,
+        "final_beta": float(run.beta.get()),
         "settings": {k: v for k, v in asdict(s).items() if k != "device"},
     }

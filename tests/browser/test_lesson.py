@@ -8,6 +8,8 @@ import pytest
 
 from app_drivers import browser as harness
 from explorer_ui.lesson_steps import STEPS
+from explorer_ui.presenter import HIDDEN_KEYS
+from explorer_ui.registry import PAGES
 
 pytestmark = [pytest.mark.browser]
 
@@ -43,12 +45,19 @@ def title(page) -> str:
     return page.locator('[data-testid="stMain"] h1').first.inner_text().strip()
 
 
-@pytest.mark.parametrize("path", ["lesson?step=1", "lesson?step=4", "lesson?step=7", "lesson?step=8", ""])
+# Every page in the registry (a new page is checked without editing this file), and the lesson's steps.
+PRESENTER_PATHS = [spec.url_path for spec in PAGES] + [
+    f"lesson?step={number}" for number in range(2, len(STEPS) + 1)
+]
+
+
+@pytest.mark.parametrize("path", PRESENTER_PATHS)
 def test_presenter_view_fits_a_projector_without_sideways_scrolling(page, app_server, path):
     page.set_viewport_size(PROJECTOR)
     separator = "&" if "?" in path else "?"
     open_url(page, f"{app_server.url}/{path}{separator}present=1")
-    harness.wait_images_loaded(page, 1, timeout_ms=90_000)
+    name = path.split("?")[0] or "home"
+    harness.wait_images_loaded(page, harness.PAGE_MIN_IMAGES.get(name, 1), timeout_ms=90_000)
     assert harness.page_problems(page) == [], harness.page_problems(page)
     assert page.locator(f".st-key-{'sb_present'} input").is_checked(), "?present=1 did not turn the view on"
     root_font = page.evaluate("() => getComputedStyle(document.documentElement).fontSize")
@@ -58,6 +67,8 @@ def test_presenter_view_fits_a_projector_without_sideways_scrolling(page, app_se
         "the dataset spec box shown to the class"
     )
     assert page.evaluate(SIDEWAYS_SCROLLERS) == []
+    for key in HIDDEN_KEYS:  # advanced options and downloads stay off the projector
+        assert page.locator(f".st-key-{key}:visible").count() == 0, f"{key} shown in the presenter view"
 
 
 def test_a_lesson_link_opens_the_same_step_in_a_fresh_browser(page, browser, app_server, screenshot_dir):
