@@ -46,3 +46,16 @@ def test_a_checkpoint_file_name_says_architecture_size_beta_and_data():
         checkpoint_file_name(conv, {"dataset_name": "Shapes (2,000 images)"})
         == "vae_conv_z16_shapes.safetensors"
     )
+
+
+def test_the_model_card_names_the_training_data_readably():
+    from explorer_ui.model_card import model_card
+
+    summary = {
+        "dataset_spec": "idx:/srv/data/x/y/mnist",
+        "dataset_name": "mnist (8,000 images)",
+        "n_images": 8000,
+    }
+    rows = dict(model_card(VAEConfig(), summary, 1))
+    assert rows["Training data"] == "mnist (IDX files, 8,000 images)"
+    assert dict(model_card(VAEConfig(), {}, 1))["Training data"] == "unknown"
