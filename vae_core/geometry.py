@@ -222,9 +222,11 @@ def aggregate_posterior(
     if not (np.isfinite(means).all() and np.isfinite(logvars).all()):
         raise InputError("posterior means or log-variances contain NaN or infinite values")
     if max_components is not None and len(means) > max_components:
-        keep = np.sort(
-            np.random.default_rng(seed).choice(len(means), size=int(max_components), replace=False)
-        )
+        try:
+            rng = np.random.default_rng(seed)
+        except (TypeError, ValueError) as exc:  # numpy takes whole numbers ≥ 0 only
+            raise InputError(f"seed must be a whole number ≥ 0, got {seed!r:.40}") from exc
+        keep = np.sort(rng.choice(len(means), size=int(max_components), replace=False))
         means, logvars = means[keep], logvars[keep]
     logvars = np.clip(logvars, -12.0, 8.0)  # a plain autoencoder's σ can collapse to 0; keep densities finite
     return AggregatePosterior(torch.from_numpy(means), torch.from_numpy(logvars))
