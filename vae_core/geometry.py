@@ -32,7 +32,7 @@ from .errors import InputError
 from .generate import INTERPOLATIONS, decode_to_uint8, interpolate, sample_latents
 from .latent_input import ENDPOINT_LIMIT, clamp_int, latent_tensor
 from .latents import image_scores
-from .models import VAE
+from .models import VAE, reparameterise
 from .projection import PCAProjection
 
 PATH_METHODS = (*INTERPOLATIONS, "geodesic")  # the paths the Interpolate page and the CLI compare
@@ -570,12 +570,7 @@ def posterior_draws(
     """n draws z = μ + σ ⊙ ε from one image's q(z|x) and their decoded images (uint8)."""
     n = clamp_int(n, 1, 64, "number of draws")
     mu = latent_tensor(mean, limit=ENDPOINT_LIMIT, beyond="refuse", name="posterior mean")
-    sd = torch.exp(
-        0.5
-        * latent_tensor(logvar, limit=ENDPOINT_LIMIT, beyond="refuse", name="posterior log-variance").clamp(
-            -30.0, 20.0
-        )
-    )
+    log_var = latent_tensor(logvar, limit=ENDPOINT_LIMIT, beyond="refuse", name="posterior log-variance")
     eps = torch.randn(n, mu.numel(), generator=torch.Generator().manual_seed(int(seed)))
-    z = mu + sd * eps
+    z = reparameterise(mu, log_var.clamp(-30.0, 20.0), eps=eps)
     return z.numpy(), decode_to_uint8(model, z)
