@@ -116,61 +116,38 @@ def comparison_map(
     return fig
 
 
+# (record key, legend name, colour) per batch curve; (…, line width, marker size) per epoch curve, in draw order
+BATCH_CURVES = (("recon", "reconstruction (batch)", "#1f77b4"), ("kl", "KL (batch)", "#ff7f0e"))
+EPOCH_CURVES = (
+    ("train_recon", "reconstruction (epoch)", "#1f77b4", 2, 4),
+    ("train_kl", "KL (epoch)", "#ff7f0e", 2, 4),
+    ("val_neg_elbo", "validation −ELBO", "#2ca02c", 3, 5),
+)
+
+
 def loss_curves(steps: Sequence[dict], epochs: Sequence[dict], height: int = 360) -> go.Figure:
     """Training reconstruction and KL (per step, throttled, and per epoch) and validation −ELBO per epoch, vs epoch."""
     fig = go.Figure()
-    if steps:
-        x = [s["epoch"] for s in steps]
+    for key, name, colour in BATCH_CURVES if steps else ():
         fig.add_trace(
             go.Scatter(
-                x=x,
-                y=[s["recon"] for s in steps],
-                name="reconstruction (batch)",
+                x=[s["epoch"] for s in steps],
+                y=[s[key] for s in steps],
+                name=name,
                 mode="lines",
-                line=dict(color="#1f77b4", width=1),
+                line=dict(color=colour, width=1),
                 opacity=0.45,
             )
         )
+    for key, name, colour, width, size in EPOCH_CURVES if epochs else ():
         fig.add_trace(
             go.Scatter(
-                x=x,
-                y=[s["kl"] for s in steps],
-                name="KL (batch)",
-                mode="lines",
-                line=dict(color="#ff7f0e", width=1),
-                opacity=0.45,
-            )
-        )
-    if epochs:
-        x = [e["epoch"] for e in epochs]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[e["train_recon"] for e in epochs],
-                name="reconstruction (epoch)",
+                x=[e["epoch"] for e in epochs],
+                y=[e[key] for e in epochs],
+                name=name,
                 mode="lines+markers",
-                line=dict(color="#1f77b4", width=2),
-                marker=dict(size=4),
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[e["train_kl"] for e in epochs],
-                name="KL (epoch)",
-                mode="lines+markers",
-                line=dict(color="#ff7f0e", width=2),
-                marker=dict(size=4),
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[e["val_neg_elbo"] for e in epochs],
-                name="validation −ELBO",
-                mode="lines+markers",
-                line=dict(color="#2ca02c", width=3),
-                marker=dict(size=5),
+                line=dict(color=colour, width=width),
+                marker=dict(size=size),
             )
         )
     fig.update_layout(
