@@ -7,6 +7,7 @@ as `benchmarks._common` after putting the repository root on sys.path.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -27,6 +28,17 @@ QUICK_TRAIN_BUDGET_S = 20.0
 def emit(name: str, value: float, unit: str, **extra) -> None:
     """Print one benchmark line: a JSON object with name, value (rounded to 4 places), unit and any extras."""
     print(json.dumps({"name": name, "value": round(float(value), 4), "unit": unit, **extra}), flush=True)
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--model FILE and --train-budget S: which MNIST model a benchmark measures (see mnist_model)."""
+    parser.add_argument("--model", default=None, help="an MNIST-shaped checkpoint (default: train one here)")
+    parser.add_argument(
+        "--train-budget",
+        type=float,
+        default=TRAIN_BUDGET_S,
+        help="training seconds when no --model (default: %(default)s)",
+    )
 
 
 def shared_mnist() -> ImageDataset:

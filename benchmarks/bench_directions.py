@@ -69,23 +69,15 @@ def augmentation_accuracies(model, images, labels, test_idx, n: int, seed: int) 
 def main(argv: list[str] | None = None) -> int:
     """Train (or load), probe, augment; print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=None, help="an MNIST-shaped checkpoint (default: train one here)")
-    parser.add_argument(
-        "--train-budget",
-        type=float,
-        default=common.TRAIN_BUDGET_S,
-        help="VAE training seconds when no --model (default: %(default)s)",
-    )
+    common.add_model_options(parser)
     parser.add_argument(
         "--seeds", type=int, default=5, help="seeds per augmentation figure (default: %(default)s)"
     )
     parser.add_argument("--quick", action="store_true", help="20 s of training, 2 seeds")
     args = parser.parse_args(argv)
     if args.quick:
-        args.train_budget, args.seeds = (
-            min(args.train_budget, common.QUICK_TRAIN_BUDGET_S),
-            min(args.seeds, 2),
-        )
+        args.train_budget = min(args.train_budget, common.QUICK_TRAIN_BUDGET_S)
+        args.seeds = min(args.seeds, 2)
     dataset = common.shared_mnist()
     images, labels = dataset.images, dataset.labels
     train_idx, test_idx = np.arange(N_TRAIN), np.arange(N_TRAIN, len(images))

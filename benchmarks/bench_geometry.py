@@ -52,19 +52,14 @@ def timed_grid(model, pca, repeats: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=None, help="an MNIST-shaped checkpoint (default: train one here)")
-    parser.add_argument(
-        "--train-budget", type=float, default=common.TRAIN_BUDGET_S, help="training seconds when no --model"
-    )
+    common.add_model_options(parser)
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads while measuring")
     parser.add_argument("--quick", action="store_true", help="20 s of training, 5 pairs")
     args = parser.parse_args(argv)
     if args.quick:
-        args.train_budget, args.pairs = (
-            min(args.train_budget, common.QUICK_TRAIN_BUDGET_S),
-            min(args.pairs, 5),
-        )
+        args.train_budget = min(args.train_budget, common.QUICK_TRAIN_BUDGET_S)
+        args.pairs = min(args.pairs, 5)
     torch.set_num_threads(args.threads)
 
     shipped = load_checkpoint(DEFAULT_MODEL_PATH).model

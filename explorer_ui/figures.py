@@ -116,38 +116,37 @@ def comparison_map(
     return fig
 
 
-# (record key, legend name, colour) per batch curve; (…, line width, marker size) per epoch curve, in draw order
-BATCH_CURVES = (("recon", "reconstruction (batch)", "#1f77b4"), ("kl", "KL (batch)", "#ff7f0e"))
-EPOCH_CURVES = (
-    ("train_recon", "reconstruction (epoch)", "#1f77b4", 2, 4),
-    ("train_kl", "KL (epoch)", "#ff7f0e", 2, 4),
-    ("val_neg_elbo", "validation −ELBO", "#2ca02c", 3, 5),
+# The loss chart's curves in draw order: (records, record key, legend name, colour, line width, marker size);
+# batch curves (no markers) are drawn thin and faint under the per-epoch ones.
+LOSS_CURVES = (
+    ("steps", "recon", "reconstruction (batch)", "#1f77b4", 1, None),
+    ("steps", "kl", "KL (batch)", "#ff7f0e", 1, None),
+    ("epochs", "train_recon", "reconstruction (epoch)", "#1f77b4", 2, 4),
+    ("epochs", "train_kl", "KL (epoch)", "#ff7f0e", 2, 4),
+    ("epochs", "val_neg_elbo", "validation −ELBO", "#2ca02c", 3, 5),
 )
 
 
 def loss_curves(steps: Sequence[dict], epochs: Sequence[dict], height: int = 360) -> go.Figure:
     """Training reconstruction and KL (per step, throttled, and per epoch) and validation −ELBO per epoch, vs epoch."""
     fig = go.Figure()
-    for key, name, colour in BATCH_CURVES if steps else ():
-        fig.add_trace(
-            go.Scatter(
-                x=[s["epoch"] for s in steps],
-                y=[s[key] for s in steps],
-                name=name,
-                mode="lines",
-                line=dict(color=colour, width=1),
-                opacity=0.45,
-            )
+    records = {"steps": steps, "epochs": epochs}
+    for source, key, name, colour, width, size in LOSS_CURVES:
+        rows = records[source]
+        if not rows:
+            continue
+        style = (
+            dict(mode="lines", opacity=0.45)
+            if size is None
+            else dict(mode="lines+markers", marker=dict(size=size))
         )
-    for key, name, colour, width, size in EPOCH_CURVES if epochs else ():
         fig.add_trace(
             go.Scatter(
-                x=[e["epoch"] for e in epochs],
-                y=[e[key] for e in epochs],
+                x=[r["epoch"] for r in rows],
+                y=[r[key] for r in rows],
                 name=name,
-                mode="lines+markers",
                 line=dict(color=colour, width=width),
-                marker=dict(size=size),
+                **style,
             )
         )
     fig.update_layout(
