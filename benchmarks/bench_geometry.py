@@ -17,34 +17,25 @@ Usage (repo root): python benchmarks/bench_geometry.py [--model FILE] [--train-b
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+import benchmarks._common as common  # noqa: E402
+from benchmarks._common import emit  # noqa: E402
 from vae_core import DEFAULT_MODEL_PATH  # noqa: E402
 from vae_core import geometry as geo  # noqa: E402
 from vae_core.checkpoint import load_checkpoint  # noqa: E402
-from vae_core.config import VAEConfig  # noqa: E402
 from vae_core.data import load_dataset  # noqa: E402
 from vae_core.latents import encode  # noqa: E402
 from vae_core.projection import pca_2d  # noqa: E402
-from vae_core.training import TrainSettings, fit  # noqa: E402
-
-MNIST_DIR = REPO.parent / "shared" / "data" / "mnist"
-
-
-def emit(name: str, value: float, unit: str, **extra) -> None:
-    """Print one benchmark line."""
-    print(json.dumps({"name": name, "value": round(float(value), 4), "unit": unit, **extra}), flush=True)
 
 
 def timed_grid(model, pca, repeats: int) -> float:
@@ -61,14 +52,14 @@ def timed_grid(model, pca, repeats: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     """Measure and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default=None, help="an MNIST-shaped checkpoint (default: train one here)")
-    parser.add_argument("--train-budget", type=float, default=120.0, help="training seconds when no --model")
+    common.add_model_options(parser)
     parser.add_argument("--pairs", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1, help="torch intra-op threads while measuring")
     parser.add_argument("--quick", action="store_true", help="20 s of training, 5 pairs")
     args = parser.parse_args(argv)
     if args.quick:
-        args.train_budget, args.pairs = min(args.train_budget, 20.0), min(args.pairs, 5)
+        args.train_budget = min(args.train_budget, common.QUICK_TRAIN_BUDGET_S)
+        args.pairs = min(args.pairs, 5)
     torch.set_num_threads(args.threads)
 
     shipped = load_checkpoint(DEFAULT_MODEL_PATH).model
@@ -81,20 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         load_average_1min=os.getloadavg()[0],
     )
 
-    if not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file():
-        sys.exit(f"MNIST files not found in {MNIST_DIR}")
-    mnist = load_dataset(f"idx:{MNIST_DIR}")
-    if args.model:
-        model, source = load_checkpoint(args.model).model, f"checkpoint {Path(args.model).name}"
-    else:
-        settings = TrainSettings(epochs=None, time_budget_s=args.train_budget, augment_shift=1, seed=0)
-        result = fit(VAEConfig(input_shape=mnist.image_shape), mnist, settings)
-        model = result.model
-        source = (
-            f"trained here: VAEConfig() defaults, {result.summary['epochs_run']} epochs in "
-            f"{args.train_budget:g} s, val −ELBO {result.summary['val_neg_elbo']:.1f}"
-        )
-    model.eval()
+    mnist = common.shared_mnist()
+    model, source = common.mnist_model(mnist, args.train_budget, args.model)
     torch.set_num_threads(args.threads)  # training may have changed it
     mu, logvar = encode(model, mnist.images)
     emit(

@@ -123,61 +123,37 @@ def comparison_map(
     return fig
 
 
+# The loss chart's curves in draw order: (records, record key, legend name, colour, line width, marker size);
+# batch curves (no markers) are drawn thin and faint under the per-epoch ones.
+LOSS_CURVES = (
+    ("steps", "recon", "reconstruction (batch)", "#1f77b4", 1, None),
+    ("steps", "kl", "KL (batch)", "#ff7f0e", 1, None),
+    ("epochs", "train_recon", "reconstruction (epoch)", "#1f77b4", 2, 4),
+    ("epochs", "train_kl", "KL (epoch)", "#ff7f0e", 2, 4),
+    ("epochs", "val_neg_elbo", "validation −ELBO", "#2ca02c", 3, 5),
+)
+
+
 def loss_curves(steps: Sequence[dict], epochs: Sequence[dict], height: int = 360) -> go.Figure:
     """Training reconstruction and KL (per step, throttled, and per epoch) and validation −ELBO per epoch, vs epoch."""
     fig = go.Figure()
-    if steps:
-        x = [s["epoch"] for s in steps]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[s["recon"] for s in steps],
-                name="reconstruction (batch)",
-                mode="lines",
-                line=dict(color="#1f77b4", width=1),
-                opacity=0.45,
-            )
+    records = {"steps": steps, "epochs": epochs}
+    for source, key, name, colour, width, size in LOSS_CURVES:
+        rows = records[source]
+        if not rows:
+            continue
+        style = (
+            dict(mode="lines", opacity=0.45)
+            if size is None
+            else dict(mode="lines+markers", marker=dict(size=size))
         )
         fig.add_trace(
             go.Scatter(
-                x=x,
-                y=[s["kl"] for s in steps],
-                name="KL (batch)",
-                mode="lines",
-                line=dict(color="#ff7f0e", width=1),
-                opacity=0.45,
-            )
-        )
-    if epochs:
-        x = [e["epoch"] for e in epochs]
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[e["train_recon"] for e in epochs],
-                name="reconstruction (epoch)",
-                mode="lines+markers",
-                line=dict(color="#1f77b4", width=2),
-                marker=dict(size=4),
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[e["train_kl"] for e in epochs],
-                name="KL (epoch)",
-                mode="lines+markers",
-                line=dict(color="#ff7f0e", width=2),
-                marker=dict(size=4),
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=[e["val_neg_elbo"] for e in epochs],
-                name="validation −ELBO",
-                mode="lines+markers",
-                line=dict(color="#2ca02c", width=3),
-                marker=dict(size=5),
+                x=[r["epoch"] for r in rows],
+                y=[r[key] for r in rows],
+                name=name,
+                line=dict(color=colour, width=width),
+                **style,
             )
         )
     fig.update_layout(

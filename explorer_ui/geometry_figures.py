@@ -17,6 +17,25 @@ PATH_COLOURS = {"linear": "#1f77b4", "spherical": "#ff7f0e", "geodesic": "#d6272
 PICK_TRACE = "plane"  # name of the invisible grid trace that makes every place on the plane clickable
 
 
+def log_magnification(values: np.ndarray) -> np.ndarray:
+    """log₁₀ of magnification values, floored at 1e-12 so a flat decoder still draws."""
+    return np.log10(np.maximum(np.asarray(values, dtype=np.float64), 1e-12))
+
+
+def heat_trace(xs: np.ndarray, ys: np.ndarray, logs: np.ndarray, **style: Any) -> go.Heatmap:
+    """The magnification heat map over the plane's grid (Viridis, smoothed, no hover), with extra style."""
+    return go.Heatmap(
+        x=xs,
+        y=ys,
+        z=logs,
+        colorscale="Viridis",
+        zsmooth="best",
+        hoverinfo="skip",
+        name="magnification",
+        **style,
+    )
+
+
 def magnification_map(
     xs: np.ndarray,
     ys: np.ndarray,
@@ -38,21 +57,9 @@ def magnification_map(
         trace.marker.line = dict(width=0.5, color="white")
         trace.unselected = dict(marker=dict(opacity=0.8))  # a click must not fade the data
         trace.selected = dict(marker=dict(opacity=1.0, size=14, color="#d62728"))
-    logs = np.log10(np.maximum(np.asarray(values, dtype=np.float64), 1e-12))
-    fig.add_trace(
-        go.Heatmap(
-            x=xs,
-            y=ys,
-            z=logs,
-            colorscale="Viridis",
-            zsmooth="best",
-            hoverinfo="skip",
-            colorbar=dict(
-                title=dict(text=colour_title, side="top"), orientation="h", y=-0.3, len=0.7, thickness=12
-            ),
-            name="magnification",
-        )
-    )
+    logs = log_magnification(values)
+    colorbar = dict(title=dict(text=colour_title, side="top"), orientation="h", y=-0.3, len=0.7, thickness=12)
+    fig.add_trace(heat_trace(xs, ys, logs, colorbar=colorbar))
     gx, gy = np.meshgrid(xs, ys)
     fig.add_trace(
         go.Scattergl(
@@ -299,18 +306,6 @@ def path_table(stats: Sequence[Any]) -> dict[str, list]:
 
 def add_heat(fig: go.Figure, xs: np.ndarray, ys: np.ndarray, values: np.ndarray) -> go.Figure:
     """Put the log₁₀ magnification heat map underneath everything already drawn on a plane figure."""
-    logs = np.log10(np.maximum(np.asarray(values, dtype=np.float64), 1e-12))
-    heat = go.Heatmap(
-        x=xs,
-        y=ys,
-        z=logs,
-        colorscale="Viridis",
-        zsmooth="best",
-        hoverinfo="skip",
-        showscale=False,
-        name="magnification",
-        opacity=0.85,
-    )
-    fig.add_trace(heat)
+    fig.add_trace(heat_trace(xs, ys, log_magnification(values), showscale=False, opacity=0.85))
     fig.data = (fig.data[-1], *fig.data[:-1])
     return fig

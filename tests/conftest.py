@@ -3,6 +3,9 @@ repository root on sys.path)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,11 +14,48 @@ REPO = Path(__file__).resolve().parents[1]
 
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 
+CLI_ENV = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}  # nothing from the caller's environment
+CLI_TIMEOUT_S = 300
+
+
+class Cli:
+    """`python -m vae_core …` in a fresh process (the repository on its path, nothing else inherited)."""
+
+    TINY_TRAIN = ("train", "--dataset", "digits", "--arch", "mlp", "--latent-dim", "4")  # seconds to train
+
+    def argv(self, *args: str) -> list[str]:
+        """The command line of one call."""
+        return [sys.executable, "-m", "vae_core", *args]
+
+    def run(self, *args: str, cwd: Path) -> subprocess.CompletedProcess:
+        """Run one command to the end; stdout and stderr captured as text."""
+        return subprocess.run(
+            self.argv(*args), cwd=cwd, env=CLI_ENV, capture_output=True, text=True, timeout=CLI_TIMEOUT_S
+        )
+
+    def json(self, *args: str, cwd: Path) -> dict:
+        """Run one command that must succeed and return the JSON object on its last line of stdout."""
+        res = self.run(*args, cwd=cwd)
+        assert res.returncode == 0, res.stderr[-2000:]
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+    def start(self, *args: str, cwd: Path) -> subprocess.Popen:
+        """Start one command in the background (stdout and stderr piped) for a test to watch or kill."""
+        return subprocess.Popen(
+            self.argv(*args), cwd=cwd, env=CLI_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The repository root."""
     return REPO
+
+
+@pytest.fixture(scope="session")
+def cli() -> Cli:
+    """The command line, run as a user runs it: `cli.run(...)`, `cli.json(...)`, `cli.start(...)`."""
+    return Cli()
 
 
 @pytest.fixture(scope="session")

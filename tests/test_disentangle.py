@@ -83,25 +83,8 @@ def test_latent_health_counts_active_units_and_warns_on_collapse(rng):
 
 
 @pytest.mark.slow
-def test_cli_evaluate_reports_health_and_scores_on_shapes(tmp_path):
-    import json
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    env = {"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": "/usr/bin:/bin"}
-
-    def cli(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "vae_core", *args],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-
-    trained = cli(
+def test_cli_evaluate_reports_health_and_scores_on_shapes(cli, tmp_path):
+    trained = cli.run(
         "train",
         "--dataset",
         "shapes:600",
@@ -116,13 +99,16 @@ def test_cli_evaluate_reports_health_and_scores_on_shapes(tmp_path):
         "--quiet",
         "--out",
         "m.safetensors",
+        cwd=tmp_path,
     )
     assert trained.returncode == 0, trained.stderr
-    result = json.loads(cli("evaluate", "m.safetensors", "--dataset", "shapes:600", "--json").stdout)
+    result = cli.json("evaluate", "m.safetensors", "--dataset", "shapes:600", "--json", cwd=tmp_path)
     assert len(result["kl_per_dim"]) == 4 and 0 <= result["active_units"] <= 4
     assert 0.0 <= result["mig"] <= 1.0 and 0.0 <= result["dci_disentanglement"] <= 1.0
     assert result["factor_names"] == ["shape", "scale", "rotation", "x position", "y position"]
-    digits = cli("evaluate", "m.safetensors", "--dataset", "digits", "--json")
+    digits = cli.run("evaluate", "m.safetensors", "--dataset", "digits", "--json", cwd=tmp_path)
     assert digits.returncode == 2 and "shape" in digits.stderr  # 8×8 digits do not fit a 32×32 model
-    bad = cli("train", "--dataset", "shapes:600", "--hidden", "64,x", "--out", "n.safetensors")
+    bad = cli.run(
+        "train", "--dataset", "shapes:600", "--hidden", "64,x", "--out", "n.safetensors", cwd=tmp_path
+    )
     assert bad.returncode == 2 and "--hidden" in bad.stderr

@@ -1,8 +1,14 @@
-"""The latent map's figure at real sizes: dots shrink and fade as the count grows, so 70,000 points show their
-clusters; small maps are SVG (drawn in every browser), big ones WebGL."""
+"""The figures the pages promise: the latent map at real sizes (dots shrink and fade as the count grows, so
+70,000 points show their clusters; small maps are SVG, big ones WebGL), the training chart, and the
+magnification figures."""
+
+from __future__ import annotations
 
 import numpy as np
+import plotly.graph_objects as go
 
+from explorer_ui import figures
+from explorer_ui import geometry_figures as gf
 from explorer_ui.figures import SVG_MAX_POINTS, latent_map, marker_style
 
 
@@ -32,3 +38,38 @@ def test_small_maps_are_svg_and_big_ones_webgl():
     assert {t.type for t in _map(SVG_MAX_POINTS).data} == {"scatter"}
     assert {t.type for t in _map(SVG_MAX_POINTS + 1).data} == {"scattergl"}
     assert {t.type for t in _map(70_000).data} == {"scattergl"}  # fast at 70k
+
+
+def test_the_loss_chart_shows_faint_batch_curves_and_bold_epoch_curves_in_order():
+    steps = [{"epoch": i / 4, "recon": 60.0 - i, "kl": 2.0 + i / 10} for i in range(8)]
+    epochs = [
+        {"epoch": e, "train_recon": 55.0 - e, "train_kl": 3.0, "val_neg_elbo": 58.0 - e} for e in (1, 2)
+    ]
+    fig = figures.loss_curves(steps, epochs)
+    assert [t.name for t in fig.data] == [
+        "reconstruction (batch)",
+        "KL (batch)",
+        "reconstruction (epoch)",
+        "KL (epoch)",
+        "validation −ELBO",
+    ]
+    batch, epoch = fig.data[:2], fig.data[2:]
+    assert all(t.opacity == 0.45 and t.line.width == 1 and t.mode == "lines" for t in batch)
+    assert all(t.mode == "lines+markers" and t.line.width >= 2 for t in epoch)
+    assert list(fig.data[1].y) == [s["kl"] for s in steps] and list(fig.data[4].x) == [1, 2]
+    assert [t.name for t in figures.loss_curves([], epochs).data][0] == "reconstruction (epoch)"
+    assert len(figures.loss_curves(steps, []).data) == 2 and not figures.loss_curves([], []).data
+
+
+def test_the_magnification_heat_map_and_its_overlay_show_the_same_log_values():
+    xs, ys = np.linspace(-1, 1, 3), np.linspace(-2, 2, 4)
+    values = np.arange(12, dtype=float).reshape(4, 3)  # a 0 is floored, not −inf
+    coords = np.random.default_rng(0).normal(size=(10, 2))
+    heat_map = next(
+        t for t in gf.magnification_map(xs, ys, values, coords, None, []).data if t.type == "heatmap"
+    )
+    overlay = gf.add_heat(go.Figure(go.Scatter(x=[0], y=[0])), xs, ys, values)
+    assert overlay.data[0].type == "heatmap" and overlay.data[0].showscale is False  # drawn underneath
+    np.testing.assert_allclose(np.asarray(heat_map.z), np.asarray(overlay.data[0].z))
+    assert np.isfinite(np.asarray(heat_map.z)).all() and np.asarray(heat_map.z)[0, 0] == -12.0
+    assert heat_map.colorbar.title.text == "log₁₀ √det G"

@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,7 +31,6 @@ from vae_core.generate import (
 from vae_core.latent_input import as_latent, latent_tensor
 from vae_core.sliders import SLIDER_LIMIT
 
-REPO = Path(__file__).resolve().parents[1]
 NAN, INF = float("nan"), float("inf")
 
 
@@ -317,29 +313,17 @@ def test_ranking_clamps_k():
 # ---------------------------------------------------------------- the command line
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    env = {"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "vae_core", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-
-
 @pytest.mark.slow
-def test_cli_refuses_counts_and_steps_outside_their_range_and_takes_the_limits(tmp_path):
+def test_cli_refuses_counts_and_steps_outside_their_range_and_takes_the_limits(cli, tmp_path):
     """Counts and steps are checked before any work: outside the range, one line naming the argument."""
-    res = run_cli("sample", "-n", "0", "--out", "none.png", cwd=tmp_path)
+    res = cli.run("sample", "-n", "0", "--out", "none.png", cwd=tmp_path)
     assert res.returncode == 2 and "argument -n" in res.stderr and "Traceback" not in res.stderr
-    res = run_cli("sample", "-n", str(MAX_SAMPLES), "--out", "many.png", cwd=tmp_path)
+    res = cli.run("sample", "-n", str(MAX_SAMPLES), "--out", "many.png", cwd=tmp_path)
     assert res.returncode == 0 and json.loads(res.stdout)["n"] == MAX_SAMPLES
     common = ("interpolate", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--start", "0", "--end", "5")
-    res = run_cli(*common, "--steps", "-3", "--out", "few.gif", cwd=tmp_path)
+    res = cli.run(*common, "--steps", "-3", "--out", "few.gif", cwd=tmp_path)
     assert res.returncode == 2 and "argument --steps" in res.stderr and "Traceback" not in res.stderr
-    res = run_cli(*common, "--steps", str(MAX_STEPS), "--out", "lots.gif", cwd=tmp_path)
+    res = cli.run(*common, "--steps", str(MAX_STEPS), "--out", "lots.gif", cwd=tmp_path)
     assert res.returncode == 0 and json.loads(res.stdout)["steps"] == MAX_STEPS
     assert not (tmp_path / "none.png").exists() and not (tmp_path / "few.gif").exists()
 
@@ -415,8 +399,8 @@ def test_cli_refuses_counts_and_steps_outside_their_range_and_takes_the_limits(t
         )
     ),
 )
-def test_cli_refuses_out_of_range_arguments_in_one_line(tmp_path, args, message):
-    res = run_cli(*args, cwd=tmp_path)
+def test_cli_refuses_out_of_range_arguments_in_one_line(cli, tmp_path, args, message):
+    res = cli.run(*args, cwd=tmp_path)
     assert res.returncode == 2, res.stderr[-2000:]
     last = res.stderr.strip().splitlines()[-1]
 
@@ -429,8 +413,8 @@ def test_cli_refuses_out_of_range_arguments_in_one_line(tmp_path, args, message)
 
 
 @pytest.mark.slow
-def test_cli_refuses_an_absurd_upscale_factor(tmp_path):
-    res = run_cli("sample", "--scale", "100000", "--out", "x.png", cwd=tmp_path)
+def test_cli_refuses_an_absurd_upscale_factor(cli, tmp_path):
+    res = cli.run("sample", "--scale", "100000", "--out", "x.png", cwd=tmp_path)
     assert res.returncode == 2 and "Traceback" not in res.stderr and "scale" in res.stderr
 
 

@@ -25,6 +25,24 @@ def test_reparameterised_is_mu_plus_sigma_times_eps():
     assert np.allclose(reparameterised(MU, LOGVAR, [1.0, -2.0, 0.5]), MU + np.array([0.5, -2.0, 1.0]))
 
 
+def test_the_lesson_and_the_model_reparameterise_alike():
+    """The Lesson's z = μ + σ ⊙ ε with a given ε is the model's reparameterise with that ε, and the model's
+    own draw from a seeded generator is the same as handing it the ε that generator gives."""
+    import torch
+
+    from vae_core.models import reparameterise
+
+    eps = np.array([0.3, -1.7, 2.2], np.float32)
+    torch_z = reparameterise(torch.from_numpy(MU), torch.from_numpy(LOGVAR), eps=torch.from_numpy(eps))
+    assert np.allclose(reparameterised(MU, LOGVAR, eps), torch_z.numpy(), atol=1e-6)
+    drawn = reparameterise(torch.from_numpy(MU), torch.from_numpy(LOGVAR), torch.Generator().manual_seed(5))
+    same_eps = torch.randn(3, generator=torch.Generator().manual_seed(5)).numpy()
+    assert np.allclose(drawn.numpy(), reparameterised(MU, LOGVAR, same_eps), atol=1e-6)
+    cloud = posterior_draws(MU, LOGVAR, 4, seed=2)  # the Lesson's cloud: the same ε, the same points
+    eps4 = torch.randn((4, 3), generator=torch.Generator().manual_seed(2)).numpy()
+    assert np.allclose(cloud, [reparameterised(MU, LOGVAR, e) for e in eps4], atol=1e-6)
+
+
 def test_reparameterised_clamps_eps_and_refuses_junk():
     far = reparameterised(MU, LOGVAR, [1e9, 0.0, 0.0])
     assert far[0] == pytest.approx(MU[0] + 0.5 * LATENT_LIMIT)

@@ -7,7 +7,6 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,8 +17,6 @@ import torch
 from vae_core.checkpoint import load_checkpoint
 from vae_core.config import VAEConfig
 from vae_core.training import TrainSettings, fit
-
-REPO = Path(__file__).resolve().parents[1]
 
 
 def _wait_for(path: Path, proc: subprocess.Popen, limit_s: float) -> None:
@@ -33,36 +30,22 @@ def _wait_for(path: Path, proc: subprocess.Popen, limit_s: float) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("extra_s", [0.0, 2.0], ids=["at-first-save", "mid-run"])
-def test_sigkill_mid_training_leaves_the_best_weights_so_far(tmp_path, extra_s):
+def test_sigkill_mid_training_leaves_the_best_weights_so_far(cli, tmp_path, extra_s):
     """`python -m vae_core train … --epochs 200` killed with SIGKILL: the --out file is a complete checkpoint of
     the best epoch so far, marked "in progress"."""
     out = tmp_path / "run.safetensors"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "vae_core",
-            "train",
-            "--dataset",
-            "digits",
-            "--arch",
-            "mlp",
-            "--latent-dim",
-            "4",
-            "--epochs",
-            "200",
-            "--patience",
-            "1000",
-            "--seed",
-            "0",
-            "--quiet",
-            "--out",
-            str(out),
-        ],
+    proc = cli.start(
+        *cli.TINY_TRAIN,
+        "--epochs",
+        "200",
+        "--patience",
+        "1000",
+        "--seed",
+        "0",
+        "--quiet",
+        "--out",
+        str(out),
         cwd=tmp_path,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
     )
     try:
         _wait_for(out, proc, limit_s=240)

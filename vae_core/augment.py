@@ -19,7 +19,7 @@ from .errors import LatentExplorerError
 from .generate import MAX_TEMPERATURE, _seeded_generator
 from .images import to_uint8
 from .latents import encode
-from .models import VAE
+from .models import VAE, reparameterise
 
 MAX_PER_IMAGE = 64  # draws per chosen image
 MAX_AUGMENTED = 20_000  # images one augmentation may create in all (chosen × per image)
@@ -91,8 +91,7 @@ def posterior_draws(
         )
     k, t = _checked(per_image, temperature, len(mu))
     eps = torch.randn(len(mu), k, mu.shape[1], generator=_seeded_generator(seed))
-    sigma = torch.exp(0.5 * logvar)
-    return (mu[:, None, :] + t * sigma[:, None, :] * eps).numpy()
+    return reparameterise(mu[:, None, :], logvar[:, None, :], eps=t * eps).numpy()
 
 
 @torch.inference_mode()

@@ -744,11 +744,6 @@ def main(argv: list[str] | None = None) -> int:
     except LatentExplorerError as exc:  # every refusal of the library (files, specs, configs)
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except (
-        ValueError
-    ) as exc:  # belt and braces: a check outside the family still prints one line, no traceback
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
     except OSError as exc:  # writing the output failed (disk full, permissions changed meanwhile)
         print(f"error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2

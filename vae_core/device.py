@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import re
 
 import torch
+
+from .errors import InputError
+
+DEVICE_PATTERN = re.compile(r"cpu|cuda(:\d{1,2})?")
 
 
 def pick_device(prefer: str | None = None) -> torch.device:
@@ -12,6 +17,14 @@ def pick_device(prefer: str | None = None) -> torch.device:
     choice = (
         prefer or os.environ.get("LATENT_EXPLORER_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
     )
-    if choice.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device {choice!r} asked for, but no CUDA GPU is available; use 'cpu'")
-    return torch.device(choice)
+    name = choice.strip().lower()
+    if not DEVICE_PATTERN.fullmatch(name):
+        raise InputError(
+            f"device {choice!r:.40} is not one we can use; choose cpu, cuda or cuda:N "
+            "(or unset LATENT_EXPLORER_DEVICE)"
+        )
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"device {choice!r} asked for, but no CUDA GPU is available; use 'cpu'")
+    if name.startswith("cuda") and int(name.partition(":")[2] or 0) >= torch.cuda.device_count():
+        raise InputError(f"device {choice!r}: there are only {torch.cuda.device_count()} CUDA devices")
+    return torch.device(name)

@@ -32,7 +32,7 @@ from .errors import InputError
 from .generate import INTERPOLATIONS, decode_to_uint8, interpolate, sample_latents
 from .latent_input import ENDPOINT_LIMIT, clamp_int, latent_tensor
 from .latents import image_scores
-from .models import VAE
+from .models import VAE, reparameterise
 from .projection import PCAProjection
 
 PATH_METHODS = (*INTERPOLATIONS, "geodesic")  # the paths the Interpolate page and the CLI compare
@@ -222,9 +222,11 @@ def aggregate_posterior(
     if not (np.isfinite(means).all() and np.isfinite(logvars).all()):
         raise InputError("posterior means or log-variances contain NaN or infinite values")
     if max_components is not None and len(means) > max_components:
-        keep = np.sort(
-            np.random.default_rng(seed).choice(len(means), size=int(max_components), replace=False)
-        )
+        try:
+            rng = np.random.default_rng(seed)
+        except (TypeError, ValueError) as exc:  # numpy takes whole numbers ≥ 0 only
+            raise InputError(f"seed must be a whole number ≥ 0, got {seed!r:.40}") from exc
+        keep = np.sort(rng.choice(len(means), size=int(max_components), replace=False))
         means, logvars = means[keep], logvars[keep]
     logvars = np.clip(logvars, -12.0, 8.0)  # a plain autoencoder's σ can collapse to 0; keep densities finite
     return AggregatePosterior(torch.from_numpy(means), torch.from_numpy(logvars))
@@ -568,12 +570,7 @@ def posterior_draws(
     """n draws z = μ + σ ⊙ ε from one image's q(z|x) and their decoded images (uint8)."""
     n = clamp_int(n, 1, 64, "number of draws")
     mu = latent_tensor(mean, limit=ENDPOINT_LIMIT, beyond="refuse", name="posterior mean")
-    sd = torch.exp(
-        0.5
-        * latent_tensor(logvar, limit=ENDPOINT_LIMIT, beyond="refuse", name="posterior log-variance").clamp(
-            -30.0, 20.0
-        )
-    )
+    log_var = latent_tensor(logvar, limit=ENDPOINT_LIMIT, beyond="refuse", name="posterior log-variance")
     eps = torch.randn(n, mu.numel(), generator=torch.Generator().manual_seed(int(seed)))
-    z = mu + sd * eps
+    z = reparameterise(mu, log_var.clamp(-30.0, 20.0), eps=eps)
     return z.numpy(), decode_to_uint8(model, z)

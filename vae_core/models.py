@@ -29,10 +29,15 @@ class VAEOutput:
 
 
 def reparameterise(
-    mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None
+    mu: torch.Tensor,
+    logvar: torch.Tensor,
+    generator: torch.Generator | None = None,
+    *,
+    eps: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """z = μ + σ ⊙ ε with ε ~ N(0, I): a sample that gradients can flow through."""
-    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    """z = μ + σ ⊙ ε, ε ~ N(0, I) drawn from `generator` unless given: a sample gradients can flow through."""
+    if eps is None:
+        eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
     return mu + torch.exp(0.5 * logvar) * eps
 
 

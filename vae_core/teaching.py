@@ -10,27 +10,28 @@ from .errors import InputError
 from .generate import _seeded_generator, decode_to_uint8
 from .images import to_uint8
 from .latent_input import as_latent, clamp_int
-from .models import VAE
+from .models import VAE, reparameterise
 
 MAX_DRAWS = 1024  # posterior or likelihood draws per call
 
 
 def reparameterised(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray) -> np.ndarray:
     """z = μ + σ ⊙ ε for one posterior (each (D,)), with ε clamped like any latent input; float32 (D,)."""
-    mu = np.asarray(mu, dtype=np.float64).reshape(-1)
-    sigma = np.exp(0.5 * np.asarray(logvar, dtype=np.float64).reshape(-1))
-    if sigma.shape != mu.shape:
-        raise InputError(f"μ and log σ² must have the same size, got {mu.size} and {sigma.size}")
-    return (mu + sigma * as_latent(eps, mu.size)).astype(np.float32)
+    mu_t = torch.as_tensor(np.asarray(mu, dtype=np.float64).reshape(-1))
+    logvar_t = torch.as_tensor(np.asarray(logvar, dtype=np.float64).reshape(-1))
+    if logvar_t.shape != mu_t.shape:
+        raise InputError(f"μ and log σ² must have the same size, got {mu_t.numel()} and {logvar_t.numel()}")
+    eps_t = torch.as_tensor(as_latent(eps, mu_t.numel()), dtype=torch.float64)
+    return reparameterise(mu_t, logvar_t, eps=eps_t).numpy().astype(np.float32)
 
 
 def posterior_draws(mu: np.ndarray, logvar: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     """n draws z ~ N(μ, σ²) of one image's posterior (the cloud), shape (n, D) float32."""
     n = clamp_int(n, 1, MAX_DRAWS, "number of draws")
     mu_t = torch.as_tensor(np.asarray(mu, dtype=np.float32).reshape(1, -1))
-    sigma = torch.exp(0.5 * torch.as_tensor(np.asarray(logvar, dtype=np.float32).reshape(1, -1)))
+    logvar_t = torch.as_tensor(np.asarray(logvar, dtype=np.float32).reshape(1, -1))
     eps = torch.randn((n, mu_t.shape[1]), generator=_seeded_generator(seed))
-    return (mu_t + sigma * eps).numpy()
+    return reparameterise(mu_t, logvar_t, eps=eps).numpy()
 
 
 @torch.inference_mode()
