@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -150,22 +148,11 @@ def test_a_file_for_another_model_or_dataset_says_which_differs():
         check_belongs(contents, "a" * 16, "b" * 16, N + 1, D, "z.npz")
 
 
-def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "vae_core", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin", "HOME": str(cwd)},
-    )
-
-
 @pytest.fixture(scope="module")
-def digits_file(tmp_path_factory) -> Path:
+def digits_file(tmp_path_factory, cli) -> Path:
     """`python -m vae_core encode` of the shipped model on digits, with scores."""
     folder = tmp_path_factory.mktemp("latents")
-    res = run_cli(
+    res = cli.run(
         "encode",
         str(DEFAULT_MODEL_PATH),
         "--dataset",
@@ -198,21 +185,21 @@ def test_cli_encode_writes_what_the_library_computes_with_both_fingerprints(digi
     assert contents.coords["pca"].shape == (1797, 2)
 
 
-def test_cli_project_to_npz_keeps_its_map_and_to_csv_as_before(digits_file):
+def test_cli_project_to_npz_keeps_its_map_and_to_csv_as_before(digits_file, cli):
     folder = digits_file.parent
     args = ("project", str(DEFAULT_MODEL_PATH), "--dataset", "digits", "--method", "pca", "--quiet")
-    assert run_cli(*args, "--out", "map.npz", cwd=folder).returncode == 0
-    assert run_cli(*args, "--out", "map.csv", cwd=folder).returncode == 0
+    assert cli.run(*args, "--out", "map.npz", cwd=folder).returncode == 0
+    assert cli.run(*args, "--out", "map.csv", cwd=folder).returncode == 0
     coords = read_latents_file(folder / "map.npz").coords["pca"]
     rows = (folder / "map.csv").read_text().splitlines()
     assert rows[0] == "index,x,y,label" and len(rows) == 1798
     assert [float(v) for v in rows[1].split(",")[1:3]] == pytest.approx(coords[0].tolist(), abs=1e-4)
-    refused = run_cli(*args, "--out", "map.txt", cwd=folder)
+    refused = cli.run(*args, "--out", "map.txt", cwd=folder)
     assert refused.returncode == 2 and ".csv or .npz" in refused.stderr
 
 
-def test_cli_encode_refuses_a_hostile_dataset_spec_in_one_line(tmp_path):
-    res = run_cli(
+def test_cli_encode_refuses_a_hostile_dataset_spec_in_one_line(tmp_path, cli):
+    res = cli.run(
         "encode", str(DEFAULT_MODEL_PATH), "--dataset", "npz:missing.npz", "--out", "z.npz", cwd=tmp_path
     )
     assert res.returncode == 2 and "Traceback" not in res.stderr and not (tmp_path / "z.npz").exists()
