@@ -774,7 +774,7 @@ def view_curved() -> None:
     pca = pca_projection(model, dataset)
     c1, c2, _ = st.columns([1, 1, 2])
     start = int(c1.number_input("Start image", 0, len(data) - 1, 0, step=1, key="lesson_curve_start"))
-    end = int(c2.number_input("End image", 0, len(data) - 1, 7, step=1, key="lesson_curve_end"))
+    end = int(c2.number_input("End image", 0, len(data) - 1, 4, step=1, key="lesson_curve_end"))
     paths = {
         "linear": latent_path(model.model, mu[start], mu[end], CURVE_STEPS, "linear"),
         "geodesic": geodesic_between(model, dataset, mu[start], mu[end], CURVE_STEPS).path,
@@ -784,6 +784,12 @@ def view_curved() -> None:
         grid.xs, grid.ys, grid.values, pca.coords, data.labels, data.class_names, height=MAP_HEIGHT + 60
     )
     gfig.add_paths(fig, {name: to_plane(pca, path) for name, path in paths.items()}, shown="")
+    for trace in fig.data:
+        if trace.name in paths:  # both paths are the subject here: bold, with a dot per frame
+            trace.mode, trace.line.width, trace.line.dash = "lines+markers", 5, "solid"
+            trace.marker = dict(
+                size=9, color=gfig.PATH_COLOURS[trace.name], line=dict(color="white", width=1)
+            )
     left, right = st.columns([3, 2], gap="large")
     with left:
         _chart(fig, "lesson_curve_map")
