@@ -221,15 +221,14 @@ STEPS: tuple[LessonStep, ...] = (
             "morph. A **linear** path cuts through the middle, where codes are unusually short (in many "
             "dimensions, prior draws have a norm near √D); a **spherical** path (slerp) keeps the norm "
             "typical. "
-            "The chart shows the norm along both paths."
+            "The chart shows the norm along both paths. A **geodesic** follows the decoder's own geometry "
+            "instead: the walk whose pictures change least in all (step 12 shows why it bends)."
         ),
         formulas=(
             r"\begin{aligned} \text{linear:}\quad z_t &= (1-t)\, z_0 + t\, z_1 \\"
             r"\text{spherical:}\quad z_t &= \big((1-t)\lVert z_0\rVert + t\lVert z_1\rVert\big)\,"
             r"\frac{\sin((1-t)\Omega)\, \hat z_0 + \sin(t\Omega)\, \hat z_1}{\sin \Omega} \end{aligned}",
         ),
-        # A geodesic path (shortest on the decoder's curved surface) joins these choices when the geometry
-        # feature lands: one more method in this view, no new step.
         view="view_interpolation",
         question=Question(
             prompt="Halfway between two codes of norm 3 pointing in different directions, the linear path's norm "

@@ -14,9 +14,16 @@ import streamlit as st
 import torch
 
 from vae_core.augment import augment
-from vae_core.explore import interpolation, rank_worst, samples_with_nearest, side_by_side, to_plane
+from vae_core.explore import (
+    Interpolation,
+    interpolation,
+    rank_worst,
+    samples_with_nearest,
+    side_by_side,
+    to_plane,
+)
 from vae_core.generate import decode_to_uint8, interpolate, sample_latents
-from vae_core.geometry import latent_path, path_stats
+from vae_core.geometry import PATH_METHODS, latent_path, path_stats
 from vae_core.health import latent_health
 from vae_core.images import to_uint8
 from vae_core.latents import image_scores, nearest_neighbours, reconstruct
@@ -496,11 +503,16 @@ def view_ae_vs_vae() -> None:
 # ---------------------------------------------------------------- 7. interpolation
 
 
-def _norm_chart(z_start: np.ndarray, z_end: np.ndarray, steps: int) -> go.Figure:
-    """‖z_t‖ along the linear and the spherical path."""
+def _norm_chart(z_start: np.ndarray, z_end: np.ndarray, steps: int, geodesic: np.ndarray | None) -> go.Figure:
+    """‖z_t‖ along the linear and the spherical path (and the geodesic, when given)."""
     fig = go.Figure()
-    for method, colour in (("linear", "#1f77b4"), ("spherical", "#d62728")):
-        path = interpolate(_tensor(z_start), _tensor(z_end), steps, method).numpy()
+    paths = {
+        m: interpolate(_tensor(z_start), _tensor(z_end), steps, m).numpy() for m in ("linear", "spherical")
+    }
+    if geodesic is not None:
+        paths["geodesic"] = np.asarray(geodesic)
+    for method, path in paths.items():
+        colour = gfig.PATH_COLOURS[method]
         fig.add_trace(
             go.Scatter(
                 x=np.linspace(0, 1, len(path)),
@@ -530,9 +542,13 @@ def view_interpolation() -> None:
     c1, c2, c3, c4 = st.columns(4, vertical_alignment="bottom")
     start = int(c1.number_input("Start image", 0, n - 1, 0, step=1, key="lesson_interp_start"))
     end = int(c2.number_input("End image", 0, n - 1, 7, step=1, key="lesson_interp_end"))
-    method = c3.radio("Path", ["linear", "spherical"], horizontal=True, key="lesson_interp_method")
+    method = c3.radio("Path", list(PATH_METHODS), horizontal=True, key="lesson_interp_method")
     steps = 9 if presenting() else int(c4.slider("Steps", 3, 16, 9, key="lesson_interp_steps"))
-    walk = interpolation(model.model, mu[start], mu[end], steps, method)
+    if method == "geodesic":  # shortest in image space (step 12 shows why it bends)
+        path = geodesic_between(model, dataset, mu[start], mu[end], steps).path
+        walk = Interpolation(path, decode_to_uint8(model.model, _tensor(path)))
+    else:
+        walk = interpolation(model.model, mu[start], mu[end], steps, method)
     st.image(
         grid_picture(walk.frames, ncols=len(walk.frames), cell=image_target(64)),
         caption=f"#{start} ({label_text(dataset, start)}) → #{end} ({label_text(dataset, end)}), {method}",
@@ -552,7 +568,8 @@ def view_interpolation() -> None:
             "lesson_interp_map",
         )
     with right:
-        _chart(_norm_chart(mu[start], mu[end], steps), "lesson_interp_norms")
+        geodesic = walk.path if method == "geodesic" else None
+        _chart(_norm_chart(mu[start], mu[end], steps, geodesic), "lesson_interp_norms")
 
 
 # ---------------------------------------------------------------- 8. blurry samples
@@ -774,7 +791,7 @@ def view_curved() -> None:
     pca = pca_projection(model, dataset)
     c1, c2, _ = st.columns([1, 1, 2])
     start = int(c1.number_input("Start image", 0, len(data) - 1, 0, step=1, key="lesson_curve_start"))
-    end = int(c2.number_input("End image", 0, len(data) - 1, 7, step=1, key="lesson_curve_end"))
+    end = int(c2.number_input("End image", 0, len(data) - 1, 4, step=1, key="lesson_curve_end"))
     paths = {
         "linear": latent_path(model.model, mu[start], mu[end], CURVE_STEPS, "linear"),
         "geodesic": geodesic_between(model, dataset, mu[start], mu[end], CURVE_STEPS).path,
@@ -784,6 +801,12 @@ def view_curved() -> None:
         grid.xs, grid.ys, grid.values, pca.coords, data.labels, data.class_names, height=MAP_HEIGHT + 60
     )
     gfig.add_paths(fig, {name: to_plane(pca, path) for name, path in paths.items()}, shown="")
+    for trace in fig.data:
+        if trace.name in paths:  # both paths are the subject here: bold, with a dot per frame
+            trace.mode, trace.line.width, trace.line.dash = "lines+markers", 5, "solid"
+            trace.marker = dict(
+                size=9, color=gfig.PATH_COLOURS[trace.name], line=dict(color="white", width=1)
+            )
     left, right = st.columns([3, 2], gap="large")
     with left:
         _chart(fig, "lesson_curve_map")

@@ -282,3 +282,13 @@ def test_the_lesson_and_presenter_keep_no_session_key_outside_the_declared_ones(
     assert user_keys, "no session keys seen: the check would pass vacuously"
     undeclared = sorted(k for k in user_keys if k not in SESSION_KEYS)
     assert not undeclared, f"session keys not declared in explorer_ui/state.py SESSION_KEYS: {undeclared}"
+
+
+def test_the_interpolation_step_offers_the_geodesic_beside_linear_and_spherical():
+    at = open_lesson({"step": str(step_number("interpolate"))})
+    strip_before = image_urls(at)[0]
+    at.radio(key="lesson_interp_method").set_value("geodesic").run()
+    assert_clean(at)
+    assert image_urls(at)[0] != strip_before
+    norms = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert [t["name"] for t in norms["data"]] == ["linear", "spherical", "geodesic"]

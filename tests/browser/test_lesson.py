@@ -20,6 +20,8 @@ SCREENSHOT_FOCUS = {
     4: ".st-key-lesson_eps_draw",
     6: ".st-key-lesson_gap_seed",
     8: ".st-key-lesson_blur_seed",
+    10: ".st-key-lesson_factor_model",
+    12: ".st-key-lesson_curve_start",
 }
 
 # Every element that can scroll sideways and does (the page itself, Streamlit's main area, a formula, a table…).
