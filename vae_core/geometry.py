@@ -31,7 +31,7 @@ from torch.func import jvp, vmap
 from .errors import InputError
 from .generate import INTERPOLATIONS, decode_to_uint8, interpolate, sample_latents
 from .latent_input import ENDPOINT_LIMIT, clamp_int, latent_tensor
-from .latents import image_scores
+from .latents import batch_tensor, image_scores
 from .models import VAE, reparameterise
 from .projection import PCAProjection
 
@@ -229,7 +229,7 @@ def aggregate_posterior(
         keep = np.sort(rng.choice(len(means), size=int(max_components), replace=False))
         means, logvars = means[keep], logvars[keep]
     logvars = np.clip(logvars, -12.0, 8.0)  # a plain autoencoder's σ can collapse to 0; keep densities finite
-    return AggregatePosterior(torch.from_numpy(means), torch.from_numpy(logvars))
+    return AggregatePosterior(batch_tensor(means), batch_tensor(logvars))
 
 
 @dataclass(frozen=True)

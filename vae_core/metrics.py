@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from .errors import InputError
+from .latents import batch_tensor
 from .models import LOG_2PI, VAE, kl_per_dim, reparameterise
 
 ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al.: a unit is active when Cov_x(E_q[z_i]) exceeds this
@@ -28,9 +29,7 @@ def evaluate(
     kl_dims = torch.zeros(model.config.latent_dim, dtype=torch.float64)
     mus = []
     for i in range(0, n, batch_size):
-        x = torch.from_numpy(np.ascontiguousarray(images[i : i + batch_size], dtype=np.float32)).to(
-            model.device
-        )
+        x = batch_tensor(images[i : i + batch_size]).to(model.device)
         mu, logvar = model.encode(x)
         z = reparameterise(mu, logvar, gen)
         totals["recon"] += model.recon_nll(model.decode_logits(z), x).double().sum().item()
