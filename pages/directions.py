@@ -26,7 +26,14 @@ from explorer_ui.widgets import (
     teaching_panel,
 )
 from vae_core.augment import AugmentError, augment, npz_bytes, with_originals
-from vae_core.directions import DirectionError, analogy, class_vector, group_vector, steps_along
+from vae_core.directions import (
+    AttributeVector,
+    DirectionError,
+    analogy,
+    class_vector,
+    group_vector,
+    steps_along,
+)
 from vae_core.images import image_grid, to_uint8
 from vae_core.probes import FEATURES_LATENT, FEATURES_PIXELS
 from vae_core.sliders import starting_vector
@@ -132,9 +139,8 @@ with principal_tab:
 
 
 # ---------------------------------------------------------------- attribute vectors and analogy
-@st.fragment
-def attribute_and_analogy() -> None:
-    """Attribute vector (slider + strip) and analogy: their widgets rerun only this part."""
+def pick_direction() -> tuple[AttributeVector, str, str] | None:
+    """The attribute vector the user asks for (between two classes or two map selections), with its ends' names."""
     mode = st.radio(
         "Direction between",
         ["classes", "map selections"],
@@ -177,42 +183,47 @@ def attribute_and_analogy() -> None:
             title_a, title_b = "group A", "group B"
     except DirectionError as err:
         st.info(str(err))
-        vec = None
-    if vec is not None:
-        alpha = st.slider(
-            f"α: start + α·({title_a} → {title_b})", -1.0, 2.0, step=0.05, key="directions_alpha"
-        )
-        from_col, _ = st.columns([3, 1])
-        attr_start = from_col.radio(
-            "Start point",
-            ["A's mean", "origin", "an image's μ"],
-            horizontal=True,
-            key="directions_attr_start",
-        )
-        attr_index = int(
-            st.number_input("Image index (for 'an image's μ')", 0, n - 1, 0, key="directions_attr_index")
-        )
-        start = {
-            "A's mean": vec.source_mean,
-            "origin": np.zeros(latent_dim),
-            "an image's μ": latent_means[attr_index].astype(np.float64),
-        }[attr_start]
-        amounts = np.linspace(-0.5, 1.5, 9)
-        frames = view.decode_points(model.model, steps_along(start, vec.vector, np.append(amounts, alpha)))
-        img_col, strip_col = st.columns([1, 4])
-        with img_col:
-            show_image(frames[-1], f"α = {alpha:+.2f}")
-        with strip_col:
-            show_image(
-                image_grid(frames[:-1], ncols=len(amounts)),
-                target=image_target(72),
-                caption="α = " + ", ".join(f"{a:g}" for a in amounts) + f" · ‖vector‖ = {vec.length:.2f}",
-            )
-        st.caption(
-            f"{title_a}: {vec.source_count} images · {title_b}: {vec.target_count} images. From A's mean, "
-            "α = 1 lands exactly on B's mean; from any other start it adds the same difference."
-        )
+        return None
+    return vec, title_a, title_b
 
+
+def attribute_slider(vec: AttributeVector, title_a: str, title_b: str) -> None:
+    """A slider that moves a start point along the vector, its image and the strip from −0.5 to 1.5."""
+    alpha = st.slider(f"α: start + α·({title_a} → {title_b})", -1.0, 2.0, step=0.05, key="directions_alpha")
+    from_col, _ = st.columns([3, 1])
+    attr_start = from_col.radio(
+        "Start point",
+        ["A's mean", "origin", "an image's μ"],
+        horizontal=True,
+        key="directions_attr_start",
+    )
+    attr_index = int(
+        st.number_input("Image index (for 'an image's μ')", 0, n - 1, 0, key="directions_attr_index")
+    )
+    start = {
+        "A's mean": vec.source_mean,
+        "origin": np.zeros(latent_dim),
+        "an image's μ": latent_means[attr_index].astype(np.float64),
+    }[attr_start]
+    amounts = np.linspace(-0.5, 1.5, 9)
+    frames = view.decode_points(model.model, steps_along(start, vec.vector, np.append(amounts, alpha)))
+    img_col, strip_col = st.columns([1, 4])
+    with img_col:
+        show_image(frames[-1], f"α = {alpha:+.2f}")
+    with strip_col:
+        show_image(
+            image_grid(frames[:-1], ncols=len(amounts)),
+            target=image_target(72),
+            caption="α = " + ", ".join(f"{a:g}" for a in amounts) + f" · ‖vector‖ = {vec.length:.2f}",
+        )
+    st.caption(
+        f"{title_a}: {vec.source_count} images · {title_b}: {vec.target_count} images. From A's mean, "
+        "α = 1 lands exactly on B's mean; from any other start it adds the same difference."
+    )
+
+
+def analogy_view() -> None:
+    """Analogy a − b + c: the three images, the decoded result and its nearest data images."""
     st.subheader("Analogy: a − b + c")
     a_col, b_col, c_col, k_col = st.columns(4)
     idx_a = int(a_col.number_input("a (image index)", 0, n - 1, min(1, n - 1), key="directions_an_a"))
@@ -240,6 +251,15 @@ def attribute_and_analogy() -> None:
         ],
     )
     st.caption("Nearest data images to a − b + c by latent distance (a, b and c left out).")
+
+
+@st.fragment
+def attribute_and_analogy() -> None:
+    """Attribute vector (slider + strip) and analogy: their widgets rerun only this part."""
+    picked = pick_direction()
+    if picked is not None:
+        attribute_slider(*picked)
+    analogy_view()
 
 
 with attribute_tab:
