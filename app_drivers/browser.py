@@ -641,3 +641,31 @@ WEBSOCKET_PROBE = """
   window.WebSocket = ProbedWebSocket;
 })();
 """
+
+
+def sidebar_caption_has(page, text: str) -> bool:
+    """Whether a caption in the sidebar contains ``text`` (e.g. the loaded dataset's image count)."""
+    captions = page.locator('[data-testid="stSidebar"] [data-testid="stCaptionContainer"]').all_inner_texts()
+    return any(text in t for t in captions)
+
+
+def load_dataset_and_model(
+    page, spec: str, images: int, model_path: Path, timeout_ms: float = 300_000
+) -> None:
+    """From the sidebar, as a user: type a dataset spec, then upload a checkpoint; raise if either did not load."""
+    page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').filter(
+        has_text="Load another dataset"
+    ).click()
+    box = widget(page, "sb_dataset_spec").locator("input")
+    box.fill(spec)
+    box.press("Enter")
+    page.wait_for_timeout(300)
+    wait_settled(page, timeout_ms=timeout_ms)
+    if not sidebar_caption_has(page, f"{images:,}"):
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()[-600:]
+        raise RuntimeError(f"the {images:,}-image dataset did not load: {error_texts(page) or sidebar}")
+    widget(page, "sb_model_upload").locator('input[type="file"]').set_input_files(str(model_path))
+    page.wait_for_timeout(300)
+    wait_settled(page, timeout_ms=120_000)
+    if not selectbox_value(page, "sb_model").startswith("Uploaded"):
+        raise RuntimeError(f"the model did not load: {error_texts(page)}")

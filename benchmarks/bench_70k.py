@@ -159,29 +159,13 @@ def peak_rss_mib(pid: int) -> float:
 def browser_figures(model_path: Path, data_path: Path, latents_path: Path, n: int) -> None:
     """Load everything in one session, then time the map's first paint and Anomalies; the server's peak RSS."""
     from app_drivers import browser as harness
-    from benchmarks.bench_browser import MAP_PAINT_PROBE, _sidebar_caption_has
+    from benchmarks.bench_browser import MAP_PAINT_PROBE
 
     with harness.chromium_browser() as browser, harness.running_server() as server:
         page = harness.new_page(browser)
         try:
             harness.open_page(page, server, "train")  # a page that neither encodes nor projects
-            page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').filter(
-                has_text="Load another dataset"
-            ).click()
-            spec = harness.widget(page, "sb_dataset_spec").locator("input")
-            spec.fill(f"npz:{data_path}")
-            spec.press("Enter")
-            page.wait_for_timeout(300)
-            harness.wait_settled(page, timeout_ms=300_000)
-            if not _sidebar_caption_has(page, f"{n:,}"):
-                raise RuntimeError(f"the {n:,}-image dataset did not load: {harness.error_texts(page)}")
-            harness.widget(page, "sb_model_upload").locator('input[type="file"]').set_input_files(
-                str(model_path)
-            )
-            page.wait_for_timeout(300)
-            harness.wait_settled(page, timeout_ms=120_000)
-            if not harness.selectbox_value(page, "sb_model").startswith("Uploaded"):
-                raise RuntimeError(f"the model did not load: {harness.error_texts(page)}")
+            harness.load_dataset_and_model(page, f"npz:{data_path}", n, model_path)
             page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').filter(
                 has_text="Precomputed latents"
             ).click()

@@ -604,39 +604,13 @@ def train_map_model(workdir: Path, quick: bool) -> Path:
     return out
 
 
-def _sidebar_caption_has(page, text: str) -> bool:
-    return any(
-        text in t
-        for t in page.locator(
-            '[data-testid="stSidebar"] [data-testid="stCaptionContainer"]'
-        ).all_inner_texts()
-    )
-
-
 def measure_map(browser, server, model_path: Path) -> None:
     """Load the 10k dataset by spec and the 28×28 model by upload (sidebar), then time the map's first paint."""
     page = harness.new_page(browser)
     load_before = cpu_snapshot()
     try:
         harness.open_page(page, server, "train")  # a page that neither encodes nor projects the dataset
-        page.locator('[data-testid="stSidebar"] [data-testid="stExpander"] summary').filter(
-            has_text="Load another dataset"
-        ).click()
-        spec = harness.widget(page, "sb_dataset_spec").locator("input")
-        spec.fill(f"idx:{SHARED_MNIST}")
-        spec.press("Enter")
-        page.wait_for_timeout(300)
-        harness.wait_settled(page, timeout_ms=180_000)
-        if not _sidebar_caption_has(page, f"{MAP_POINTS:,}"):
-            raise RuntimeError(
-                f"the {MAP_POINTS:,}-image dataset did not load: "
-                f"{harness.error_texts(page) or page.locator('[data-testid=stSidebar]').inner_text()[-600:]}"
-            )
-        harness.widget(page, "sb_model_upload").locator('input[type="file"]').set_input_files(str(model_path))
-        page.wait_for_timeout(300)
-        harness.wait_settled(page, timeout_ms=120_000)
-        if not harness.selectbox_value(page, "sb_model").startswith("Uploaded"):
-            raise RuntimeError(f"the 28×28 model did not load: {harness.error_texts(page)}")
+        harness.load_dataset_and_model(page, f"idx:{SHARED_MNIST}", MAP_POINTS, model_path)
 
         titles = harness._nav_titles(page)
         map_title = titles[list(harness.PAGES).index("latent_map")]
