@@ -65,6 +65,12 @@ def test_an_unknown_spec_gets_a_short_error_and_the_spec_list_is_a_list(tmp_path
     assert all(item.startswith("- `") for item in items) and len(items) >= 8  # one item per spec
 
 
+def architecture_caption(at) -> str:
+    """The note under the Train page's Architecture choice (the one caption that describes a network)."""
+    (note,) = [c.value for c in at.caption if c.value.startswith(("MLP widths", "Stride-2 convolutions"))]
+    return note
+
+
 def test_a_shape_mismatch_opens_train_on_the_default_conv(mnist_folder):
     at = type_spec(start_app(), f"idx:{mnist_folder}")
     at.sidebar.button(key="sb_mismatch_train").click().run()
@@ -73,7 +79,7 @@ def test_a_shape_mismatch_opens_train_on_the_default_conv(mnist_folder):
     assert at.selectbox(key="train_arch").value == "conv"
     assert at.slider(key="train_latent").value == 16
     assert at.number_input(key="train_budget").value >= 120  # a 60 s conv run stops far from its best
-    note = at.caption[0].value
+    note = architecture_caption(at)
     assert "256-wide hidden layer" in note and "MLP" not in note and "8×8" not in note
     assert "mnist (IDX files, 60 images)" in texts(at)
 
@@ -92,9 +98,11 @@ def test_the_train_caption_follows_the_architecture_picked(mnist_folder):
     at.sidebar.button(key="sb_mismatch_train").click().run()
     at.selectbox(key="train_arch").set_value("mlp").run()
     assert_clean(at)
-    assert at.caption[0].value.startswith("MLP widths") and "28×28" in at.caption[0].value
+    note = architecture_caption(at)
+    assert note.startswith("MLP widths") and "28×28" in note
     at.selectbox(key="train_arch").set_value("resconv").run()
-    assert "residual blocks" in at.caption[0].value and "MLP" not in at.caption[0].value
+    note = architecture_caption(at)
+    assert "residual blocks" in note and "MLP" not in note
 
 
 def test_the_sidebar_download_names_the_checkpoint_as_the_train_page_does(media):

@@ -85,3 +85,47 @@ def test_a_sliders_link_opens_the_same_image_in_a_fresh_browser(page, browser, a
         assert harness.page_problems(student) == []
     finally:
         student.context.close()
+
+
+LINK_KEYS = {  # page → its "Copy link" popover's key; every page in the registry has one
+    "home": ("home_link", 1),
+    "train": ("train_link", 0),
+    "latent_map": ("map_link", 1),
+    "latent_sliders": ("sliders_link", 1),
+    "sample": ("sample_link", 1),
+    "interpolate": ("interp_link", 1),
+    "anomalies": ("anomaly_link", 1),
+    "geometry": ("geo_link", 1),
+    "directions": ("directions_link", 1),
+    "lesson": ("lesson_link", 1),
+}
+
+
+def test_every_registered_page_has_a_link_entry():
+    assert set(LINK_KEYS) == set(harness.PAGES)
+
+
+@pytest.mark.parametrize("name", list(LINK_KEYS))
+def test_a_link_from_every_page_carries_a_non_default_model_to_a_fresh_browser(
+    page, browser, app_server, name
+):
+    """The teacher opens the page on the shipped shapes β-VAE (not the default digits model) by a link, copies the
+    page's own link, and a student's fresh browser shows the same pictures and the same model."""
+    key, min_images = LINK_KEYS[name]
+    query = "?model=shapes_betavae&dataset=shapes" + ("&selection=1,2,3" if name == "latent_map" else "")
+    page.goto(app_server.page_url(name) + query, wait_until="domcontentloaded")
+    harness.wait_settled(page, 180_000)
+    harness.wait_images_loaded(page, min_images, timeout_ms=120_000)
+    assert harness.selectbox_value(page, "sb_model").startswith("Shipped shapes β-VAE")
+    link = copied_link(page, key)
+    if name != "lesson":  # the lesson's link carries its step; its views use the shipped models they name
+        assert "model=shapes_betavae" in link and "dataset=shapes" in link, link
+    teacher = picture_bytes(page)
+    student, pictures = student_view(browser, link, min_images)
+    try:
+        assert pictures == teacher  # the same PNG bytes, in the same order
+        if name != "lesson":
+            assert harness.selectbox_value(student, "sb_model") == harness.selectbox_value(page, "sb_model")
+        assert harness.page_problems(student) == []
+    finally:
+        student.context.close()
