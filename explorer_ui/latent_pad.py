@@ -236,6 +236,12 @@ def pad_state(key: str = PAD_KEY) -> Mapping | None:
     return _component_value(key, "z", Mapping)
 
 
+def is_dragging(key: str = PAD_KEY) -> bool:
+    """Whether the browser's last message came mid-drag (another value follows within milliseconds)."""
+    state = pad_state(key)
+    return bool(state.get("dragging")) if state is not None else False
+
+
 def _ignore() -> None:
     """on_z_change: the fragment reruns by itself, nothing else to do."""
 

@@ -171,6 +171,10 @@ PRESENT = _key("present_view", "bool: the presenter view is on (sidebar toggle o
 URL_WRITTEN = _key(
     "url_state_written", "{(scope, name): the query text this session last put in the URL}", dict
 )
+SLIDERS_LINK_Z = _key(
+    "sliders_link_z",
+    "str: the slider vector the Sliders page's link carries (kept while a slider is dragged)",
+)
 LESSON_STEP = _key("lesson_step", "int: the Lesson's step on screen, 1-based", lambda: 1)
 LESSON_REVEALED = _key("lesson_revealed", "set of Lesson step keys whose answers were revealed", set)
 LESSON_EPS_DRAWS = _key(

@@ -10,6 +10,7 @@ from explorer_ui import url_state
 from explorer_ui.factors_view import render_factor_panel, slider_labels
 from explorer_ui.state import (
     SLIDER_ORIGIN,
+    SLIDERS_LINK_Z,
     active_dataset,
     active_model,
     factor_information,
@@ -127,6 +128,9 @@ def sliders_panel() -> None:
     else:
         pad.render_pad(model.model, model.key, order, kl, labels=labels)
     vector = ",".join(repr(float(v)) for v in pad.current_vector())  # exact: the link decodes the same image
+    if pad.is_dragging():  # mid-drag frames keep the last link: no URL write and no new popover per frame
+        vector = st.session_state.get(SLIDERS_LINK_Z) or vector
+    st.session_state[SLIDERS_LINK_Z] = vector
     url_state.share("sliders", LINK, key="sliders_link", extra={"z": vector})
 
 
