@@ -31,6 +31,7 @@ from explorer_ui.latent_pad_frontend.protocol import (
     values_from_pad_state,
 )
 from vae_core.images import fit_scale, image_grid, upscale
+from vae_core.latent_input import latent_fits
 from vae_core.models import VAE
 from vae_core.sliders import (
     MAX_STRIP_DIMS,
@@ -40,7 +41,6 @@ from vae_core.sliders import (
     decode_vector,
     kl_per_dim_from_latents,
     order_by_kl,
-    point_fits,
     starting_vector,
     strip_image,
     traversal_strips,
@@ -137,7 +137,7 @@ def apply_start(latent_dim: int, origin_point: Sequence[float] | None) -> None:
     """Set the vector to the chosen start (falls back to the origin when the chosen point does not fit)."""
     ss = st.session_state
     start = ss.get(START, "origin")
-    if start == "point" and not point_fits(origin_point, latent_dim):
+    if start == "point" and not latent_fits(origin_point, latent_dim):
         start = "origin"
     set_vector(starting_vector(start, latent_dim, point=origin_point, seed=int(ss.get(SEED, 0))))
 
@@ -159,7 +159,11 @@ def ensure_vector(latent_dim: int, model_key: str, origin_point: Sequence[float]
     ss.setdefault(GENERATION, 0)
     ss.setdefault(LOCAL_DECODE, True)
     origin_list = None if origin_point is None else list(np.asarray(origin_point, dtype=float).reshape(-1))
-    if origin_list is not None and origin_list != ss.get(ORIGIN_SEEN) and point_fits(origin_list, latent_dim):
+    if (
+        origin_list is not None
+        and origin_list != ss.get(ORIGIN_SEEN)
+        and latent_fits(origin_list, latent_dim)
+    ):
         ss[ORIGIN_SEEN] = origin_list
         ss[START] = "point"
         ss[MODEL_SEEN] = model_key

@@ -113,7 +113,7 @@ if st.session_state[pad.MODE] == "live":
             "This decoder is too large to send to the browser: each frame is decoded on the server "
             "while you drag."
         )
-if st.session_state[pad.START] == "point" and not pad.point_fits(origin_point, latent_dim):
+if st.session_state[pad.START] == "point" and not pad.latent_fits(origin_point, latent_dim):
     st.caption(
         "No point chosen for this model yet: pick one on the Latent map and make it the slider origin. "
         "Showing the origin meanwhile."

@@ -14,7 +14,6 @@ from .errors import InputError
 from .generate import decode_to_uint8, sample_latents, traverse
 from .images import image_grid
 from .latent_input import as_latent
-from .latent_input import latent_fits as point_fits  # noqa: F401 (explorer_ui.latent_pad imports it here)
 from .models import VAE, kl_per_dim
 
 SLIDER_LIMIT = 4.0  # slider range ±4: the N(0, 1) prior puts 99.99 % of its mass inside
