@@ -10,11 +10,11 @@ import streamlit as st
 # from any working directory (and AppTest runs under pytest, whose pythonpath is the repository root).
 from explorer_ui.registry import navigation_pages
 from explorer_ui.sidebar import render_sidebar
-from explorer_ui.state import configure_torch, init_state
+from explorer_ui.state import configure_process, init_state
 from explorer_ui.url_state import follow_pair_link
 
 st.set_page_config(page_title="Latent Explorer", page_icon="🧭", layout="wide")
-configure_torch()
+configure_process()
 init_state()
 follow_pair_link()  # ?model=&dataset= from a link, before the sidebar draws the pickers
 

@@ -51,7 +51,7 @@ from .state import (
     builtin_dataset,
     digits_dataset,
     factor_information,
-    geodesic_between,
+    geodesic_path,
     latents,
     magnification_grid,
     off_data_scale,
@@ -545,7 +545,7 @@ def view_interpolation() -> None:
     method = c3.radio("Path", list(PATH_METHODS), horizontal=True, key="lesson_interp_method")
     steps = 9 if presenting() else int(c4.slider("Steps", 3, 16, 9, key="lesson_interp_steps"))
     if method == "geodesic":  # shortest in image space (step 12 shows why it bends)
-        path = geodesic_between(model, dataset, mu[start], mu[end], steps).path
+        path = geodesic_path(model, dataset, mu[start], mu[end], steps)
         walk = Interpolation(path, decode_to_uint8(model.model, _tensor(path)))
     else:
         walk = interpolation(model.model, mu[start], mu[end], steps, method)
@@ -794,7 +794,7 @@ def view_curved() -> None:
     end = int(c2.number_input("End image", 0, len(data) - 1, 4, step=1, key="lesson_curve_end"))
     paths = {
         "linear": latent_path(model.model, mu[start], mu[end], CURVE_STEPS, "linear"),
-        "geodesic": geodesic_between(model, dataset, mu[start], mu[end], CURVE_STEPS).path,
+        "geodesic": geodesic_path(model, dataset, mu[start], mu[end], CURVE_STEPS),
     }
     grid = magnification_grid(model, dataset)
     fig = gfig.magnification_map(

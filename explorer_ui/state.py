@@ -7,6 +7,7 @@ all sessions share one read-only copy; everything a user made lives in st.sessio
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -182,10 +183,20 @@ LESSON_EPS_DRAWS = _key(
 )
 
 
-def configure_torch() -> None:
-    """One intra-op thread: many small decodes from concurrent sessions beat one big parallel one."""
+# Sessions' script runs share one interpreter. Torch code (a geodesic's optimiser, a decoder pass) releases the
+# GIL around every small op and must win it back from threads running plain Python (other sessions building
+# their pages), which hold it up to the switch interval (5 ms by default) each time: a 0.26 s geodesic took
+# 17–51 s beside 3 busy threads, 3.0–3.6 s at 0.5 ms. The 40-user load bench measures the effect (README).
+GIL_SWITCH_INTERVAL_S = 0.0005
+
+
+def configure_process() -> None:
+    """One intra-op torch thread (many small decodes from concurrent sessions beat one big parallel one) and a
+    short GIL switch interval, so torch-heavy runs are not starved by other sessions' Python."""
     if torch.get_num_threads() != 1:
         torch.set_num_threads(1)
+    if sys.getswitchinterval() != GIL_SWITCH_INTERVAL_S:
+        sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
 def content_key(payload: bytes) -> str:
@@ -640,17 +651,49 @@ def _geodesic(model_key: str, dataset_key: str, z_start: tuple, z_end: tuple, st
 def geodesic_between(
     model: ActiveModel, dataset: ActiveDataset, z_start: np.ndarray, z_end: np.ndarray, steps: int
 ):
-    """vae_core.geometry.Geodesic between two codes in the active pair's metric (cached)."""
+    """vae_core.geometry.Geodesic between two codes in the active pair's metric (cached), solved on at most
+    APP_GEODESIC_POINTS points; `geodesic_path` resamples it to more frames."""
+    from vae_core.geometry import APP_GEODESIC_POINTS
+
     key = lambda z: tuple(float(v) for v in np.asarray(z, dtype=np.float32).reshape(-1))  # noqa: E731
     return _geodesic(
         model.key,
         dataset.key,
         key(z_start),
         key(z_end),
-        int(steps),
+        min(int(steps), APP_GEODESIC_POINTS),
         model.model,
         off_data_scale(model, dataset),
     )
+
+
+def geodesic_path(
+    model: ActiveModel, dataset: ActiveDataset, z_start: np.ndarray, z_end: np.ndarray, steps: int
+) -> np.ndarray:
+    """The geodesic between two codes as `steps` codes (S, D): solved exactly up to APP_GEODESIC_POINTS
+    points, resampled along the solved path beyond (so changing the frame count there solves nothing)."""
+    from vae_core.geometry import resample_path
+
+    path = geodesic_between(model, dataset, z_start, z_end, steps).path
+    return path if len(path) == int(steps) else resample_path(path, int(steps))
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _path_stats(model_key: str, dataset_key: str, name: str, path_bytes: bytes, _model, _path, _off_data):
+    """vae_core.geometry.path_stats of one path, cached per (model, dataset, path)."""
+    from vae_core.geometry import path_stats
+
+    return path_stats(_model, _path, name, _off_data)
+
+
+def compare_paths(model: ActiveModel, dataset: ActiveDataset, paths: dict[str, np.ndarray]) -> list:
+    """vae_core.geometry.PathStats of each named path in the active pair's metric (cached per path)."""
+    off_data = off_data_scale(model, dataset)
+    rows = []
+    for name, path in paths.items():
+        path = np.ascontiguousarray(path, dtype=np.float32)
+        rows.append(_path_stats(model.key, dataset.key, name, path.tobytes(), model.model, path, off_data))
+    return rows
 
 
 @st.cache_resource(max_entries=8, show_spinner="Comparing the aggregate posterior with the prior…")

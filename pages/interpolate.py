@@ -9,10 +9,10 @@ from explorer_ui.registry import page_file
 from explorer_ui.state import (
     INTERP_END,
     INTERP_START,
-    geodesic_between,
+    compare_paths,
+    geodesic_path,
     latents,
     magnification_grid,
-    off_data_scale,
     pca_projection,
     stored_tsne,
 )
@@ -26,7 +26,7 @@ from explorer_ui.widgets import (
 )
 from vae_core.explore import Interpolation, interpolation, to_plane
 from vae_core.generate import INTERPOLATIONS, decode_to_uint8, sample_latents
-from vae_core.geometry import PATH_METHODS, path_stats
+from vae_core.geometry import PATH_METHODS
 from vae_core.images import fit_scale, gif_bytes, to_uint8
 from vae_core.latent_input import clamp_int
 from vae_core.latents import place_on_map
@@ -121,7 +121,7 @@ with c1:
 
 url_state.share("interpolate", LINK, key="interp_link")
 paths = {name: interpolation(model.model, z_start, z_end, int(steps), name).path for name in INTERPOLATIONS}
-paths["geodesic"] = geodesic_between(model, dataset, z_start, z_end, int(steps)).path
+paths["geodesic"] = geodesic_path(model, dataset, z_start, z_end, int(steps))
 walk = Interpolation(paths[method], decode_to_uint8(model.model, paths[method]))
 frames = walk.frames
 
@@ -141,25 +141,39 @@ if source == "data":
 strip = grid_picture(frames, ncols=len(frames), cell=max(40, min(image_target(96), 900 // len(frames))))
 st.image(strip, caption=f"{len(frames)} frames, {method}, left → right", output_format="PNG")
 
-left, right = st.columns([1, 2], gap="large")
-with left:
-    frame = st.slider("Frame", 0, len(frames) - 1, 0, key="interp_frame")
-    show_image(frames[frame], f"frame {frame} of {len(frames) - 1}", target=image_target(224))
-    gif = gif_bytes(frames, frame_ms=120, scale=fit_scale(frames.shape[1], 112))
-    st.download_button(
-        "Download GIF",
-        gif,
-        file_name=f"interpolation_{method}.gif",
-        mime="image/gif",
-        key="interp_gif",
-        on_click="ignore",
-        icon=":material/download:",
-        type="primary",
-    )
-    png_download("Download strip (PNG)", strip, f"interpolation_{method}.png", "interp_png")
-    with st.expander("Play the GIF"):
-        st.image(gif, caption="loops forth and back")
-with right:
+
+def _gif(frames) -> bytes:
+    """The walk as a looping GIF (built when asked for: a download click or the player)."""
+    return gif_bytes(frames, frame_ms=120, scale=fit_scale(frames.shape[1], 112))
+
+
+@st.fragment
+def scrub_and_place(walk: Interpolation, paths: dict, method: str, strip) -> None:
+    """The frame scrubber, downloads and the path on the map: scrubbing reruns only this part of the page."""
+    frames = walk.frames
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        frame = st.slider("Frame", 0, len(frames) - 1, 0, key="interp_frame")
+        show_image(frames[frame], f"frame {frame} of {len(frames) - 1}", target=image_target(224))
+        st.download_button(
+            "Download GIF",
+            lambda: _gif(frames),
+            file_name=f"interpolation_{method}.gif",
+            mime="image/gif",
+            key="interp_gif",
+            on_click="ignore",
+            icon=":material/download:",
+            type="primary",
+        )
+        png_download("Download strip (PNG)", strip, f"interpolation_{method}.png", "interp_png")
+        if st.toggle("Play as a GIF", key="interp_play", help="The walk forth and back, as the GIF download"):
+            st.image(_gif(frames), caption="loops forth and back")
+    with right:
+        place_paths(walk, paths, method, frame)
+
+
+def place_paths(walk: Interpolation, paths: dict, method: str, frame: int) -> None:
+    """The three paths on the plane the user looks at (PCA, or the map's t-SNE), the current frame marked."""
     tsne = stored_tsne(model, dataset)
     planes = ["pca"] + (["tsne"] if tsne is not None else [])
     looking_at = ss.get("map_method") if ss.get("map_method") in planes else "pca"
@@ -206,9 +220,11 @@ with right:
     st.plotly_chart(path_fig, key="interp_path", config={"displayModeBar": False})
     st.caption(note + ("" if tsne is not None else " Compute t-SNE on the Latent map to draw it there too."))
 
+
+scrub_and_place(walk, paths, method, strip)
+
 st.subheader("The three paths compared")
-off_data = off_data_scale(model, dataset)
-path_rows = [path_stats(model.model, p, name, off_data) for name, p in paths.items()]
+path_rows = compare_paths(model, dataset, paths)
 st.dataframe(geometry_figures.path_table(path_rows), hide_index=True, key="interp_path_table")
 st.caption(
     "Image-space length: Σ‖f(z_{i+1}) − f(z_i)‖ of the decoded means; the geodesic minimises it plus "

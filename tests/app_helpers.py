@@ -117,6 +117,15 @@ def download_url(at: AppTest, key: str) -> str:
     return button.proto.url
 
 
+def played_gif(at: AppTest, media: MediaRecorder) -> bytes:
+    """The Interpolate page's GIF, as its player shows it (the download builds the same bytes on click, which
+    AppTest cannot do: it has no server to ask; the browser tests click it)."""
+    at.toggle(key="interp_play").set_value(True).run()
+    gifs = [url for url in image_urls(at) if url.endswith(".gif")]
+    assert gifs, "the GIF player showed nothing"
+    return media.bytes_for_url(gifs[-1])
+
+
 def texts(at: AppTest) -> str:
     """All markdown, captions, alerts and headings of the page joined, for `in` checks."""
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]

@@ -8,7 +8,16 @@ import io
 import pytest
 from PIL import Image
 
-from app_helpers import assert_clean, download_url, goto, image_urls, start_app, texts, wait_for_training
+from app_helpers import (
+    assert_clean,
+    download_url,
+    goto,
+    image_urls,
+    played_gif,
+    start_app,
+    texts,
+    wait_for_training,
+)
 from explorer_ui.sidebar import W_MODEL
 from explorer_ui.state import (
     INTERP_END,
@@ -82,7 +91,7 @@ def test_train_in_the_app_then_map_select_and_interpolate(media):
     assert_clean(at)
     captions = [c for element in at.get("image") for c in element.captions]
     assert any(c.startswith("8 frames") for c in captions)
-    gif = Image.open(io.BytesIO(media.bytes_for_url(download_url(at, "interp_gif"))))
+    gif = Image.open(io.BytesIO(played_gif(at, media)))
     assert gif.format == "GIF" and gif.is_animated and gif.n_frames == 14
     gif.seek(gif.n_frames - 1)  # every frame decodes
 

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from app_helpers import PAGES, assert_clean, download_url, goto, image_urls, start_app, texts
+from app_helpers import PAGES, assert_clean, download_url, goto, image_urls, played_gif, start_app, texts
 from explorer_ui.sidebar import W_DATASET, W_DATASET_UPLOAD, W_MODEL, W_MODEL_UPLOAD
 from explorer_ui.state import (
     DATASET_CHOICE,
@@ -57,6 +57,26 @@ def test_every_page_renders_on_the_shipped_model(page):
     goto(at, page)
     assert at.title, f"{page} drew no title"
     assert at.sidebar.selectbox(key=W_MODEL).value == "default"
+
+
+def test_the_app_process_runs_torch_with_one_thread_and_a_short_gil_switch_interval():
+    """Concurrent sessions: one intra-op thread each, and torch-heavy runs not starved by others' Python (the
+    README's sizing section relies on both)."""
+    import sys
+
+    import torch
+
+    from explorer_ui.state import GIL_SWITCH_INTERVAL_S
+
+    before = sys.getswitchinterval()
+    try:
+        sys.setswitchinterval(0.005)
+        start_app()
+        assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_INTERVAL_S)
+        assert GIL_SWITCH_INTERVAL_S < 0.005
+        assert torch.get_num_threads() == 1
+    finally:
+        sys.setswitchinterval(before)
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -201,7 +221,7 @@ def test_interpolation_steps_method_and_scrubber_change_the_output(media):
     assert at.session_state[INTERP_END] == 30  # typed indices become the shared endpoints
     path = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert any(t.get("name") == "path" for t in path["data"])
-    _assert_gif(media.bytes_for_url(download_url(at, "interp_gif")), 5)
+    _assert_gif(played_gif(at, media), 5)
 
 
 def test_interpolation_between_random_codes():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import unittest.mock
 
 import numpy as np
 import pytest
@@ -124,6 +125,38 @@ def test_geodesic_is_the_same_for_the_same_seed(shipped, shipped_latents):
     other = geo.geodesic(shipped, mu[0], mu[5], steps=12, off_data=off_data, iterations=25, seed=4)
     np.testing.assert_array_equal(first.path, again.path)
     assert not np.array_equal(first.path, other.path)
+
+
+def test_resampling_a_path_keeps_its_ends_and_stays_on_it():
+    path = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 2.0]], np.float32)
+    more = geo.resample_path(path, 5)  # index 0, 0.5, 1, 1.5, 2 along the polyline
+    np.testing.assert_allclose(more, [[0, 0], [0.5, 0], [1, 0], [1, 1], [1, 2]], atol=1e-6)
+    same = geo.resample_path(path, 3)
+    np.testing.assert_array_equal(same, path)
+    assert geo.resample_path(path, 2).tolist() == [[0, 0], [1, 2]]
+    with pytest.raises(geo.InputError):
+        geo.resample_path(path[:1], 4)
+
+
+def test_a_long_interpolation_uses_the_solved_geodesic_resampled_and_stays_shorter_than_the_line(media):
+    """More frames than the app solves for (APP_GEODESIC_POINTS): the frames follow the solved path, and a
+    change of frame count beyond it solves nothing new."""
+    from app_helpers import assert_clean, goto, start_app
+
+    at = goto(start_app(), "interpolate")
+    at.number_input(key="interp_w_end").set_value(30).run()
+    at.radio(key="interp_method").set_value("geodesic").run()
+    at.slider(key="interp_steps").set_value(40).run()
+    assert_clean(at)
+    assert any(c.startswith("40 frames") for element in at.get("image") for c in element.captions)
+    lengths = dict(
+        zip(at.dataframe[0].value["path"], at.dataframe[0].value["length in the geodesic's metric"])
+    )
+    assert lengths["geodesic"] <= lengths["linear"] + 1e-3
+    with unittest.mock.patch("vae_core.geometry.geodesic", side_effect=AssertionError("solved again")):
+        at.slider(key="interp_steps").set_value(47).run()
+    assert_clean(at)
+    assert any(c.startswith("47 frames") for element in at.get("image") for c in element.captions)
 
 
 def test_off_data_scale_is_small_on_the_data_and_large_far_from_it(shipped_latents):
@@ -296,7 +329,7 @@ def test_geometry_page_renders_every_view_and_decodes_a_click_on_an_empty_spot()
 def test_interpolate_page_draws_the_geodesic_beside_the_straight_paths_and_compares_them(media):
     from PIL import Image
 
-    from app_helpers import assert_clean, download_url, goto, image_urls, start_app
+    from app_helpers import assert_clean, goto, image_urls, played_gif, start_app
 
     at = goto(start_app(), "interpolate")
     at.slider(key="interp_steps").set_value(8).run()
@@ -316,5 +349,5 @@ def test_interpolate_page_draws_the_geodesic_beside_the_straight_paths_and_compa
     assert list(table["path"]) == ["linear", "spherical", "geodesic"]
     lengths = dict(zip(table["path"], table["length in the geodesic's metric"]))
     assert lengths["geodesic"] <= lengths["linear"] + 1e-3
-    gif = Image.open(io.BytesIO(media.bytes_for_url(download_url(at, "interp_gif"))))
+    gif = Image.open(io.BytesIO(played_gif(at, media)))
     assert gif.n_frames == 2 * 8 - 2  # forth and back
