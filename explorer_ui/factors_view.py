@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from vae_core.disentangle import MutualInformation, best_factor_per_dim
-from vae_core.health import collapse_warning, latent_health
+from vae_core.health import collapse_warning
 
 from . import state
 from .state import ActiveDataset, ActiveModel
@@ -141,18 +141,32 @@ def render_factor_panel(
     )
 
 
+def kl_bars_spec(kl_per_dim: Sequence[float]) -> dict:
+    """A Vega-Lite bar chart of KL per dimension with its data inline (built as a plain dict: the sidebar draws it
+    on every run, and st.bar_chart's Altair schema checks cost more than the rest of the card)."""
+    return {
+        "height": 120,
+        "data": {"values": [{"dimension": i, "KL (nats)": float(v)} for i, v in enumerate(kl_per_dim)]},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "dimension", "type": "ordinal", "title": "dimension", "axis": {"labelAngle": 0}},
+            "y": {"field": "KL (nats)", "type": "quantitative", "title": "KL"},
+            "tooltip": [{"field": "dimension"}, {"field": "KL (nats)", "format": ".3f"}],
+        },
+    }
+
+
 def render_latent_health(model: ActiveModel, dataset: ActiveDataset) -> None:
     """Active units, KL per dimension (bars) and a posterior-collapse warning for the active pair."""
     if not state.shapes_match(model, dataset):
         st.caption("Latent health needs a dataset the model fits.")
         return
-    means, logvars = state.latents(model, dataset)
-    health = latent_health(means, logvars)
+    health = state.pair_health(model, dataset)
     st.markdown(
         f"**Latent health** on {dataset.display_name}: **{health.active_units} of {health.latent_dim}** "
         "dimensions active (their mean moves across images: Cov > 0.01, Burda et al. 2016)."
     )
-    st.bar_chart({"KL (nats)": health.kl_per_dim}, height=120, x_label="dimension", y_label="KL")
+    st.vega_lite_chart(kl_bars_spec(health.kl_per_dim), width="stretch")
     warning = collapse_warning(health)
     if warning:
         st.warning(warning, icon=":material/warning:")

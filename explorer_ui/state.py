@@ -639,13 +639,26 @@ def off_data_scale(model: ActiveModel, dataset: ActiveDataset):
     return _off_data(model.key, dataset.key, *latents(model, dataset))
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _latent_health(model_key: str, dataset_key: str, _means, _logvars):
+    """vae_core.health.latent_health of one (model, dataset) pair, cached (the sidebar shows it on every run)."""
+    from vae_core.health import latent_health
+
+    return latent_health(_means, _logvars)
+
+
+def pair_health(model: ActiveModel, dataset: ActiveDataset):
+    """vae_core.health.LatentHealth of the active pair (KL per dimension, active units), cached."""
+    return _latent_health(model.key, dataset.key, *latents(model, dataset))
+
+
 @st.cache_resource(max_entries=64, show_spinner="Finding the geodesic…")
 def _geodesic(model_key: str, dataset_key: str, z_start: tuple, z_end: tuple, steps: int, _model, _off_data):
-    """A geodesic between two codes, cached per (model, dataset, endpoints, steps)."""
-    from vae_core.geometry import geodesic
+    """A geodesic between two codes, cached per (model, dataset, endpoints, steps), at the app's budget."""
+    from vae_core.geometry import APP_GEODESIC_EVALUATIONS, geodesic
 
     start, end = np.asarray(z_start, np.float32), np.asarray(z_end, np.float32)
-    return geodesic(_model, start, end, steps, off_data=_off_data)
+    return geodesic(_model, start, end, steps, off_data=_off_data, iterations=APP_GEODESIC_EVALUATIONS)
 
 
 def geodesic_between(

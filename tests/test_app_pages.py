@@ -374,3 +374,21 @@ def test_only_the_oldest_uploads_are_forgotten_whatever_the_labels_say():
     assert [e.kind for e in models.values()].count("uploaded") == KEEP_UPLOADS
     assert content_key(trained) in models and content_key(uploads[-1]) in models
     assert content_key(uploads[0]) not in models and "default" in models
+
+
+def test_the_sidebar_shows_one_kl_bar_per_latent_dimension(shipped):
+    """The model card's latent-health chart: a bar per dimension, its height the dimension's KL on the dataset."""
+    from streamlit.dataframe_util import convert_arrow_bytes_to_pandas_df
+
+    from vae_core.data import load_dataset
+    from vae_core.health import latent_health
+    from vae_core.latents import encode
+
+    at = start_app()
+    charts = at.sidebar.get("vega_lite_chart")
+    assert len(charts) == 1
+    assert json.loads(charts[0].proto.spec)["mark"]["type"] == "bar"
+    bars = convert_arrow_bytes_to_pandas_df(charts[0].proto.data.data)
+    expected = latent_health(*encode(shipped.model, load_dataset("digits").images)).kl_per_dim
+    assert list(bars["dimension"]) == list(range(shipped.config.latent_dim))
+    np.testing.assert_allclose(bars["KL (nats)"], expected, rtol=1e-4)
