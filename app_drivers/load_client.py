@@ -35,6 +35,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -233,6 +234,14 @@ class StreamlitSession:
         self.states: dict[str, WidgetState] = {}  # widget id → value this tab holds (sent with every rerun)
         self._triggers: list[WidgetState] = []  # one-shot button presses for the next rerun
         self.session_id = ""
+        # called before each thing a person does (a click, a widget change, a drag or a slider release): the
+        # paced load mode's pause for looking at the result; None: actions go back to back
+        self.before_action: Callable[[], None] | None = None
+
+    def _act(self) -> None:
+        """The pause a person takes before their next action (see before_action); not part of any latency."""
+        if self.before_action is not None:
+            self.before_action()
 
     # -- connection
     def connect(self) -> StreamlitSession:
@@ -389,11 +398,13 @@ class StreamlitSession:
     def click(self, key: str) -> RunResult:
         """Press a button and rerun (its fragment only, when it lives in one)."""
         widget = self.widget(key)
+        self._act()
         self._triggers.append(WidgetState(id=widget.id, trigger_value=True))
         return self.rerun(widget.fragment_id)
 
     def change(self, key: str, value) -> RunResult:
         """Set a widget and rerun, as a browser does when the user lets go of it."""
+        self._act()
         widget = self.set(key, value)
         return self.rerun(widget.fragment_id)
 
@@ -478,6 +489,7 @@ class StreamlitSession:
     ) -> list[RunResult]:
         """Drag one pad slider to `to` in `moves` messages, one in flight at a time, as pad.js sends them."""
         results = []
+        self._act()
         widget, data = self.pad()
         values = list(data["values"])
         start = values[dim]
@@ -498,6 +510,7 @@ class StreamlitSession:
 
     def release_pad(self, dim: int, to: float) -> list[RunResult]:
         """A pad that decodes in the browser: only the released value reaches the server (then the strips)."""
+        self._act()
         widget, data = self.pad()
         values = list(data["values"])
         values[dim] = to
@@ -634,9 +647,11 @@ def simulate_user(
     stats: UserStats | None = None,
     cycles: int | None = None,
     scenario: tuple = SCENARIO,
+    action_think_s: tuple[float, float] | None = None,
 ) -> UserStats:
     """Visit the sliders, sample and interpolate pages in turn, acting on each, until `deadline` (monotonic)
-    or `cycles` full rounds; every failure is counted, never raised."""
+    or `cycles` full rounds; every failure is counted, never raised. `action_think_s`: a pause before each
+    action within a page too (the paced mode); None: a page's actions go back to back."""
     rng = random.Random(seed)
     stats = stats or UserStats()
     session: StreamlitSession | None = None
@@ -648,6 +663,8 @@ def simulate_user(
             try:
                 if session is None:
                     session = StreamlitSession(base_url).connect()
+                    if action_think_s is not None:
+                        session.before_action = lambda: time.sleep(rng.uniform(*action_think_s))
                 opened = session.open_page(page)
                 stats.record([opened])
                 if opened.sidebar_elements == 0:
@@ -789,13 +806,15 @@ def run_load(
     hostile: int = 0,
     uploads: list[tuple[str, str, bytes]] | None = None,
     browser_decoding: bool = False,
+    action_think_s: tuple[float, float] | None = None,
 ) -> dict:
     """Start a server, warm it up (each user does `warmup_cycles` rounds), then run `sessions` users for
     `duration_s` seconds; returns the load figures (requests, errors, latency, server RSS growth).
 
     With `hostile` > 0, that many extra sessions upload `uploads` (default hostile_uploads()) meanwhile; the
     figures stay those of the well-behaved users, plus load_hostile_uploads/_uncaught/_failures.
-    browser_decoding: the users' pads decode in the browser (SCENARIO_BROWSER_DECODING)."""
+    browser_decoding: the users' pads decode in the browser (SCENARIO_BROWSER_DECODING).
+    action_think_s: the paced mode, a pause before every action as well (simulate_user); the warm-up is not paced."""
     scenario = SCENARIO_BROWSER_DECODING if browser_decoding else SCENARIO
     if hostile and not uploads:
         uploads = hostile_uploads()  # built before the clock starts (a few seconds of compression)
@@ -825,7 +844,7 @@ def run_load(
                 target=simulate_user,
                 daemon=True,
                 args=(server.url, deadline, i, think_s),
-                kwargs={"stats": stats[i], "scenario": scenario},
+                kwargs={"stats": stats[i], "scenario": scenario, "action_think_s": action_think_s},
             )
             for i in range(sessions)
         ]

@@ -25,8 +25,13 @@ endpoint indices, frame), pausing 0.2–0.8 s between pages. The client is app_d
 With --browser-decoding the users' pads decode in the browser (as they do for every model under the caps): only
 released values and page actions reach the server; every figure's name then ends in _browser_decoding.
 
+Within a page the users act back to back (a widget change the moment the last one finished): far busier than a
+person. With --action-think MIN MAX (the paced mode) they also pause MIN–MAX s before every action, as someone
+looking at each result does; figure names then end in _paced (and no hostile run follows).
+
 Usage (repo root): python benchmarks/bench_load.py [--sessions 20] [--duration 60] [--port 8631]
                    [--think 0.2 0.8] [--log server.log] [--hostile 2] [--browser-decoding]
+                   [--action-think 1 3]
 """
 
 from __future__ import annotations
@@ -112,6 +117,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="the pads decode in the browser: only released slider values reach the server",
     )
+    parser.add_argument(
+        "--action-think",
+        type=float,
+        nargs=2,
+        default=None,
+        metavar=("MIN", "MAX"),
+        help="the paced mode: also pause this long before every action within a page (a person looking at "
+        "the result); figure names then end in _paced",
+    )
     args = parser.parse_args(argv)
     figures = run_load(
         args.sessions,
@@ -120,12 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         tuple(args.think),
         args.log,
         browser_decoding=args.browser_decoding,
+        action_think_s=tuple(args.action_think) if args.action_think else None,
     )
-    if args.hostile > 0 and not args.browser_decoding:
+    if args.hostile > 0 and not args.browser_decoding and not args.action_think:
         figures |= hostile_figures(args, figures)
     figures["load_machine_cpus"] = os.cpu_count()
     figures["load_machine_loadavg_1m"] = round(os.getloadavg()[0], 2)
-    suffix = "_browser_decoding" if args.browser_decoding else ""
+    suffix = ("_browser_decoding" if args.browser_decoding else "") + ("_paced" if args.action_think else "")
+    if args.action_think:
+        figures["load_action_think_s"] = list(args.action_think)
     for name, value in figures.items():
         print(
             json.dumps({"name": name + suffix, "value": value, "unit": unit_of(name)}, ensure_ascii=False),

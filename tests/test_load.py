@@ -106,14 +106,23 @@ def test_the_app_cache_hands_every_session_the_same_read_only_model():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("browser_decoding", [False, True], ids=["server-decoding", "browser-decoding"])
-def test_short_load_run_has_no_errors_and_answers_every_session(tmp_path, browser_decoding):
+@pytest.mark.parametrize(
+    "browser_decoding, action_think_s",
+    [(False, None), (True, None), (True, (0.3, 0.6))],
+    ids=["server-decoding", "browser-decoding", "browser-decoding-paced"],
+)
+def test_short_load_run_has_no_errors_and_answers_every_session(tmp_path, browser_decoding, action_think_s):
     """4 sessions × 10 s against one `streamlit run explorer_app.py` (the bench runs 20 × 60 s), with the pads
-    sending every move (server decoding) or only released values (browser decoding)."""
+    sending every move (server decoding) or only released values (browser decoding), actions back to back or
+    paced (a pause before each)."""
     from app_drivers.load_client import run_load
 
     figures = run_load(
-        sessions=4, duration_s=10, log_path=tmp_path / "server.log", browser_decoding=browser_decoding
+        sessions=4,
+        duration_s=10,
+        log_path=tmp_path / "server.log",
+        browser_decoding=browser_decoding,
+        action_think_s=action_think_s,
     )
     log = (tmp_path / "server.log").read_text(errors="replace")
     assert figures["load_errors"] == 0, (figures["load_error_examples"], log[-3000:])
