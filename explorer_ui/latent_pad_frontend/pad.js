@@ -124,7 +124,7 @@ function gatherConv(l, g, oh, ow, weightAt, source) {
   const cout = l.out;
   const b = weights(l.bias, cout, `${l.kind} bias`);
   const ntaps = kh * kw;
-  const wt = new Float32Array(ntaps * cout * cin);
+  const wt = new Float64Array(ntaps * cout * cin);
   for (let t = 0; t < ntaps; t++) {
     for (let oc = 0; oc < cout; oc++) {
       for (let ic = 0; ic < cin; ic++) wt[(t * cout + oc) * cin + ic] = weightAt(ic, oc, t);
@@ -168,7 +168,7 @@ function gatherConv(l, g, oh, ow, weightAt, source) {
     i += n;
   }
   const steps = Int32Array.from(plan);
-  const xt = new Float32Array(h * iw * cin); // the input, channel-last
+  const xt = new Float64Array(h * iw * cin); // the input, channel-last
   const out = new Float32Array(cout * oh * ow);
   const plane = oh * ow;
   const cout4 = cout - (cout % 4);
@@ -289,6 +289,224 @@ function gatherConv(l, g, oh, ow, weightAt, source) {
   };
 }
 
+// M[oc·T + t] = Σₖ U[oc·K + k] · V[t·K + k] (all at the given offsets): four rows × two columns at a time.
+function gemm(M, mo, U, uo, V, vo, rows, T, K) {
+  const rows4 = rows - (rows % 4);
+  for (let r = 0; r < rows4; r += 4) {
+    const u0 = uo + r * K;
+    const u1 = u0 + K;
+    const u2 = u1 + K;
+    const u3 = u2 + K;
+    let t = 0;
+    for (; t + 1 < T; t += 2) {
+      const va = vo + t * K;
+      const vb = va + K;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let c0 = 0;
+      let c1 = 0;
+      let c2 = 0;
+      let c3 = 0;
+      for (let k = 0; k < K; k++) {
+        const x = V[va + k];
+        const y = V[vb + k];
+        const k0 = U[u0 + k];
+        const k1 = U[u1 + k];
+        const k2 = U[u2 + k];
+        const k3 = U[u3 + k];
+        a0 += k0 * x;
+        c0 += k0 * y;
+        a1 += k1 * x;
+        c1 += k1 * y;
+        a2 += k2 * x;
+        c2 += k2 * y;
+        a3 += k3 * x;
+        c3 += k3 * y;
+      }
+      const m = mo + r * T + t;
+      M[m] = a0;
+      M[m + 1] = c0;
+      M[m + T] = a1;
+      M[m + T + 1] = c1;
+      M[m + 2 * T] = a2;
+      M[m + 2 * T + 1] = c2;
+      M[m + 3 * T] = a3;
+      M[m + 3 * T + 1] = c3;
+    }
+    if (t < T) {
+      const va = vo + t * K;
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      for (let k = 0; k < K; k++) {
+        const x = V[va + k];
+        a0 += U[u0 + k] * x;
+        a1 += U[u1 + k] * x;
+        a2 += U[u2 + k] * x;
+        a3 += U[u3 + k] * x;
+      }
+      const m = mo + r * T + t;
+      M[m] = a0;
+      M[m + T] = a1;
+      M[m + 2 * T] = a2;
+      M[m + 3 * T] = a3;
+    }
+  }
+  for (let r = rows4; r < rows; r++) {
+    const u0 = uo + r * K;
+    for (let t = 0; t < T; t++) {
+      const va = vo + t * K;
+      let a0 = 0;
+      for (let k = 0; k < K; k++) a0 += U[u0 + k] * V[va + k];
+      M[mo + r * T + t] = a0;
+    }
+  }
+}
+
+// The decoders' upsampling step, ConvTranspose2d(k=4, s=2, p=1), with Winograd's F(2×2, 2×2). Output pixel
+// (2a + py, 2b + px) of phase (py, px) is a 2×2 correlation of the input, zero-padded by one pixel:
+// Σᵢⱼ xpad[a + py + i][b + px + j] · w[3 − py − 2i][3 − px − 2j]. Per phase, each 2×2 tile of its outputs comes
+// from a 3×3 input patch with 9 multiplications per (in, out) pair instead of 16: V = Bᵀ d B (input patch),
+// U = G g Gᵀ (weights, once), M = Σ_in U ⊙ V (nine matrix products over the input channels), Y = Aᵀ M A.
+// 1-D: V = (d0 − d1, d1, d2 − d1), U = (g0, g0 + g1, g1), y0 = M0 + M1, y1 = M1 + M2 (exact in real arithmetic;
+// only additions and subtractions of like-sized terms, so doubles keep it within ~1e-15 of the direct sum).
+function winogradUpsample(l, g, oh, ow, w) {
+  const { c: cin, h, w: iw } = g;
+  const cout = l.out;
+  const b = weights(l.bias, cout, `${l.kind} bias`);
+  const phases = [];
+  let ph = h + 2;
+  let pw = iw + 2;
+  for (let py = 0; py < 2; py++) {
+    for (let px = 0; px < 2; px++) {
+      const ny = Math.ceil((oh - py) / 2); // outputs of this phase down and across
+      const nx = Math.ceil((ow - px) / 2);
+      const ty = Math.ceil(ny / 2); // 2×2 tiles
+      const tx = Math.ceil(nx / 2);
+      ph = Math.max(ph, 2 * ty + 2);
+      pw = Math.max(pw, 2 * tx + 2);
+      // U[ξ][out][in], ξ = 3u + v
+      const U = new Float64Array(9 * cout * cin);
+      for (let oc = 0; oc < cout; oc++) {
+        for (let ic = 0; ic < cin; ic++) {
+          const at = (i, j) => w[((ic * cout + oc) * 4 + 3 - py - 2 * i) * 4 + 3 - px - 2 * j];
+          const k = [
+            [at(0, 0), at(0, 1)],
+            [at(1, 0), at(1, 1)],
+          ];
+          const rows = [k[0], [k[0][0] + k[1][0], k[0][1] + k[1][1]], k[1]]; // G g
+          for (let u = 0; u < 3; u++) {
+            const [r0, r1] = rows[u];
+            const cols = [r0, r0 + r1, r1]; // (G g) Gᵀ
+            for (let v = 0; v < 3; v++) U[((3 * u + v) * cout + oc) * cin + ic] = cols[v];
+          }
+        }
+      }
+      phases.push({ py, px, ny, nx, ty, tx, U });
+    }
+  }
+  const maxTiles = Math.max(...phases.map((p) => p.ty * p.tx));
+  const xp = new Float64Array(ph * pw * cin); // the input zero-padded (one pixel, more below/right), channel-last
+  const V = new Float64Array(9 * maxTiles * cin); // [ξ][tile][in]
+  const M = new Float64Array(9 * cout * maxTiles); // [ξ][out][tile]
+  const out = new Float32Array(cout * oh * ow);
+  const plane = oh * ow;
+  const hw = h * iw;
+  return {
+    shape: [cout, oh, ow],
+    run(x) {
+      for (let ic = 0; ic < cin; ic++) {
+        for (let y = 0; y < h; y++) {
+          let o = ((y + 1) * pw + 1) * cin + ic;
+          for (let i = ic * hw + y * iw, end = i + iw; i < end; i++, o += cin) xp[o] = x[i];
+        }
+      }
+      for (const { py, px, ny, nx, ty, tx, U } of phases) {
+        const T = ty * tx;
+        const plan = T * cin;
+        for (let r = 0; r < ty; r++) {
+          for (let c = 0; c < tx; c++) {
+            const t = r * tx + c;
+            const p0 = ((2 * r + py) * pw + 2 * c + px) * cin; // the patch's corner
+            const p1 = p0 + pw * cin;
+            const p2 = p1 + pw * cin;
+            for (let ic = 0; ic < cin; ic++) {
+              const d00 = xp[p0 + ic];
+              const d01 = xp[p0 + cin + ic];
+              const d02 = xp[p0 + 2 * cin + ic];
+              const d10 = xp[p1 + ic];
+              const d11 = xp[p1 + cin + ic];
+              const d12 = xp[p1 + 2 * cin + ic];
+              const d20 = xp[p2 + ic];
+              const d21 = xp[p2 + cin + ic];
+              const d22 = xp[p2 + 2 * cin + ic];
+              // Bᵀ d: rows (d0 − d1, d1, d2 − d1)
+              const e00 = d00 - d10;
+              const e01 = d01 - d11;
+              const e02 = d02 - d12;
+              const e20 = d20 - d10;
+              const e21 = d21 - d11;
+              const e22 = d22 - d12;
+              // (Bᵀ d) B: the same on columns
+              const v = t * cin + ic;
+              V[v] = e00 - e01;
+              V[plan + v] = e01;
+              V[2 * plan + v] = e02 - e01;
+              V[3 * plan + v] = d10 - d11;
+              V[4 * plan + v] = d11;
+              V[5 * plan + v] = d12 - d11;
+              V[6 * plan + v] = e20 - e21;
+              V[7 * plan + v] = e21;
+              V[8 * plan + v] = e22 - e21;
+            }
+          }
+        }
+        const mplan = cout * T;
+        for (let xi = 0; xi < 9; xi++) gemm(M, xi * mplan, U, xi * cout * cin, V, xi * plan, cout, T, cin);
+        for (let oc = 0; oc < cout; oc++) {
+          const bias = b[oc];
+          const base = oc * plane;
+          for (let r = 0; r < ty; r++) {
+            for (let c = 0; c < tx; c++) {
+              const m = oc * T + r * tx + c;
+              const m0 = M[m];
+              const m1 = M[mplan + m];
+              const m2 = M[2 * mplan + m];
+              const m3 = M[3 * mplan + m];
+              const m4 = M[4 * mplan + m];
+              const m5 = M[5 * mplan + m];
+              const m6 = M[6 * mplan + m];
+              const m7 = M[7 * mplan + m];
+              const m8 = M[8 * mplan + m];
+              // Aᵀ M: rows (M0 + M1, M1 + M2), then the same on columns
+              const s0 = m0 + m3;
+              const s1 = m1 + m4;
+              const s2 = m2 + m5;
+              const q0 = m3 + m6;
+              const q1 = m4 + m7;
+              const q2 = m5 + m8;
+              const a = 2 * r; // this tile's first output of the phase, down and across
+              const bx = 2 * c;
+              const row0 = base + (2 * a + py) * ow + px;
+              const row1 = row0 + 2 * ow;
+              out[row0 + 2 * bx] = bias + s0 + s1;
+              if (bx + 1 < nx) out[row0 + 2 * bx + 2] = bias + s1 + s2;
+              if (a + 1 < ny) {
+                out[row1 + 2 * bx] = bias + q0 + q1;
+                if (bx + 1 < nx) out[row1 + 2 * bx + 2] = bias + q1 + q2;
+              }
+            }
+          }
+        }
+      }
+      return out;
+    },
+  };
+}
+
 export const LAYERS = {
   linear: {
     build(l, shape) {
@@ -366,6 +584,9 @@ export const LAYERS = {
       const w = weights(l.weight, l.in * l.out * g.kh * g.kw, "conv_transpose2d"); // (in, out, kh, kw)
       // output pixel (oy, ox) reads input ((oy + ph − ky)/sh, …) where that divides exactly
       const source = (o, k, s, p) => ((o + p - k) % s === 0 ? (o + p - k) / s : -1);
+      if (g.kh === 4 && g.kw === 4 && g.sh === 2 && g.sw === 2 && g.ph === 1 && g.pw === 1) {
+        return winogradUpsample(l, g, oh, ow, w);
+      }
       return gatherConv(l, g, oh, ow, (ic, oc, t) => w[(ic * l.out + oc) * g.kh * g.kw + t], source);
     },
   },
