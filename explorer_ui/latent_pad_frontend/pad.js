@@ -64,8 +64,28 @@ function float32FromBase64(text) {
 // Plain typed-array loops (no WebGL, no WebAssembly; WebGL was not measured): headless Chromium on a 2-core box
 // has no GPU, so WebGL would run on SwiftShader on the same CPU, plus a synchronous readPixels per frame, and
 // WebAssembly needs a toolchain the project does not have. The decoders the app trains are a few million
-// multiply-adds (the MNIST default conv: 4.1 M); these loops, four outputs per input load (measured 2-5× faster
-// than one), decode it in a few ms on an idle core, well inside a frame.
+// multiply-adds (the MNIST default conv: 4.1 M), decoded on the main thread in a requestAnimationFrame callback,
+// so every ms here is a ms the page cannot take input events (issue 12: ~28 input events/s while dragging).
+//
+// What was measured (benchmarks/bench_pad_decoder.py: Node 20, old and new pad.js interleaved in one process;
+// and the same in a blank headless-Chromium page; a 2-core box under other load, so ratios, not final figures):
+// the MNIST default conv decoder went from 9.7 to 4.8 ms in Node (2.0×; shipped MLP 0.36 → 0.26 ms) and from
+// 7.3 to 4.1 ms in Chromium (1.8×), within 3e-7 of the old float64 outputs (every family: 0 grey levels apart).
+// Per layer (Node, fastest of 200): linear 256→3136 0.80 → 0.67 ms, the two transposed convs 0.97 / 1.09 ms
+// (direct, waste-free gather) → 0.73 / 0.60 ms (Winograd), the last conv 0.19 → 0.14 ms, SiLU ~0.2 ms in all.
+//  - Winograd F(2×2, 2×2) for ConvTranspose2d(k=4, s=2, p=1), the decoders' only upsampling step: each of its
+//    four output phases is a 2×2 correlation, done with 9 multiplications per output tile and channel pair
+//    instead of 16 (the 7×7-input one wastes its half tiles, so it gains less). Other convolutions: a gather
+//    over precomputed (tap, input pixel) lists in blocks of 4 output channels × 2 pixels that share their taps.
+//  - float32 activations and weights (as PyTorch computes; V8 computes in doubles): half the memory traffic;
+//    z enters as float32 too, so every layer sees one array type and V8 keeps the loops monomorphic (with four
+//    rows × two columns per step, the 3136-row linear went 0.80 → 0.67 ms). The conv scratch buffers (the
+//    re-laid-out input, the gather's weights) stay float64: measured up to 10 % faster there.
+//  - SiLU and the sigmoid as their own loops: one shared loop calling a passed-in function was 2× slower.
+//  - Tried, no gain: the four channels' weights interleaved, float64 linear weights, a polynomial exp
+//    (as fast as V8's Math.exp), eight rows per linear step (within noise of four rows × two columns).
+//  - Not done: decoding in a Web Worker (would free the main thread entirely; the paint path, the test hooks
+//    and the fallback would change with it).
 
 function expect(ok, message) {
   if (!ok) throw new Error(message);
@@ -389,7 +409,7 @@ function winogradUpsample(l, g, oh, ow, w) {
       ph = Math.max(ph, 2 * ty + 2);
       pw = Math.max(pw, 2 * tx + 2);
       // U[ξ][out][in], ξ = 3u + v
-      const U = new Float64Array(9 * cout * cin);
+      const U = new Float32Array(9 * cout * cin);
       for (let oc = 0; oc < cout; oc++) {
         for (let ic = 0; ic < cin; ic++) {
           const at = (i, j) => w[((ic * cout + oc) * 4 + 3 - py - 2 * i) * 4 + 3 - px - 2 * j];
