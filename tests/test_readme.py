@@ -89,3 +89,14 @@ def test_readme_slow_block_runs(block, tmp_path):
                 return summary["val_recon"] + beta * summary["val_kl"]
 
             assert objective(rebuilt.summary) == pytest.approx(objective(shipped.summary), rel=0.03)
+
+
+def test_readme_states_the_apps_geodesic_budget_and_gil_interval():
+    """The README's figures for the app's geodesic (points, evaluations) and its GIL switch interval are the
+    ones the code uses."""
+    from explorer_ui.state import GIL_SWITCH_INTERVAL_S
+    from vae_core.geometry import APP_GEODESIC_EVALUATIONS, APP_GEODESIC_POINTS
+
+    text = " ".join(README.read_text().split())
+    assert f"at most {APP_GEODESIC_POINTS} points and {APP_GEODESIC_EVALUATIONS} L-BFGS evaluations" in text
+    assert f"GIL switch interval of {GIL_SWITCH_INTERVAL_S * 1000:g} ms" in text
