@@ -51,6 +51,7 @@ from .state import (
     builtin_dataset,
     digits_dataset,
     factor_information,
+    fragment,
     geodesic_path,
     latents,
     magnification_grid,
@@ -381,7 +382,7 @@ def view_reparameterisation() -> None:
     _reparameterisation_panel(model, dataset, index)
 
 
-@st.fragment
+@fragment
 def _reparameterisation_panel(model: ActiveModel, dataset: ActiveDataset, index: int) -> None:
     """The ε controls, the map and the pictures: moving a slider reruns only this."""
     latent_dim = model.config.latent_dim

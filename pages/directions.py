@@ -12,6 +12,7 @@ from explorer_ui.presenter import image_target
 from explorer_ui.state import (
     DEFAULT_MODEL_KEY,
     SELECTION,
+    fragment,
     latents,
     principal_directions_of,
     probe_table,
@@ -127,7 +128,7 @@ with principal_tab:
     )
     origin = chosen_start(start_kind, start_index, start_seed)
 
-    @st.fragment
+    @fragment
     def principal_pad() -> None:
         """The sliders and their image: while one moves, only this reruns."""
         direction_pad(
@@ -253,7 +254,7 @@ def analogy_view() -> None:
     st.caption("Nearest data images to a − b + c by latent distance (a, b and c left out).")
 
 
-@st.fragment
+@fragment
 def attribute_and_analogy() -> None:
     """Attribute vector (slider + strip) and analogy: their widgets rerun only this part."""
     picked = pick_direction()
@@ -294,7 +295,7 @@ with probe_tab:
 
 
 # ---------------------------------------------------------------- augmentation
-@st.fragment
+@fragment
 def augmentation() -> None:
     """Posterior draws around the chosen images, beside them, and the .npz download."""
     teaching_panel(

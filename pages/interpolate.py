@@ -10,6 +10,7 @@ from explorer_ui.state import (
     INTERP_END,
     INTERP_START,
     compare_paths,
+    fragment,
     geodesic_path,
     latents,
     magnification_grid,
@@ -147,7 +148,7 @@ def _gif(frames) -> bytes:
     return gif_bytes(frames, frame_ms=120, scale=fit_scale(frames.shape[1], 112))
 
 
-@st.fragment
+@fragment
 def scrub_and_place(walk: Interpolation, paths: dict, method: str, strip) -> None:
     """The frame scrubber, downloads and the path on the map: scrubbing reruns only this part of the page."""
     frames = walk.frames

@@ -14,6 +14,7 @@ from explorer_ui.state import (
     active_dataset,
     active_model,
     factor_information,
+    fragment,
     latents,
     shapes_match,
 )
@@ -120,7 +121,7 @@ if st.session_state[pad.START] == "point" and not pad.latent_fits(origin_point, 
     )
 
 
-@st.fragment
+@fragment
 def sliders_panel() -> None:
     """The sliders and the image: while a slider moves, only this reruns."""
     if st.session_state[pad.MODE] == "stock":

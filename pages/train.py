@@ -17,6 +17,7 @@ from explorer_ui.state import (
     TRAIN_JOB,
     TRAIN_RESULT,
     active_dataset,
+    fragment,
     model_payload,
     registered_model,
     start_training,
@@ -226,7 +227,7 @@ def _draw(run: TrainingRun) -> None:
 
 if job is not None:
     st.subheader("Progress")
-    st.fragment(_draw, run_every=POLL_S if running else None)(job)
+    fragment(_draw, run_every=POLL_S if running else None)(job)
     snap = job.snapshot()
     result_key = st.session_state.get(TRAIN_RESULT)
     if snap.state == "done" and result_key in st.session_state[MODELS]:

@@ -51,3 +51,44 @@ def test_benchmarks_do_not_import_the_tests():
         for p in (REPO / "benchmarks").glob("*.py")
     }
     assert {name: mods for name, mods in offenders.items() if mods} == {}
+
+
+def test_every_fragment_goes_through_the_apps_wrapper():
+    """Fragment reruns skip explorer_app.py and run in a new thread: only explorer_ui.state.fragment sets that
+    thread's torch threads first (a bare st.fragment made every conv slider frame start an OpenMP team)."""
+    bare = []
+    for path in [*REPO.glob("pages/*.py"), *REPO.glob("explorer_ui/*.py"), REPO / "explorer_app.py"]:
+        if path.name == "state.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "fragment"
+                and getattr(node.value, "id", "") == "st"
+            ):
+                bare.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert not bare, f"use explorer_ui.state.fragment instead of st.fragment at {bare}"
+
+
+def test_the_fragment_wrapper_sets_one_torch_thread_in_the_rerun_thread():
+    import threading
+
+    import torch
+
+    from explorer_ui import state
+
+    seen = []
+
+    def rerun_thread():
+        torch.set_num_threads(2)  # what a fresh thread may start with
+        state.configure_thread()
+        seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    try:
+        thread = threading.Thread(target=rerun_thread)
+        thread.start()
+        thread.join()
+    finally:
+        torch.set_num_threads(before)
+    assert seen == [1]
