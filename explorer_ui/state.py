@@ -173,6 +173,12 @@ PRESENT = _key("present_view", "bool: the presenter view is on (sidebar toggle o
 URL_WRITTEN = _key(
     "url_state_written", "{(scope, name): the query text this session last put in the URL}", dict
 )
+URL_ECHOES = _key(
+    "url_state_echoes",
+    "{(scope, name): every query text this session has put in the URL, newest last (a rerun can still carry an "
+    "older one: the browser applies URL updates after the run that wrote them)}",
+    dict,
+)
 SLIDERS_LINK_Z = _key(
     "sliders_link_z",
     "str: the slider vector the Sliders page's link carries (kept while a slider is dragged)",

@@ -24,6 +24,7 @@ import streamlit as st
 
 from . import state
 from .state import PRESENT
+from .state import URL_ECHOES as ECHOES
 from .state import URL_WRITTEN as WRITTEN
 
 T = TypeVar("T")
@@ -212,12 +213,30 @@ def adopt_all(scope: str, params: Mapping[str, tuple[str, Callable[[str | None],
     return [note for note in notes if note]
 
 
+MAX_ECHOES = 64  # query texts remembered per parameter
+
+
+def _own_echo(scope: str, name: str, raw: str | None) -> bool:
+    """Whether `raw` is a value this session itself put in the URL earlier: a rerun sent before the browser
+    applied a later write carries it, and it is not a link (adopting it snapped a just-moved slider back)."""
+    return raw in st.session_state.get(ECHOES, {}).get((scope, name), ())
+
+
+def _remember_echo(scope: str, name: str, text: str | None) -> None:
+    """Add a query text this session wrote to its echoes (the newest MAX_ECHOES per parameter)."""
+    echoes = st.session_state.setdefault(ECHOES, {}).setdefault((scope, name), [])
+    if text in echoes:
+        echoes.remove(text)
+    echoes.append(text)
+    del echoes[:-MAX_ECHOES]
+
+
 def take(scope: str, name: str, parsed: Parsed[Any]) -> tuple[bool, str | None]:
     """Whether the URL's value of `name` is new to this session (a link just opened, an address typed), marking
     it seen; and its note. For values a page sets through its own function rather than one session key."""
     written = st.session_state.setdefault(WRITTEN, {})
     raw = query_value(name)
-    if not parsed.present or written.get((scope, name)) == raw:
+    if not parsed.present or written.get((scope, name)) == raw or _own_echo(scope, name, raw):
         return False, None
     written[(scope, name)] = raw
     return True, parsed.note
@@ -231,8 +250,10 @@ def adopt(scope: str, name: str, state_key: str, parsed: Parsed[Any]) -> str | N
     raw = query_value(name)
     if not parsed.present:
         return None
-    if state_key in ss and written.get((scope, name)) == raw:
-        return None  # the URL still says what this session wrote: the session's own value stands
+    if state_key in ss and (written.get((scope, name)) == raw or _own_echo(scope, name, raw)):
+        return (
+            None  # the URL says what this session wrote (now or just before): the session's own value stands
+        )
     ss[state_key] = parsed.value
     written[(scope, name)] = raw
     return parsed.note
@@ -262,6 +283,7 @@ def write(scope: str, values: Mapping[str, Any]) -> None:
         if st.query_params.get(name) != text:
             st.query_params[name] = text
         written[(scope, name)] = text
+        _remember_echo(scope, name, text)
 
 
 def share_url(values: Mapping[str, Any]) -> str:

@@ -159,6 +159,27 @@ def test_a_sample_link_reopens_the_same_pictures_in_a_fresh_session(sample_sessi
     assert not student.warning
 
 
+def test_a_rerun_carrying_an_older_address_does_not_snap_a_moved_slider_back(sample_session):
+    """The browser applies the URL a run wrote after that run: a slider moved twice quickly can send its second
+    value with the address from before the first. That address is this session's own, not a link."""
+    at = sample_session()
+    at.slider(key="sample_temperature").set_value(0.9).run()
+    assert at.query_params["temperature"] == "0.9"
+    at.query_params["temperature"] = "1"  # the address as it was before the 0.9 run reached the browser
+    at.slider(key="sample_temperature").set_value(0.7).run()
+    assert at.slider(key="sample_temperature").value == 0.7
+    assert at.query_params["temperature"] == "0.7"
+    assert "temperature=0.7" in at.get("code")[-1].proto.code_text
+
+
+def test_a_link_the_session_never_wrote_is_still_taken(sample_session):
+    at = sample_session()
+    at.slider(key="sample_temperature").set_value(0.9).run()
+    at.query_params["temperature"] = "0.35"  # a value typed into the address: new to this session
+    at.run()
+    assert at.slider(key="sample_temperature").value == 0.35
+
+
 def test_hostile_sample_links_are_clamped_with_a_message(sample_session):
     at = sample_session({"count": str(10**6), "temperature": "NaN", "seed": "-5"})
     assert at.slider(key="sample_count").value == 64
