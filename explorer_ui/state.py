@@ -684,39 +684,27 @@ def pair_health(model: ActiveModel, dataset: ActiveDataset):
 @st.cache_resource(max_entries=64, show_spinner="Finding the geodesic…")
 def _geodesic(model_key: str, dataset_key: str, z_start: tuple, z_end: tuple, steps: int, _model, _off_data):
     """A geodesic between two codes, cached per (model, dataset, endpoints, steps), at the app's budget."""
-    from vae_core.geometry import APP_GEODESIC_EVALUATIONS, geodesic
+    from vae_core.geometry import geodesic
+    from vae_core.limits import APP_GEODESIC_EVALUATIONS
 
     start, end = np.asarray(z_start, np.float32), np.asarray(z_end, np.float32)
     return geodesic(_model, start, end, steps, off_data=_off_data, iterations=APP_GEODESIC_EVALUATIONS)
 
 
-def geodesic_between(
-    model: ActiveModel, dataset: ActiveDataset, z_start: np.ndarray, z_end: np.ndarray, steps: int
-):
-    """vae_core.geometry.Geodesic between two codes in the active pair's metric (cached), solved on at most
-    APP_GEODESIC_POINTS points; `geodesic_path` resamples it to more frames."""
-    from vae_core.geometry import APP_GEODESIC_POINTS
-
-    key = lambda z: tuple(float(v) for v in np.asarray(z, dtype=np.float32).reshape(-1))  # noqa: E731
-    return _geodesic(
-        model.key,
-        dataset.key,
-        key(z_start),
-        key(z_end),
-        min(int(steps), APP_GEODESIC_POINTS),
-        model.model,
-        off_data_scale(model, dataset),
-    )
-
-
 def geodesic_path(
     model: ActiveModel, dataset: ActiveDataset, z_start: np.ndarray, z_end: np.ndarray, steps: int
 ) -> np.ndarray:
-    """The geodesic between two codes as `steps` codes (S, D): solved exactly up to APP_GEODESIC_POINTS
-    points, resampled along the solved path beyond (so changing the frame count there solves nothing)."""
+    """The geodesic between two codes in the active pair's metric as `steps` codes (S, D): solved (and cached)
+    on at most APP_GEODESIC_POINTS points, resampled along the solved path beyond (so changing the frame count
+    there solves nothing new)."""
     from vae_core.geometry import resample_path
+    from vae_core.limits import APP_GEODESIC_POINTS
 
-    path = geodesic_between(model, dataset, z_start, z_end, steps).path
+    key = lambda z: tuple(float(v) for v in np.asarray(z, dtype=np.float32).reshape(-1))  # noqa: E731
+    solved = min(int(steps), APP_GEODESIC_POINTS)
+    path = _geodesic(
+        model.key, dataset.key, key(z_start), key(z_end), solved, model.model, off_data_scale(model, dataset)
+    ).path
     return path if len(path) == int(steps) else resample_path(path, int(steps))
 
 

@@ -95,7 +95,7 @@ def test_readme_states_the_apps_geodesic_budget_and_gil_interval():
     """The README's figures for the app's geodesic (points, evaluations) and its GIL switch interval are the
     ones the code uses."""
     from explorer_ui.state import GIL_SWITCH_INTERVAL_S
-    from vae_core.geometry import APP_GEODESIC_EVALUATIONS, APP_GEODESIC_POINTS
+    from vae_core.limits import APP_GEODESIC_EVALUATIONS, APP_GEODESIC_POINTS
 
     text = " ".join(README.read_text().split())
     assert f"at most {APP_GEODESIC_POINTS} points and {APP_GEODESIC_EVALUATIONS} L-BFGS evaluations" in text

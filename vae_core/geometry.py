@@ -41,13 +41,6 @@ MAX_GRID = 256  # magnification / density grids: at most 256 × 256 points
 MAX_GEODESIC_STEPS = 128
 MAX_ITERATIONS = 2000
 GEODESIC_EVALUATIONS = 60  # energy + gradient evaluations per geodesic (L-BFGS)
-# The app solves a geodesic on at most APP_GEODESIC_POINTS points with APP_GEODESIC_EVALUATIONS evaluations and
-# resamples it to more frames (`resample_path`); a page run must stay cheap when a class shares one server. Over
-# 20 random pairs, each path resampled to 48 points and measured in the geodesic's metric (1 thread): shipped
-# digits MLP, 16 points × 60 evaluations: median length 0.980 of the straight line's in 180 ms; 12 × 40: 0.981 in
-# 76 ms. Shapes β = 1 MLP: 0.971 in 185 ms against 0.967 in 90 ms. The CLI and the benches keep the defaults.
-APP_GEODESIC_POINTS = 12
-APP_GEODESIC_EVALUATIONS = 40
 OFF_DATA_SIGMA = 0.5  # per-pixel std far from the data: a pixel in [0, 1] we know nothing about
 OFF_DATA_QUANTILE = (
     0.02  # log q_ref: this quantile of log q at the encoded means (98 % of the data counts as "on")
