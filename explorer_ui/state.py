@@ -31,10 +31,12 @@ from vae_core.data import (
     split_indices,
 )
 from vae_core.disentangle import MutualInformation, mutual_information
+from vae_core.errors import LatentExplorerError
 from vae_core.health import latent_report
-from vae_core.latents import all_cores, encode, image_scores
+from vae_core.latents import all_cores, encode
 from vae_core.models import image_shape_fits
 from vae_core.projection import PCAProjection, estimate_tsne_seconds, pca_2d, tsne_2d
+from vae_core.scoring import SCORE_PARTS, ScoresSnapshot, ScoringJob
 
 from .names import dataset_display_name
 
@@ -578,27 +580,52 @@ def tsne_estimate(model: ActiveModel, dataset: ActiveDataset) -> float:
     return _tsne_estimate(model.key, dataset.key, latents(model, dataset)[0])
 
 
-SCORE_PARTS = ("recon", "kl", "neg_elbo")
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _scoring_job(model_key: str, dataset_key: str, _model, _images: np.ndarray, _encoded) -> ScoringJob:
+    """The one background scoring job per (model, dataset) of this server process, shared by every session."""
+    return ScoringJob(_model, _images, _encoded).start()
 
 
-def anomaly_scores(model: ActiveModel, dataset: ActiveDataset) -> dict[str, np.ndarray]:
-    """Per-image 'recon', 'kl' and 'neg_elbo' (nats) of the active dataset under the active model (stored for every
-    session; decodes the stored latent means, with a progress bar and a time-left estimate)."""
+def anomaly_scores_so_far(model: ActiveModel, dataset: ActiveDataset, wait_s: float = 0.0) -> ScoresSnapshot:
+    """The active pair's per-image scores as far as they are computed: starts (or joins) the shared background
+    job, waits up to wait_s under a progress bar, and stores the scores for every session once finished."""
     key = (model.key, dataset.key, "scores")
     store = projection_store()
     found = {part: store.get(key + (part,)) for part in SCORE_PARTS}
-    if any(v is None for v in found.values()):
-        encoded = latents(model, dataset)
-        with all_cores():
-            found = with_progress(
-                "Scoring every image…",
-                lambda report: image_scores(
-                    model.model, dataset.data.images, encoded=encoded, progress=report
-                ),
-            )
-        for part in SCORE_PARTS:
-            store.put(key + (part,), found[part])
-    return found
+    n = len(dataset.data)
+    if all(v is not None for v in found.values()):
+        return ScoresSnapshot(np.arange(n), found, n, f"Scored {n:,} images")
+    job = _scoring_job(model.key, dataset.key, model.model, dataset.data.images, latents(model, dataset))
+    if wait_s > 0 and not job.wait(0.05):
+        deadline = time.perf_counter() + wait_s
+
+        def follow(report: Callable[[float, str], None]) -> None:
+            while not job.wait(0.1) and time.perf_counter() < deadline:
+                snap = job.snapshot()
+                report(snap.done / snap.total, snap.message)
+            snap = job.snapshot()
+            report(snap.done / snap.total, snap.message)
+
+        with_progress("Scoring every image…", follow)
+    snap = job.snapshot()
+    if snap.error:
+        _scoring_job.clear()  # the next visit starts afresh
+        snap = replace(
+            snap, error=f"Scoring the images stopped ({snap.error}). Open the page again to retry."
+        )
+    elif snap.finished:
+        for part, values in snap.full().items():
+            store.put(key + (part,), values)
+    return snap
+
+
+def anomaly_scores(model: ActiveModel, dataset: ActiveDataset) -> dict[str, np.ndarray]:
+    """Per-image 'recon', 'kl' and 'neg_elbo' (nats) of the active dataset under the active model, in image order
+    (waits for the shared background job under a progress bar; stored for every session)."""
+    snap = anomaly_scores_so_far(model, dataset, wait_s=float("inf"))
+    if snap.error:
+        raise LatentExplorerError(snap.error)
+    return snap.full()
 
 
 # ---------------------------------------------------------------- training runs

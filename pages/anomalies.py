@@ -5,11 +5,12 @@ import streamlit as st
 
 from explorer_ui import figures, url_state
 from explorer_ui.presenter import image_target, presenting
-from explorer_ui.state import anomaly_scores
+from explorer_ui.state import anomaly_scores_so_far, fragment
 from explorer_ui.widgets import label_text, require_matching_pair, show_gallery, teaching_panel
 from vae_core.explore import rank_worst, side_by_side
 from vae_core.images import to_uint8
 from vae_core.latents import reconstruct
+from vae_core.scoring import ScoresSnapshot
 
 SCORES = {"neg_elbo": "−ELBO (reconstruction + KL)", "recon": "Reconstruction error −log p(x|μ)"}
 LINK = {  # ?count=&score=&typical=
@@ -30,7 +31,6 @@ teaching_panel(
 
 model, dataset = require_matching_pair("anomaly_mismatch_train")
 data = dataset.data
-scores = anomaly_scores(model, dataset)
 url_state.restore("anomalies", LINK)
 
 c1, c2, c3 = st.columns([2, 3, 2], vertical_alignment="bottom")
@@ -46,25 +46,57 @@ score_name = c2.radio(
 typical = c3.toggle("Show the most typical instead", key="anomaly_typical", persist_state="session")
 url_state.share("anomalies", LINK, key="anomaly_link")
 
-values = scores[score_name]
-order = rank_worst(values, int(count), worst_first=not typical)
-threshold = float(values[order[-1]]) if len(order) else None
-st.plotly_chart(
-    figures.score_histogram(
-        values, threshold, SCORES[score_name].split(" (")[0], marker_text="← shown" if typical else "shown →"
-    ),
-    key="anomaly_hist",
-    config={"displayModeBar": False},
-)
-st.caption(
-    f"{len(data):,} images; median {np.median(values):.1f} nats, the {len(order)} shown "
-    + ("lowest" if typical else "highest")
-    + f" from {values[order[0]]:.1f} to {values[order[-1]]:.1f}."
-)
 
-originals = to_uint8(data.images[order])
-recons = to_uint8(reconstruct(model.model, data.images[order]))
-pairs = side_by_side(originals, recons, gap=1)
-captions = [f"#{i} · {label_text(dataset, int(i))} · {values[i]:.1f}" for i in order]
-st.subheader(("Most typical" if typical else "Worst explained") + " first · original | reconstruction")
-show_gallery(pairs, captions, target=image_target(72), ncols=4 if presenting() else 6)
+def show_ranking(snap: ScoresSnapshot) -> None:
+    """The histogram and the gallery of the images ranked so far (all of them once scoring has finished)."""
+    values = snap.scores[score_name]
+    local = rank_worst(values, int(count), worst_first=not typical)
+    order = snap.indices[local]
+    if not snap.finished:
+        st.progress(snap.done / snap.total, text=snap.message)
+        st.caption(
+            f"**Preview**: ranked among the {snap.done:,} of {snap.total:,} images scored so far. They are scored "
+            "in a random order, so this is a fair sample of the whole set; the page updates until every image is "
+            "scored."
+        )
+    threshold = float(values[local[-1]]) if len(local) else None
+    st.plotly_chart(
+        figures.score_histogram(
+            values,
+            threshold,
+            SCORES[score_name].split(" (")[0],
+            marker_text="← shown" if typical else "shown →",
+        ),
+        key="anomaly_hist",
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        f"{snap.done:,} images{'' if snap.finished else ' scored so far'}; median {np.median(values):.1f} nats, "
+        f"the {len(order)} shown "
+        + ("lowest" if typical else "highest")
+        + f" from {values[local[0]]:.1f} to {values[local[-1]]:.1f}."
+    )
+    originals = to_uint8(data.images[order])
+    recons = to_uint8(reconstruct(model.model, data.images[order]))
+    pairs = side_by_side(originals, recons, gap=1)
+    captions = [f"#{i} · {label_text(dataset, int(i))} · {v:.1f}" for i, v in zip(order, values[local])]
+    st.subheader(("Most typical" if typical else "Worst explained") + " first · original | reconstruction")
+    show_gallery(pairs, captions, target=image_target(72), ncols=4 if presenting() else 6)
+
+
+@fragment(run_every=1.0)
+def live_ranking() -> None:
+    """The preview, redrawn every second while the shared background job scores; a full run once it is done."""
+    snap = anomaly_scores_so_far(model, dataset)
+    if snap.finished or snap.error:
+        st.rerun()
+    show_ranking(snap)
+
+
+first = anomaly_scores_so_far(model, dataset, wait_s=1.0)  # small datasets are scored within this second
+if first.error:
+    st.error(first.error)
+elif first.finished:
+    show_ranking(first)
+else:
+    live_ranking()

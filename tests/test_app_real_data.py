@@ -4,6 +4,8 @@ carry readable names, and a shape mismatch opens Train on defaults that fit the 
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -144,17 +146,71 @@ def progress_log(monkeypatch):
     return seen
 
 
-def test_encoding_and_anomaly_scoring_show_progress_with_time_left(tmp_path, progress_log):
+def test_encoding_and_anomaly_scoring_show_progress_with_time_left(tmp_path, progress_log, monkeypatch):
     """A dataset no session has encoded yet: the Anomalies page encodes it, then scores it, each under a bar."""
     from app_helpers import goto
+    from vae_core import scoring
 
+    slow_batches(monkeypatch, scoring, 0.4)
     write_idx_split(tmp_path / "fresh", "t10k", random_images(700, 8, 8), np.arange(700) % 10, gz=False)
     at = type_spec(start_app(), f"idx:{tmp_path / 'fresh'}")
     goto(at, "anomalies")
     by_label = dict(progress_log)
     assert by_label["Encoding the dataset…"][-1] == "Encoding 700 / 700 images"
-    assert by_label["Scoring every image…"][-1] == "Scoring 700 / 700 images"
     assert by_label["Encoding the dataset…"][0].endswith("s left")  # an estimate from the speed so far
+    scoring_messages = by_label["Scoring every image…"]
+    assert any(
+        m.startswith("Scoring 256 / 700 images · ~") and m.endswith("s left") for m in scoring_messages
+    )
+
+
+def slow_batches(monkeypatch, scoring, seconds: float) -> None:
+    """Make every scored batch take `seconds` longer, as a big dataset's batches would."""
+    original = scoring.score_batch
+
+    def slow(*args):
+        time.sleep(seconds)
+        return original(*args)
+
+    monkeypatch.setattr(scoring, "score_batch", slow)
+
+
+def shown_indices(at) -> list[int]:
+    return [int(c.split(" ")[0].lstrip("#")) for element in at.get("image") for c in element.captions]
+
+
+def test_a_slow_scoring_shows_a_fair_preview_then_the_full_ranking(tmp_path, monkeypatch):
+    """Scoring that takes more than a second: the page ranks the random sample scored so far, says it is a
+    preview with a progress bar, and shows the ranking of every image once the background job is done."""
+    from app_helpers import goto
+    from vae_core import scoring
+    from vae_core.checkpoint import load_checkpoint
+    from vae_core.data import load_dataset
+    from vae_core.explore import rank_worst
+    from vae_core.latents import image_scores
+
+    slow_batches(monkeypatch, scoring, 0.7)
+    write_idx_split(tmp_path / "fresh", "t10k", random_images(700, 8, 8), np.arange(700) % 10, gz=False)
+    at = type_spec(start_app(), f"idx:{tmp_path / 'fresh'}")
+    goto(at, "anomalies")
+    assert_clean(at)
+    preview = [c.value for c in at.caption if "Preview" in c.value]
+    assert preview and "256 of 700 images scored so far" in preview[0]
+    assert at.get("progress") and "Scoring 256 / 700 images" in at.get("progress")[0].proto.text
+    shown = shown_indices(at)
+    assert len(shown) == 16 and set(shown) <= set(scoring.scoring_order(700)[:256].tolist())
+
+    for _ in range(60):  # the background job goes on without the page
+        time.sleep(0.25)
+        at.run()
+        if not any("Preview" in c.value for c in at.caption):
+            break
+    assert_clean(at)
+    assert not at.get("progress")
+    model = load_checkpoint(DEFAULT_MODEL_PATH).model
+    data = load_dataset(f"idx:{tmp_path / 'fresh'}")
+    expected = rank_worst(image_scores(model, data.images)["neg_elbo"], 16)
+    assert shown_indices(at) == list(expected)
 
 
 @pytest.fixture()

@@ -31,7 +31,7 @@ def all_cores() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def _eta_text(done: int, total: int, started: float, noun: str) -> str:
+def eta_text(done: int, total: int, started: float, noun: str) -> str:
     """'12,288 / 70,000 images · ~9 s left' from the speed measured so far."""
     elapsed = time.perf_counter() - started
     left = elapsed / done * (total - done) if done else float("nan")
@@ -106,7 +106,7 @@ def encode(
         latent_logvars[start : start + len(x)] = logvar.cpu().numpy()
         if progress is not None:
             done = start + len(x)
-            progress(done / n, _eta_text(done, n, started, "Encoding"))
+            progress(done / n, eta_text(done, n, started, "Encoding"))
     return latent_means, latent_logvars
 
 
@@ -115,6 +115,16 @@ def reconstruct(model: VAE, images: np.ndarray, batch_size: int = 1024) -> np.nd
     """Decoded posterior means: the model's reconstruction of each image, (N, C, H, W) in [0, 1]."""
     outs = [model.decode(model.encode(x)[0]).cpu() for x in _batches(images, batch_size, model.device)]
     return torch.cat(outs).numpy()
+
+
+@torch.inference_mode()
+def score_batch(
+    model: VAE, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor
+) -> tuple[np.ndarray, np.ndarray]:
+    """(recon, kl) in nats per image for one batch of images and their posterior parameters."""
+    recon = model.recon_nll(model.decode_logits(mu), x).cpu().numpy()
+    kl = kl_per_dim(mu, logvar).sum(1).cpu().numpy()
+    return recon, kl
 
 
 @torch.inference_mode()
@@ -142,10 +152,9 @@ def image_scores(
         stop = start + len(x)
         mu = batch_tensor(latent_means[start:stop]).to(model.device)
         logvar = batch_tensor(latent_logvars[start:stop]).to(model.device)
-        recon[start:stop] = model.recon_nll(model.decode_logits(mu), x).cpu().numpy()
-        kl[start:stop] = kl_per_dim(mu, logvar).sum(1).cpu().numpy()
+        recon[start:stop], kl[start:stop] = score_batch(model, x, mu, logvar)
         if progress is not None:
-            progress(stop / n, _eta_text(stop, n, started, "Scoring"))
+            progress(stop / n, eta_text(stop, n, started, "Scoring"))
     return {"recon": recon, "kl": kl, "neg_elbo": recon + kl}
 
 
