@@ -721,16 +721,21 @@ def _geodesic(model_key: str, dataset_key: str, z_start: tuple, z_end: tuple, st
 def geodesic_path(
     model: ActiveModel, dataset: ActiveDataset, z_start: np.ndarray, z_end: np.ndarray, steps: int
 ) -> np.ndarray:
-    """The geodesic between two codes in the active pair's metric as `steps` codes (S, D): solved (and cached)
-    on at most APP_GEODESIC_POINTS points, resampled along the solved path beyond (so changing the frame count
-    there solves nothing new)."""
+    """The geodesic between two codes in the active pair's metric as `steps` codes (S, D): solved (and cached) on
+    APP_GEODESIC_POINTS points whatever the frame count, then resampled along the solved path (so changing the
+    frame count solves nothing new)."""
     from vae_core.geometry import resample_path
     from vae_core.limits import APP_GEODESIC_POINTS
 
     key = lambda z: tuple(float(v) for v in np.asarray(z, dtype=np.float32).reshape(-1))  # noqa: E731
-    solved = min(int(steps), APP_GEODESIC_POINTS)
     path = _geodesic(
-        model.key, dataset.key, key(z_start), key(z_end), solved, model.model, off_data_scale(model, dataset)
+        model.key,
+        dataset.key,
+        key(z_start),
+        key(z_end),
+        APP_GEODESIC_POINTS,
+        model.model,
+        off_data_scale(model, dataset),
     ).path
     return path if len(path) == int(steps) else resample_path(path, int(steps))
 

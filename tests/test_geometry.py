@@ -155,8 +155,11 @@ def test_a_long_interpolation_uses_the_solved_geodesic_resampled_and_stays_short
     assert lengths["geodesic"] <= lengths["linear"] + 1e-3
     with unittest.mock.patch("vae_core.geometry.geodesic", side_effect=AssertionError("solved again")):
         at.slider(key="interp_steps").set_value(47).run()
-    assert_clean(at)
-    assert any(c.startswith("47 frames") for element in at.get("image") for c in element.captions)
+        assert_clean(at)
+        assert any(c.startswith("47 frames") for element in at.get("image") for c in element.captions)
+        at.slider(key="interp_steps").set_value(5).run()  # fewer frames than solved points: resampled too
+        assert_clean(at)
+        assert any(c.startswith("5 frames") for element in at.get("image") for c in element.captions)
 
 
 def test_off_data_scale_is_small_on_the_data_and_large_far_from_it(shipped_latents):
