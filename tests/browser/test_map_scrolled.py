@@ -2,9 +2,12 @@
 
 With plotly's WebGL scatter, headless (GPU-less) Chromium dropped every dot there: scrolled 320 px into the
 map, the visible lower part showed no coloured pixel at all, while the same rows held ~8,000 when the whole map
-was on screen. Maps up to figures.SVG_MAX_POINTS points are SVG now; this test samples the pixels (on
-digits). A bigger, WebGL map can still show the quirk in a GPU-less Chromium: plotly's WebGL scatter alone, in
-a plain scrolled page, drew fine, so it comes from how it sits in Streamlit's page."""
+was on screen. The cause is Chromium's compositor, not plotly or Streamlit's layout: with WebGL on SwiftShader it
+culls a WebGL canvas that lies under an opaque fixed layer (Streamlit's 60 px header) with a wrong rectangle, losing
+the canvas's bottom 60 px plus twice the rows scrolled above the window. A bare WebGL canvas in a scrolling div
+shows it as soon as a fixed opaque header sits over it; a 2-D canvas does not, nor a header at opacity 0.999,
+which the map page now sets (figures.WEBGL_UNDER_HEADER_CSS). Maps up to figures.SVG_MAX_POINTS points are SVG
+(the digits test); the shared MNIST test set (10,000 points) is WebGL. Both sample the screenshot's pixels."""
 
 from __future__ import annotations
 
