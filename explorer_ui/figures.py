@@ -18,13 +18,6 @@ FONT = dict(size=15)  # readable on a projector
 # WebGL (~0.6 s in headless Chromium, 2 loaded cores); at 10,000 it took 0.8-1.3 s against 0.5-0.65 s, and it
 # slows selection, so MNIST-sized maps stay WebGL.
 SVG_MAX_POINTS = 5_000
-# A page that shows a WebGL map must carry this style (st.html). In a GPU-less Chromium (headless, or a blocklisted
-# GPU: WebGL runs on SwiftShader) the compositor culls a WebGL canvas that lies under an opaque fixed layer with a
-# wrong rectangle: under Streamlit's fixed 60 px header, the canvas lost its bottom 60 px plus twice as many rows as
-# had scrolled above the window, so a map scrolled ~300 px into its lower part showed no dot at all. A 2-D canvas,
-# SVG, or the same WebGL canvas without a fixed header over it draws fine. A header that is not quite opaque is
-# not used to cull what lies under it, so the canvas is drawn whole; at 0.999 it looks the same.
-WEBGL_UNDER_HEADER_CSS = '<style>[data-testid="stHeader"] { opacity: 0.999; }</style>'
 
 
 def marker_size(n_points: int) -> float:

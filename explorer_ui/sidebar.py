@@ -43,7 +43,7 @@ from .state import (
     try_load_dataset,
     try_load_model,
 )
-from .widgets import mismatch_notice, pixel_art_style, shape_text
+from .widgets import mismatch_notice, page_style, shape_text
 
 W_MODEL = "sb_model"
 W_MODEL_UPLOAD = "sb_model_upload"
@@ -280,7 +280,7 @@ def render_sidebar() -> None:
     """Draw the sidebar on every page."""
     state.init_state()
     state.finish_training()
-    pixel_art_style()
+    page_style()
     with st.sidebar:
         _load_pending_dataset()  # before the messages, so its outcome shows in this run
         _show_flash()

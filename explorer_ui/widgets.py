@@ -14,14 +14,24 @@ from .figures import class_name
 from .registry import page_file
 from .state import ActiveDataset, ActiveModel, active_dataset, active_model, shapes_match
 
-PIXEL_ART_CSS = """<style>
+# Every page carries this style (the sidebar injects it).
+# 1. Pictures scale with nearest neighbour too (crisp when a column is narrower).
+# 2. The header is not quite opaque. In a GPU-less Chromium (headless, or a blocklisted GPU: WebGL runs on
+#    SwiftShader) the compositor culls a WebGL canvas that lies under an opaque fixed layer with a wrong rectangle:
+#    under Streamlit's fixed 60 px header a WebGL map (over figures.SVG_MAX_POINTS points, on the map, Interpolate
+#    or Geometry) lost its bottom 60 px plus twice as many rows as had scrolled above the window, so a map
+#    scrolled ~300 px into its lower part showed no dot at all. A 2-D canvas, SVG, or the same canvas without a
+#    fixed header over it draws fine; a header that is not quite opaque is not used to cull what lies under it,
+#    and at 0.999 it looks the same.
+PAGE_CSS = """<style>
 [data-testid="stImage"] img, [data-testid="stFullScreenFrame"] img { image-rendering: pixelated; }
+[data-testid="stHeader"] { opacity: 0.999; }
 </style>"""
 
 
-def pixel_art_style() -> None:
-    """Tell the browser to scale every picture with nearest neighbour too (crisp when a column is narrower)."""
-    st.html(PIXEL_ART_CSS)
+def page_style() -> None:
+    """The app's page-wide style (PAGE_CSS): crisp pictures, and WebGL maps that keep their dots when scrolled."""
+    st.html(PAGE_CSS)
 
 
 def grid_columns(count: int, max_columns: int = 8) -> int:

@@ -122,8 +122,6 @@ if method == "tsne":
 st.caption(
     caption + " Hover a dot for its label and index; drag to box-select, or pick lasso in the toolbar."
 )
-# without it a GPU-less browser drops a WebGL map's dots once the map is scrolled under the header
-st.html(figures.WEBGL_UNDER_HEADER_CSS)
 figure = figures.latent_map(coords, data.labels, data.class_names, axis_titles)
 event = st.plotly_chart(figure, on_select="rerun", selection_mode=("points", "box", "lasso"), key=CHART_KEY)
 

@@ -6,7 +6,7 @@ was on screen. The cause is Chromium's compositor, not plotly or Streamlit's lay
 culls a WebGL canvas that lies under an opaque fixed layer (Streamlit's 60 px header) with a wrong rectangle, losing
 the canvas's bottom 60 px plus twice the rows scrolled above the window. A bare WebGL canvas in a scrolling div
 shows it as soon as a fixed opaque header sits over it; a 2-D canvas does not, nor a header at opacity 0.999,
-which the map page now sets (figures.WEBGL_UNDER_HEADER_CSS). Maps up to figures.SVG_MAX_POINTS points are SVG
+which every page now sets (widgets.PAGE_CSS). Maps up to figures.SVG_MAX_POINTS points are SVG
 (the digits test); the shared MNIST test set (10,000 points) is WebGL. Both sample the screenshot's pixels."""
 
 from __future__ import annotations
