@@ -73,3 +73,23 @@ def test_the_magnification_heat_map_and_its_overlay_show_the_same_log_values():
     np.testing.assert_allclose(np.asarray(heat_map.z), np.asarray(overlay.data[0].z))
     assert np.isfinite(np.asarray(heat_map.z)).all() and np.asarray(heat_map.z)[0, 0] == -12.0
     assert heat_map.colorbar.title.text == "log₁₀ √det G"
+
+
+def test_every_map_figure_is_valid_plotly_though_built_without_validation():
+    """latent_map skips plotly's validation for speed: a misspelt property would reach the browser silently,
+    so every figure built on it is validated here (plotly raises ValueError on an unknown property)."""
+    rng = np.random.default_rng(0)
+    coords, labels, names = rng.normal(size=(300, 2)), rng.integers(0, 10, 300), [str(d) for d in range(10)]
+    built = [
+        latent_map(coords, labels, names),
+        latent_map(rng.normal(size=(6_000, 2)), None, names, selectable=False),
+        figures.comparison_map(coords, labels, names, "title", prior_centre=(0.1, 0.2)),
+        figures.interpolation_path(coords, labels, names, rng.normal(size=(8, 2)), 3),
+    ]
+    for fig in built:
+        go.Figure(fig.to_dict())  # validates every property
+    path = built[-1]
+    assert {trace.hoverinfo for trace in path.data[:10]} == {"skip"}  # the background map is faint and mute
+    assert max(trace.marker.opacity for trace in path.data[:10]) <= 0.25
+    assert built[0].layout.yaxis.scaleanchor == "x" and built[0].layout.xaxis.title.text == "PC 1"
+    assert built[1].data[0].type == "scattergl" and built[1].layout.dragmode == "pan"
