@@ -50,6 +50,15 @@ if str(REPO) not in sys.path:
 SHARED_MNIST = REPO.parent / "shared" / "data" / "mnist"
 # (rows, columns) each copy is moved by; empty border pixels are 0 (background)
 SHIFTS = [(0, 0), (0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, -1)]
+# The Anomalies gallery's heading is on screen (a preview's or the full ranking's: not the page left behind)...
+ANOMALIES_RANKED = (
+    "() => document.querySelector('[data-testid=\"stMain\"]').innerText.includes('original | reconstruction')"
+)
+# ...and no preview note or scoring bar is left: every image is ranked
+ANOMALIES_FULLY_RANKED = (
+    "() => { const t = document.querySelector('[data-testid=\"stMain\"]').innerText;"
+    " return t.includes('original | reconstruction') && !t.includes('Preview') && !t.includes('Scoring'); }"
+)
 GOALS = {
     "encode_70k_s": 3.0,
     "map_70k_first_paint_s": 3.0,
@@ -212,8 +221,7 @@ def browser_figures(model_path: Path, data_path: Path, latents_path: Path, n: in
 
             t0 = time.perf_counter()
             page.locator('[data-testid="stSidebarNav"] a').filter(has_text=title["anomalies"]).first.click()
-            page.wait_for_selector(harness.page_marker("anomalies"), timeout=600_000)
-            page.wait_for_selector('[data-testid="stMain"] [data-testid="stImage"] img', timeout=600_000)
+            page.wait_for_function(ANOMALIES_RANKED, timeout=600_000, polling=50)
             emit(
                 "anomalies_70k_first_ranking_s",
                 time.perf_counter() - t0,
@@ -221,12 +229,7 @@ def browser_figures(model_path: Path, data_path: Path, latents_path: Path, n: in
                 images=n,
                 note="first gallery drawn: the preview ranking of a random sample, or the full one",
             )
-            page.wait_for_function(
-                "() => !document.querySelector('[data-testid=\"stMain\"]').innerText.includes('Preview')"
-                ' && document.querySelector(\'[data-testid="stMain"] [data-testid="stImage"] img\')',
-                timeout=600_000,
-                polling=100,
-            )
+            page.wait_for_function(ANOMALIES_FULLY_RANKED, timeout=600_000, polling=50)
             emit(
                 "anomalies_70k_s",
                 time.perf_counter() - t0,

@@ -232,8 +232,20 @@ def score_histogram(
     height: int = 260,
     marker_text: str = "shown →",
 ) -> go.Figure:
-    """Histogram of per-image scores with a dashed line where the images shown below begin."""
-    fig = go.Figure(go.Histogram(x=np.asarray(scores, dtype=np.float32), nbinsx=60, marker_color="#4c78a8"))
+    """Histogram of per-image scores (60 bins, counted here: 60 bars reach the browser, not 70,000 values) with a
+    dashed line where the images shown below begin."""
+    values = np.asarray(scores, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    counts, edges = np.histogram(values, bins=60) if len(values) else (np.zeros(0), np.zeros(1))
+    fig = go.Figure(
+        go.Bar(
+            x=(edges[:-1] + edges[1:]) / 2,
+            y=counts,
+            width=np.diff(edges) * 0.96,
+            marker_color="#4c78a8",
+            hovertemplate="%{x:.1f} nats: %{y} images<extra></extra>",
+        )
+    )
     if threshold is not None:
         fig.add_vline(
             x=float(threshold),

@@ -84,9 +84,9 @@ def show_ranking(snap: ScoresSnapshot) -> None:
     show_gallery(pairs, captions, target=image_target(72), ncols=4 if presenting() else 6)
 
 
-@fragment(run_every=1.0)
+@fragment(run_every=2.0)
 def live_ranking() -> None:
-    """The preview, redrawn every second while the shared background job scores; a full run once it is done."""
+    """The preview, redrawn every 2 s while the shared background job scores; a full run once it is done."""
     snap = anomaly_scores_so_far(model, dataset)
     if snap.finished or snap.error:
         st.rerun()

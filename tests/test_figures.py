@@ -93,3 +93,13 @@ def test_every_map_figure_is_valid_plotly_though_built_without_validation():
     assert max(trace.marker.opacity for trace in path.data[:10]) <= 0.25
     assert built[0].layout.yaxis.scaleanchor == "x" and built[0].layout.xaxis.title.text == "PC 1"
     assert built[1].data[0].type == "scattergl" and built[1].layout.dragmode == "pan"
+
+
+def test_the_score_histogram_counts_every_image_in_sixty_bars_and_marks_the_shown_ones():
+    scores = np.random.default_rng(0).gamma(5.0, 10.0, size=70_000)
+    scores[:3] = np.nan  # a score that could not be computed is left out, not a crash
+    fig = figures.score_histogram(scores, 120.0, "−ELBO")
+    (bars,) = fig.data
+    assert len(bars.x) == 60 and int(np.sum(bars.y)) == 70_000 - 3
+    assert len(fig.to_json()) < 20_000  # 60 bars reach the browser, not 70,000 values
+    assert [shape.x0 for shape in fig.layout.shapes] == [120.0]

@@ -59,7 +59,9 @@ def test_the_preview_is_a_random_sample_and_its_scores_belong_to_its_images(conv
     gate.set()
     assert snap.done == 300 and not snap.finished and "300 / 1,100 images" in snap.message
     assert len(set(snap.indices.tolist())) == 300
-    assert snap.indices.max() > 800  # not the first 300 images: spread over the whole set
+    runs = snap.indices.reshape(3, 100)
+    assert (np.diff(runs, axis=1) == 1).all()  # three runs of consecutive images...
+    assert sorted(runs[:, 0].tolist()) != [0, 100, 200]  # ...drawn from the whole set, not its first 300
     plain = image_scores(conv_model, images, encoded=encoded)
     np.testing.assert_allclose(snap.scores["neg_elbo"], plain["neg_elbo"][snap.indices], rtol=1e-4, atol=1e-3)
     with pytest.raises(RuntimeError, match="not finished"):
@@ -67,11 +69,15 @@ def test_the_preview_is_a_random_sample_and_its_scores_belong_to_its_images(conv
     assert job.wait(60) and job.snapshot().finished
 
 
-def test_the_scoring_order_is_a_seeded_permutation():
-    order = scoring_order(1000, seed=3)
+def test_the_scoring_order_is_a_seeded_permutation_of_consecutive_runs():
+    order = scoring_order(1000, seed=3, block=64)
     assert sorted(order.tolist()) == list(range(1000))
-    assert np.array_equal(order, scoring_order(1000, seed=3))
+    assert np.array_equal(order, scoring_order(1000, seed=3, block=64))
     assert not np.array_equal(order, np.arange(1000))
+    starts = order[::64]
+    assert set(starts.tolist()) == set(range(0, 1000, 64))  # each batch is one run starting on a block
+    assert order[-40:].tolist() == list(range(960, 1000))  # the short remainder run comes last
+    assert not np.array_equal(order, scoring_order(1000, seed=4, block=64))
 
 
 def test_a_failure_inside_the_job_is_reported_not_raised(conv_model, images, monkeypatch):
