@@ -55,13 +55,16 @@ def latent_map(
     axis_titles: tuple[str, str] = ("PC 1", "PC 2"),
     height: int = 620,
     selectable: bool = True,
+    faint: bool = False,
 ) -> go.Figure:
     """A scatter of every point (no subsampling; SVG, or WebGL above SVG_MAX_POINTS points), one trace per
     class; customdata = row index, hover shows label and index. Deterministic for the same inputs, so a rerun
-    keeps the selection."""
+    keeps the selection. `faint`: a background for something drawn over it (see-through dots, no hover)."""
     coords = np.asarray(coords, dtype=np.float32)
     n = len(coords)
     size, opacity = marker_style(n)
+    if faint:
+        opacity = min(0.25, opacity)
     groups = _class_groups(labels, class_names)
     if not groups:
         groups = [("images", np.arange(n))]
@@ -77,7 +80,11 @@ def latent_map(
                 name=str(name),
                 customdata=rows.astype(np.int64),
                 marker=dict(size=size, color=colour, opacity=opacity, line=dict(width=0)),
-                hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>",
+                **(
+                    dict(hoverinfo="skip")
+                    if faint
+                    else dict(hovertemplate=f"label {name}<br>index %{{customdata}}<extra></extra>")
+                ),
             )
         )
     layout = dict(
@@ -178,50 +185,48 @@ def interpolation_path(
     height: int = 460,
 ) -> go.Figure:
     """The dataset's map (PCA or t-SNE, faint) with the interpolation path drawn on it and the current frame marked."""
-    fig = latent_map(background, labels, class_names, axis_titles, height=height, selectable=False)
-    for trace in fig.data:
-        trace.marker.opacity = min(0.25, trace.marker.opacity)
-        trace.hoverinfo = "skip"
-        trace.hovertemplate = None
+    fig = latent_map(
+        background, labels, class_names, axis_titles, height=height, selectable=False, faint=True
+    )
     path_xy = np.asarray(path_xy, dtype=np.float32)
-    fig.add_trace(
-        go.Scatter(
-            x=path_xy[:, 0],
-            y=path_xy[:, 1],
-            mode="lines+markers",
-            name="path",
-            line=dict(color="black", width=3),
-            marker=dict(size=7, color="black"),
-            hovertemplate="frame %{text}<extra></extra>",
-            text=list(range(len(path_xy))),
-        )
-    )
     ends = path_xy[[0, -1]]
-    fig.add_trace(
-        go.Scatter(
-            x=ends[:, 0],
-            y=ends[:, 1],
-            mode="markers+text",
-            name="ends",
-            text=["start", "end"],
-            textposition="top center",
-            textfont=dict(size=15),
-            marker=dict(size=14, color="white", line=dict(color="black", width=2)),
-            hoverinfo="skip",
-        )
-    )
     current = clamp_int(current, 0, len(path_xy) - 1, "frame")
-    fig.add_trace(
-        go.Scatter(
-            x=[path_xy[current, 0]],
-            y=[path_xy[current, 1]],
-            mode="markers",
-            name=f"frame {current}",
-            hoverinfo="skip",
-            marker=dict(size=20, color="#d62728", symbol="star", line=dict(color="black", width=1)),
-        )
+    fig.add_traces(  # plain dicts on the unvalidated map: tests/test_figures.py validates the result
+        [
+            dict(
+                type="scatter",
+                x=path_xy[:, 0],
+                y=path_xy[:, 1],
+                mode="lines+markers",
+                name="path",
+                line=dict(color="black", width=3),
+                marker=dict(size=7, color="black"),
+                hovertemplate="frame %{text}<extra></extra>",
+                text=list(range(len(path_xy))),
+            ),
+            dict(
+                type="scatter",
+                x=ends[:, 0],
+                y=ends[:, 1],
+                mode="markers+text",
+                name="ends",
+                text=["start", "end"],
+                textposition="top center",
+                textfont=dict(size=15),
+                marker=dict(size=14, color="white", line=dict(color="black", width=2)),
+                hoverinfo="skip",
+            ),
+            dict(
+                type="scatter",
+                x=[float(path_xy[current, 0])],
+                y=[float(path_xy[current, 1])],
+                mode="markers",
+                name=f"frame {current}",
+                hoverinfo="skip",
+                marker=dict(size=20, color="#d62728", symbol="star", line=dict(color="black", width=1)),
+            ),
+        ]
     )
-    fig.update_layout(legend=dict(itemsizing="constant"))
     return fig
 
 

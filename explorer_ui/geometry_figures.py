@@ -276,12 +276,14 @@ def plane_density_map(
 
 def add_paths(fig: go.Figure, paths_xy: Mapping[str, np.ndarray], shown: str) -> go.Figure:
     """Draw the other interpolation paths (thinner, dotted) on a path figure whose main path is `shown`."""
+    traces = []
     for method, xy in paths_xy.items():
         if method == shown:
             continue
         xy = np.asarray(xy, dtype=np.float32)
-        fig.add_trace(
-            go.Scatter(
+        traces.append(
+            dict(
+                type="scatter",
                 x=xy[:, 0],
                 y=xy[:, 1],
                 mode="lines",
@@ -290,6 +292,7 @@ def add_paths(fig: go.Figure, paths_xy: Mapping[str, np.ndarray], shown: str) ->
                 hoverinfo="skip",
             )
         )
+    fig.add_traces(traces)
     return fig
 
 

@@ -84,11 +84,17 @@ def test_every_map_figure_is_valid_plotly_though_built_without_validation():
         latent_map(coords, labels, names),
         latent_map(rng.normal(size=(6_000, 2)), None, names, selectable=False),
         figures.comparison_map(coords, labels, names, "title", prior_centre=(0.1, 0.2)),
-        figures.interpolation_path(coords, labels, names, rng.normal(size=(8, 2)), 3),
+        gf.add_paths(
+            figures.interpolation_path(coords, labels, names, rng.normal(size=(8, 2)), 3),
+            {"linear": rng.normal(size=(8, 2)), "geodesic": rng.normal(size=(8, 2))},
+            "linear",
+        ),
     ]
     for fig in built:
         go.Figure(fig.to_dict())  # validates every property
     path = built[-1]
+    # the shown (linear) path, its ends and frame, then the other paths dotted
+    assert [t.name for t in path.data[10:]] == ["path", "ends", "frame 3", "geodesic"]
     assert {trace.hoverinfo for trace in path.data[:10]} == {"skip"}  # the background map is faint and mute
     assert max(trace.marker.opacity for trace in path.data[:10]) <= 0.25
     assert built[0].layout.yaxis.scaleanchor == "x" and built[0].layout.xaxis.title.text == "PC 1"
