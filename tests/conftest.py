@@ -77,6 +77,18 @@ def small_model(digits):
 
 
 @pytest.fixture(scope="session")
+def conv_model():
+    """An untrained, tiny conv VAE for 12×12 grey images (z = 3), in eval mode: whole-dataset passes in tests."""
+    import torch
+
+    from vae_core.config import VAEConfig
+    from vae_core.models import build_vae
+
+    torch.manual_seed(0)
+    return build_vae(VAEConfig(input_shape=(1, 12, 12), channels=(4, 8), hidden=(16,), latent_dim=3)).eval()
+
+
+@pytest.fixture(scope="session")
 def mnist_dir() -> Path:
     """The real MNIST test set beside the repo (skips when it is not there)."""
     if not (SHARED_MNIST / "t10k-images-idx3-ubyte.gz").is_file():

@@ -7,16 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from vae_core.config import VAEConfig
 from vae_core.latents import centre_first, encode, image_scores, place_on_map
-from vae_core.models import build_vae
 from vae_core.projection import estimate_tsne_seconds, exact_neighbours
-
-
-@pytest.fixture(scope="module")
-def conv_model():
-    torch.manual_seed(0)
-    return build_vae(VAEConfig(input_shape=(1, 12, 12), channels=(4, 8), hidden=(16,), latent_dim=3)).eval()
 
 
 @pytest.fixture(scope="module")

@@ -7,20 +7,11 @@ import threading
 
 import numpy as np
 import pytest
-import torch
 
 from vae_core import scoring
-from vae_core.config import VAEConfig
 from vae_core.errors import InputError
 from vae_core.latents import encode, image_scores
-from vae_core.models import build_vae
 from vae_core.scoring import ScoringJob, scoring_order
-
-
-@pytest.fixture(scope="module")
-def conv_model():
-    torch.manual_seed(0)
-    return build_vae(VAEConfig(input_shape=(1, 12, 12), channels=(4, 8), hidden=(16,), latent_dim=3)).eval()
 
 
 @pytest.fixture(scope="module")
