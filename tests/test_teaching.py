@@ -81,3 +81,22 @@ def test_class_direction_goes_from_one_class_average_to_another():
     assert np.allclose(class_direction(means, labels, 0, 1), [10, 10])
     with pytest.raises(ValueError, match="no image has label 7"):
         class_direction(means, labels, 0, 7)
+
+
+def test_posterior_draws_of_read_only_stored_latents_raise_no_torch_warning():
+    """The app's stored latents are read-only; torch warns (once per process) when it is handed one without a
+    copy, so this runs in a fresh interpreter with warnings as errors."""
+    import subprocess
+    import sys
+
+    code = (
+        "import warnings, numpy as np\n"
+        "warnings.simplefilter('error')\n"
+        "from vae_core.teaching import posterior_draws, reparameterised\n"
+        "mu, logvar = np.zeros(3, np.float32), np.zeros(3, np.float32)\n"
+        "mu.flags.writeable = logvar.flags.writeable = False\n"
+        "assert posterior_draws(mu, logvar, 4).shape == (4, 3)\n"
+        "assert reparameterised(mu, logvar, np.ones(3)).tolist() == [1.0, 1.0, 1.0]\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -17,8 +17,8 @@ MAX_DRAWS = 1024  # posterior or likelihood draws per call
 
 def reparameterised(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray) -> np.ndarray:
     """z = μ + σ ⊙ ε for one posterior (each (D,)), with ε clamped like any latent input; float32 (D,)."""
-    mu_t = torch.as_tensor(np.asarray(mu, dtype=np.float64).reshape(-1))
-    logvar_t = torch.as_tensor(np.asarray(logvar, dtype=np.float64).reshape(-1))
+    mu_t = torch.tensor(np.asarray(mu, dtype=np.float64).reshape(-1))  # a copy: stored latents are read-only
+    logvar_t = torch.tensor(np.asarray(logvar, dtype=np.float64).reshape(-1))
     if logvar_t.shape != mu_t.shape:
         raise InputError(f"μ and log σ² must have the same size, got {mu_t.numel()} and {logvar_t.numel()}")
     eps_t = torch.as_tensor(as_latent(eps, mu_t.numel()), dtype=torch.float64)
@@ -28,8 +28,10 @@ def reparameterised(mu: np.ndarray, logvar: np.ndarray, eps: np.ndarray) -> np.n
 def posterior_draws(mu: np.ndarray, logvar: np.ndarray, n: int, seed: int = 0) -> np.ndarray:
     """n draws z ~ N(μ, σ²) of one image's posterior (the cloud), shape (n, D) float32."""
     n = clamp_int(n, 1, MAX_DRAWS, "number of draws")
-    mu_t = torch.as_tensor(np.asarray(mu, dtype=np.float32).reshape(1, -1))
-    logvar_t = torch.as_tensor(np.asarray(logvar, dtype=np.float32).reshape(1, -1))
+    mu_t = torch.tensor(
+        np.asarray(mu, dtype=np.float32).reshape(1, -1)
+    )  # a copy: stored latents are read-only
+    logvar_t = torch.tensor(np.asarray(logvar, dtype=np.float32).reshape(1, -1))
     eps = torch.randn((n, mu_t.shape[1]), generator=_seeded_generator(seed))
     return reparameterise(mu_t, logvar_t, eps=eps).numpy()
 
