@@ -49,6 +49,10 @@ url_state.share("anomalies", LINK, key="anomaly_link")
 
 def show_ranking(snap: ScoresSnapshot) -> None:
     """The histogram and the gallery of the images ranked so far (all of them once scoring has finished)."""
+    if snap.done == 0:  # a slow model or machine: nothing scored yet, nothing to rank
+        st.progress(0.0, text=snap.message)
+        st.caption("**Preview**: the first images are being scored; the ranking appears here as they are.")
+        return
     values = snap.scores[score_name]
     local = rank_worst(values, int(count), worst_first=not typical)
     order = snap.indices[local]

@@ -254,3 +254,16 @@ def _plotted(values) -> np.ndarray:
     if isinstance(values, dict):
         return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).astype(np.float64)
     return np.asarray(values, dtype=np.float64)
+
+
+def test_a_page_opened_before_any_image_is_scored_shows_progress_not_an_error(tmp_path, monkeypatch):
+    from app_helpers import goto
+    from vae_core import scoring
+
+    slow_batches(monkeypatch, scoring, 1.6)  # the first batch takes longer than the page waits
+    write_idx_split(tmp_path / "fresh", "t10k", random_images(300, 8, 8), np.arange(300) % 10, gz=False)
+    at = type_spec(start_app(), f"idx:{tmp_path / 'fresh'}")
+    goto(at, "anomalies")
+    assert_clean(at)
+    assert "Scoring 0 / 300 images" in at.get("progress")[0].proto.text
+    assert any("being scored" in c.value for c in at.caption) and not at.get("image")
